@@ -1,0 +1,53 @@
+"""Who may see what: the permission decorator and one access helper per object kind."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from clinic.models import Patient
+from clinic.roles import role_names
+
+
+def missing_permission_message(user, perm: str) -> str:
+    app_label, codename = perm.split(".", 1)
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+    label = permission.name if permission else perm
+    roles = ", ".join(role_names(user)) or "no role"
+    return (
+        f"This page needs the permission “{label}” ({perm}). "
+        f"Your role ({roles}) does not include it; ask the clinic manager if you need access."
+    )
+
+
+def permission_required(perm: str) -> Callable:
+    """Require login, then `perm`; a signed-in user without it gets a 403 naming what is missing."""
+
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(perm):
+                raise PermissionDenied(missing_permission_message(request.user, perm))
+            return view(request, *args, **kwargs)
+
+        wrapped.required_permission = perm
+        return wrapped
+
+    return decorator
+
+
+def require_perm(user, perm: str) -> None:
+    """The same check inside a view, for actions that need more than the page does."""
+    if not user.has_perm(perm):
+        raise PermissionDenied(missing_permission_message(user, perm))
+
+
+def get_patient_for(user, pk: int) -> Patient:
+    """Every patient is visible to any staff member who may view patients (one clinic)."""
+    if not user.has_perm("clinic.view_patient"):
+        raise PermissionDenied(missing_permission_message(user, "clinic.view_patient"))
+    return get_object_or_404(Patient, pk=pk)

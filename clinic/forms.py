@@ -1,0 +1,129 @@
+from datetime import date
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+
+from clinic.models import Patient
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PatientForm(forms.ModelForm):
+    confirm_not_duplicate = forms.BooleanField(
+        required=False,
+        label="I have checked: this is a different person with the same name and date of birth",
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "email",
+            "preferred_contact",
+            "address_line",
+            "city",
+            "state",
+            "postal_code",
+            "emergency_contact_name",
+            "emergency_contact_relationship",
+            "emergency_contact_phone",
+            "is_active",
+        ]
+        widgets = {"date_of_birth": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates: list[Patient] = []
+        if self.instance.pk is None:
+            del self.fields["is_active"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Patient",
+                Row(Column("given_name"), Column("family_name")),
+                Row(Column("date_of_birth"), Column("sex")),
+            ),
+            Fieldset(
+                "Contact",
+                Row(Column("phone"), Column("email"), Column("preferred_contact")),
+                "address_line",
+                Row(Column("city"), Column("state"), Column("postal_code")),
+            ),
+            Fieldset(
+                "Emergency contact",
+                Row(
+                    Column("emergency_contact_name"),
+                    Column("emergency_contact_relationship"),
+                    Column("emergency_contact_phone"),
+                ),
+            ),
+            *(["is_active"] if "is_active" in self.fields else []),
+        )
+
+    def clean_given_name(self) -> str:
+        return " ".join(self.cleaned_data["given_name"].split())
+
+    def clean_family_name(self) -> str:
+        return " ".join(self.cleaned_data["family_name"].split())
+
+    def clean_date_of_birth(self) -> date:
+        dob = self.cleaned_data["date_of_birth"]
+        today = date.today()
+        if dob > today:
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if dob.year < today.year - 120:
+            raise forms.ValidationError("Check the year: that would make the patient over 120.")
+        return dob
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        if phone and not 7 <= len(digits) <= 15:
+            raise forms.ValidationError("Enter a phone number with 7 to 15 digits, such as (555) 010-2244.")
+        return phone
+
+    def clean_state(self) -> str:
+        return self.cleaned_data["state"].strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        given, family, dob = (cleaned.get(k) for k in ("given_name", "family_name", "date_of_birth"))
+        if cleaned.get("preferred_contact") == "email" and not cleaned.get("email"):
+            self.add_error("email", "Email is the preferred contact method, so an email address is needed.")
+        if cleaned.get("preferred_contact") == "sms" and not cleaned.get("phone"):
+            self.add_error("phone", "Text message is the preferred contact method, so a phone number is needed.")
+        if given and family and dob:
+            matches = Patient.objects.filter(
+                given_name__iexact=given, family_name__iexact=family, date_of_birth=dob
+            ).exclude(pk=self.instance.pk)
+            self.duplicates = list(matches[:5])
+            if self.duplicates and not cleaned.get("confirm_not_duplicate"):
+                raise forms.ValidationError(
+                    "A patient with this name and date of birth is already registered. "
+                    "Open the existing chart, or confirm below that this is a different person.",
+                    code="possible_duplicate",
+                )
+        return cleaned
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search patients",
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name, chart number, date of birth or phone", "autofocus": True, "type": "search"}
+        ),
+    )
+    include_inactive = forms.BooleanField(required=False, label="Include inactive")

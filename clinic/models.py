@@ -1,0 +1,157 @@
+"""Core models every app shares: the patient and the staff profile."""
+
+import re
+from datetime import date
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+
+def digits_only(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    INTERSEX = "intersex", "Intersex"
+    UNKNOWN = "unknown", "Prefer not to say"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    SMS = "sms", "Text message"
+    EMAIL = "email", "Email"
+    POST = "post", "Post"
+
+
+class PatientQuerySet(models.QuerySet):
+    def search(self, query: str) -> "PatientQuerySet":
+        """Match a free-text query against name, chart number, date of birth or phone.
+
+        Everything runs in SQL: every word must match the start of a given or family name, a
+        date matches the date of birth, a run of digits matches the chart number or the phone.
+        """
+        from clinic.search import parse_query  # local: keeps the parser free of model imports
+
+        parsed = parse_query(query)
+        qs = self
+        if parsed.date_of_birth:
+            qs = qs.filter(date_of_birth=parsed.date_of_birth)
+        for digits in parsed.numbers:
+            qs = qs.filter(
+                Q(chart_number__icontains=digits) | Q(phone_digits__contains=digits)
+                if len(digits) >= 3
+                else Q(chart_number__icontains=digits)
+            )
+        for word in parsed.words:
+            qs = qs.filter(
+                Q(family_name__istartswith=word) | Q(given_name__istartswith=word) | Q(chart_number__iexact=word)
+            )
+        return qs
+
+
+class Patient(models.Model):
+    chart_number = models.CharField(
+        max_length=12,
+        unique=True,
+        editable=False,
+        help_text="Assigned at registration; quoted on every page and printout.",
+    )
+    given_name = models.CharField("given name", max_length=100)
+    family_name = models.CharField("family name", max_length=100)
+    date_of_birth = models.DateField("date of birth")
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    phone = models.CharField(max_length=30, blank=True)
+    phone_digits = models.CharField(max_length=30, blank=True, editable=False)
+    email = models.EmailField(blank=True)
+    address_line = models.CharField("street address", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField("state", max_length=50, blank=True)
+    postal_code = models.CharField(
+        "ZIP code",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a ZIP code like 62701 or 62701-1234.")],
+    )
+    emergency_contact_name = models.CharField("emergency contact", max_length=150, blank=True)
+    emergency_contact_phone = models.CharField("emergency contact phone", max_length=30, blank=True)
+    emergency_contact_relationship = models.CharField("relationship", max_length=50, blank=True)
+    preferred_contact = models.CharField(
+        "preferred contact method", max_length=10, choices=ContactMethod.choices, default=ContactMethod.PHONE
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        indexes = [
+            models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_idx"),
+            models.Index(Lower("given_name"), name="patient_given_name_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(fields=["phone_digits"], name="patient_phone_idx"),
+        ]
+        constraints = [
+            # A chart number is what staff quote on the phone; it must never be blank.
+            models.CheckConstraint(condition=~Q(chart_number=""), name="patient_chart_number_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.chart_number})"
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = digits_only(self.phone)
+        if kwargs.get("update_fields") is not None and "phone" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "phone_digits"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("patient-detail", args=[self.pk])
+
+    def get_additional_data(self) -> dict:
+        # Stored with each audit entry so the manager can filter the trail by patient.
+        return {"patient_id": self.pk, "chart_number": self.chart_number}
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, on: date) -> int:
+        dob = self.date_of_birth
+        return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+    @property
+    def age(self) -> int:
+        return self.age_on(date.today())
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    credentials = models.CharField(max_length=100, blank=True, help_text="For example: L.Ac., Dipl. OM")
+    licence_number = models.CharField("licence number", max_length=50, blank=True)
+    licence_state = models.CharField("licence state", max_length=2, blank=True)
+    npi = models.CharField(
+        "NPI",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{10}$", "An NPI has exactly 10 digits.")],
+    )
+
+    class Meta:
+        verbose_name = "staff profile"
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+
+auditlog.register(Patient, exclude_fields=["phone_digits", "updated_at"])
+auditlog.register(StaffProfile)

@@ -1,0 +1,54 @@
+"""Staff roles as Django groups, and the permissions each one holds (DESIGN section 2).
+
+`sync_roles()` makes the groups match this table; it runs from `manage.py sync_roles`, which
+`seed_demo` and the deployment steps call after `migrate`. Apps add their permissions here as
+they land, so the whole access policy is readable in one place.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+FRONT_DESK = "Front desk"
+ACUPUNCTURIST = "Acupuncturist"
+MANAGER = "Manager"
+
+_PATIENT_REGISTRY = ["clinic.view_patient", "clinic.add_patient", "clinic.change_patient"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    FRONT_DESK: [
+        *_PATIENT_REGISTRY,
+    ],
+    ACUPUNCTURIST: [
+        *_PATIENT_REGISTRY,
+    ],
+    MANAGER: [
+        *_PATIENT_REGISTRY,
+        "auditlog.view_logentry",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "clinic.view_staffprofile",
+        "clinic.add_staffprofile",
+        "clinic.change_staffprofile",
+    ],
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+@transaction.atomic
+def sync_roles() -> dict[str, int]:
+    """Create the role groups and set their permissions to exactly the table above."""
+    counts = {}
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([_permission(p) for p in perms])
+        counts[role] = len(perms)
+    return counts
+
+
+def role_names(user) -> list[str]:
+    return sorted(group.name for group in user.groups.all())

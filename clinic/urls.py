@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from clinic import pages, views
+
+urlpatterns = [
+    path("", pages.dashboard, name="dashboard"),
+    path("patients/", views.patient_list, name="patient-list"),
+    path("patients/new/", views.patient_create, name="patient-create"),
+    path("patients/<int:pk>/", pages.patient_detail, name="patient-detail"),
+    path("patients/<int:pk>/edit/", views.patient_update, name="patient-update"),
+    path("audit/", views.audit_log, name="audit-log"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "clinic.errors.permission_denied"
+handler404 = "clinic.errors.not_found"
+handler500 = "clinic.errors.server_error"

@@ -1,0 +1,75 @@
+"""Staff views of the core: the patient registry and the audit trail."""
+
+from auditlog.models import LogEntry
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from clinic.access import get_patient_for, permission_required
+from clinic.audit import record_view
+from clinic.filters import AuditLogFilter
+from clinic.forms import PatientForm, PatientSearchForm
+from clinic.models import Patient
+from clinic.services import register_patient
+
+PAGE_SIZE = 25
+
+
+@require_safe
+@permission_required("clinic.view_patient")
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET or None)
+    patients = Patient.objects.all()
+    query = ""
+    if form.is_valid():
+        query = form.cleaned_data["q"]
+        if query:
+            patients = patients.search(query)
+        if not form.cleaned_data["include_inactive"]:
+            patients = patients.filter(is_active=True)
+    else:
+        patients = patients.filter(is_active=True)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "query": query}
+    template = (
+        "clinic/patient_list_results.html"
+        if request.headers.get("HX-Request") == "true"
+        else "clinic/patient_list.html"
+    )
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinic.add_patient")
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = register_patient(patient=form.save(commit=False))
+        messages.success(request, f"Registered {patient.full_name} as chart {patient.chart_number}.")
+        return redirect(patient)
+    return render(request, "clinic/patient_form.html", {"form": form, "patient": None})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinic.change_patient")
+def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_for(request.user, pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Patient details saved.")
+        return redirect(patient)
+    if request.method == "GET":
+        record_view(patient)
+    return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
+
+
+@require_safe
+@permission_required("auditlog.view_logentry")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
+    log_filter = AuditLogFilter(request.GET or None, queryset=entries)
+    page = Paginator(log_filter.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "clinic/audit_log.html", {"filter": log_filter, "page": page})

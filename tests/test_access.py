@@ -1,0 +1,82 @@
+"""The access matrix: every named URL, every role, the status each must get (DESIGN section 2).
+
+A new URL without a row here fails `test_every_url_has_a_row`, so nobody ships a page without
+deciding who may open it.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import PatientFactory
+
+ROLES = ["anonymous", "front_desk", "acupuncturist", "manager"]
+STAFF = {"front_desk": 200, "acupuncturist": 200, "manager": 200}
+LOGIN = {"anonymous": 302}
+
+
+def everyone(status: int = 200) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def staff(**overrides: int) -> dict[str, int]:
+    return {**LOGIN, **STAFF, **overrides}
+
+
+# name -> (kwargs built from the fixture objects, expected GET status per role)
+ACCESS: dict[str, tuple] = {
+    "dashboard": (None, staff()),
+    "patient-list": (None, staff()),
+    "patient-create": (None, staff()),
+    "patient-detail": (lambda o: {"pk": o.patient.pk}, staff()),
+    "patient-update": (lambda o: {"pk": o.patient.pk}, staff()),
+    "audit-log": (None, staff(front_desk=403, acupuncturist=403)),
+    "login": (None, {"anonymous": 200, "front_desk": 302, "acupuncturist": 302, "manager": 302}),
+    # Logout only accepts POST; a GET is refused for everyone.
+    "logout": (None, everyone(405)),
+    "password_change": (None, staff()),
+    "password_change_done": (None, staff()),
+}
+
+# The Django admin guards itself (is_staff plus model permissions) and is tested by Django.
+SKIPPED_NAMESPACES = {"admin"}
+
+
+def named_urls(resolver=None, namespace: str = "") -> list[str]:
+    names = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            names += named_urls(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.append(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_url_has_a_row():
+    missing = sorted(set(named_urls()) - set(ACCESS))
+    assert not missing, f"URLs without a row in the access table: {missing}"
+    stale = sorted(set(ACCESS) - set(named_urls()))
+    assert not stale, f"Rows for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def objects(db):
+    return SimpleNamespace(patient=PatientFactory())
+
+
+CASES = [(name, role) for name in ACCESS for role in ROLES]
+
+
+@pytest.mark.parametrize(("name", "role_client"), CASES, indirect=["role_client"])
+def test_access(name, role_client, objects, request):
+    kwargs_for, expected = ACCESS[name]
+    role = request.node.callspec.params["role_client"]
+    url = reverse(name, kwargs=kwargs_for(objects) if kwargs_for else None)
+    response = role_client.get(url)
+    assert response.status_code == expected[role], f"{role} GET {url}"
+    if response.status_code == 302 and role == "anonymous" and name not in {"login"}:
+        assert response["Location"].startswith(reverse("login"))
