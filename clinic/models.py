@@ -155,3 +155,54 @@ class StaffProfile(models.Model):
 
 auditlog.register(Patient, exclude_fields=["phone_digits", "updated_at"])
 auditlog.register(StaffProfile)
+
+
+class LinkPurpose(models.TextChoices):
+    INTAKE = "intake", "Pre-visit intake"
+    QUESTIONNAIRE = "questionnaire", "Weekly questionnaire"
+
+
+class PatientLinkQuerySet(models.QuerySet):
+    def usable(self, now) -> "PatientLinkQuerySet":
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class PatientLink(models.Model):
+    """A personal link a patient opens without an account (DESIGN section 3, patient links).
+
+    Only the SHA-256 of the token is stored: a copy of the database cannot be turned into working
+    links. A link serves one patient and one purpose, expires, and is spent on submission.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=15, choices=LinkPurpose.choices)
+    # What the link is for within its purpose (e.g. the questionnaire due); set by the app using it.
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PatientLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "purpose", "subject_id"], name="link_patient_purpose_idx")]
+        constraints = [
+            # A SHA-256 hex digest, never a raw token.
+            models.CheckConstraint(condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"), name="link_token_is_sha256"),  # noqa: S106
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.patient}"
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.patient_id}
+
+
+auditlog.register(PatientLink, exclude_fields=["token_hash"])

@@ -13,16 +13,36 @@ ACUPUNCTURIST = "Acupuncturist"
 MANAGER = "Manager"
 
 _PATIENT_REGISTRY = ["clinic.view_patient", "clinic.add_patient", "clinic.change_patient"]
+_PATIENT_LINKS = ["clinic.view_patientlink", "clinic.add_patientlink"]
+# The front desk records the administrative intake and the red-flag screen; no clinical notes.
+_INTAKE_ENTRY = ["intake.view_intake", "intake.add_intake", "intake.change_intake", "intake.view_referral"]
+_CLINICAL_READ = [
+    "intake.view_intake",
+    "intake.view_clinicalassessment",
+    "intake.view_referral",
+    "intake.view_selfharmalert",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     FRONT_DESK: [
         *_PATIENT_REGISTRY,
+        *_PATIENT_LINKS,
+        *_INTAKE_ENTRY,
     ],
     ACUPUNCTURIST: [
         *_PATIENT_REGISTRY,
+        *_PATIENT_LINKS,
+        *_INTAKE_ENTRY,
+        "intake.view_clinicalassessment",
+        "intake.add_clinicalassessment",
+        "intake.change_clinicalassessment",
+        "intake.change_referral",
+        "intake.view_selfharmalert",
+        "intake.change_selfharmalert",
     ],
     MANAGER: [
         *_PATIENT_REGISTRY,
+        *_CLINICAL_READ,
         "auditlog.view_logentry",
         "auth.view_user",
         "auth.add_user",

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "auditlog",
+    "django_ratelimit",
     "clinic",
     "intake",
     "treatments",
@@ -138,6 +139,19 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", CLINIC_EMAIL)
+
+# Cache: Redis when CACHE_URL is set (several app servers share it), else this process's memory.
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "clinic"}
+}
+# django-ratelimit throttles patient-link attempts. It only vouches for memcached and django-redis;
+# Django's own RedisCache increments atomically too, and the in-memory default is exact for one
+# process (with several workers each keeps its own count, so the limit is per worker).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+PATIENT_LINK_RATE = env_str("PATIENT_LINK_RATE", "30/h")
 
 # Audit trail: django-auditlog records who changed what, from which address.
 AUDITLOG_INCLUDE_ALL_MODELS = False

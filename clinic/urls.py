@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from clinic import pages, views
 
@@ -11,10 +11,12 @@ urlpatterns = [
     path("patients/<int:pk>/", pages.patient_detail, name="patient-detail"),
     path("patients/<int:pk>/edit/", views.patient_update, name="patient-update"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("l/<str:token>/", views.link_open, name="link-open"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("", include("intake.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,16 +1,19 @@
 """Staff views of the core: the patient registry and the audit trail."""
 
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.decorators import ratelimit
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_view
 from clinic.filters import AuditLogFilter
 from clinic.forms import PatientForm, PatientSearchForm
+from clinic.links import LANDING_URLS, invalid_link_page, open_link, patient_page, resolve_token
 from clinic.models import Patient
 from clinic.services import register_patient
 
@@ -73,3 +76,18 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     log_filter = AuditLogFilter(request.GET or None, queryset=entries)
     page = Paginator(log_filter.qs, 50).get_page(request.GET.get("page"))
     return render(request, "clinic/audit_log.html", {"filter": log_filter, "page": page})
+
+
+@require_safe
+@patient_page
+@ratelimit(key="ip", rate=settings.PATIENT_LINK_RATE, block=False)
+def link_open(request: HttpRequest, token: str) -> HttpResponse:
+    """A patient opens their personal link: check it, trade it for a session, drop the token from the URL."""
+    link = None if getattr(request, "limited", False) else resolve_token(token)
+    if link is None:
+        return invalid_link_page(request)
+    open_link(request, link)
+    record_view(link)
+    response = redirect(LANDING_URLS[link.purpose])
+    response["Referrer-Policy"] = "no-referrer"  # this request's URL held the token
+    return response

@@ -51,3 +51,42 @@ class PatientFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return register_patient(patient=model_class(*args, **kwargs))
+
+
+def intake_defaults(**overrides) -> dict:
+    """A complete, clean intake: every red flag answered no, PHQ-9 answered, no precautions."""
+    from intake import rules
+
+    values = {
+        "chief_complaint": "Low back pain radiating down the left leg",
+        "pain_locations": ["low_back", "buttock", "thigh"],
+        "pain_side": "left",
+        "radiates_below_knee": False,
+        "onset_date": date(2026, 9, 1),
+        "suspected_cause": "disc_herniation",
+        "pain_now": 6,
+        "pain_worst_week": 8,
+        "sleep_quality": "poor",
+        **dict.fromkeys(rules.RED_FLAG_KEYS, False),
+        **{f"phq9_{n}": 0 for n in range(1, 10)},
+    }
+    values.update(overrides)
+    return values
+
+
+class IntakeFactory(factory.django.DjangoModelFactory):
+    """Built through the intake service, so referrals and alerts open as they do in the app."""
+
+    class Meta:
+        model = "intake.Intake"
+
+    patient = factory.SubFactory(PatientFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from intake.services import record_intake
+
+        consents = kwargs.pop("consents", ["needling", "electroacupuncture", "cupping", "tui_na"])
+        intake = model_class(**intake_defaults(**kwargs))
+        intake, _ = record_intake(intake=intake, consent_modalities=consents, consent_name=intake.patient.full_name)
+        return intake

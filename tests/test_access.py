@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import PatientFactory
+from intake.models import Referral, SelfHarmAlert
+from tests.factories import IntakeFactory
 
 ROLES = ["anonymous", "front_desk", "acupuncturist", "manager"]
 STAFF = {"front_desk": 200, "acupuncturist": 200, "manager": 200}
@@ -37,6 +38,19 @@ ACCESS: dict[str, tuple] = {
     "logout": (None, everyone(405)),
     "password_change": (None, staff()),
     "password_change_done": (None, staff()),
+    # A patient link with an unknown token: the same friendly 404 for everyone.
+    "link-open": (lambda o: {"token": "not-a-real-token"}, everyone(404)),
+    # Intake
+    "intake:intake-create": (lambda o: {"patient_pk": o.patient.pk}, staff(manager=403)),
+    "intake:intake-link-create": (lambda o: {"patient_pk": o.patient.pk}, everyone(405)),  # POST only
+    "intake:intake-detail": (lambda o: {"pk": o.intake.pk}, staff()),
+    "intake:intake-update": (lambda o: {"pk": o.intake.pk}, staff(manager=403)),
+    "intake:assessment-update": (lambda o: {"pk": o.intake.pk}, staff(front_desk=403, manager=403)),
+    "intake:intake-review": (lambda o: {"pk": o.intake.pk}, everyone(405)),  # POST only
+    "intake:referral-detail": (lambda o: {"pk": o.referral.pk}, staff()),
+    "intake:self-harm-alert-update": (lambda o: {"pk": o.alert.pk}, staff(front_desk=403, manager=403)),
+    # The patient's own form needs a link session; without one, the friendly 404.
+    "intake:patient-intake": (None, everyone(404)),
 }
 
 # The Django admin guards itself (is_staff plus model permissions) and is tested by Django.
@@ -65,7 +79,13 @@ def test_every_url_has_a_row():
 
 @pytest.fixture
 def objects(db):
-    return SimpleNamespace(patient=PatientFactory())
+    intake = IntakeFactory(saddle_anaesthesia=True, phq9_9=1)
+    return SimpleNamespace(
+        patient=intake.patient,
+        intake=intake,
+        referral=Referral.objects.get(patient=intake.patient),
+        alert=SelfHarmAlert.objects.get(patient=intake.patient),
+    )
 
 
 CASES = [(name, role) for name in ACCESS for role in ROLES]

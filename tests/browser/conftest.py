@@ -54,9 +54,8 @@ def chromium():
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-@pytest.fixture
-def page(chromium, request):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+def _page(chromium, request, **context_options):
+    context = chromium.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -67,12 +66,14 @@ def page(chromium, request):
 
 
 @pytest.fixture
+def page(chromium, request):
+    yield from _page(chromium, request, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
 def phone_page(chromium, request):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    """A phone-sized viewport (390x844, as an iPhone 14) with touch."""
+    yield from _page(chromium, request, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

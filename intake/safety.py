@@ -1,0 +1,64 @@
+"""What the treatment log asks the intake before a session (DESIGN section 4: treatments -> intake).
+
+`may_treat(patient)` says whether needling may go ahead and why not; `precautions(patient)` lists
+the active contraindications and cautions; `consented_modalities(patient)` the modalities the
+patient has consented to.
+"""
+
+from dataclasses import dataclass, field
+
+from clinic.models import Patient
+from intake import rules
+from intake.models import ClinicalAssessment, Intake, Referral, ReferralOutcome
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+    referral: Referral | None = None  # the referral to deal with, when one blocks treatment
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def may_treat(patient: Patient) -> Decision:
+    intake = Intake.objects.current_for(patient)
+    if intake is None:
+        return Decision(False, ["No intake with a red-flag screen is on record for this patient."])
+    if rules.unanswered_red_flags(intake.red_flag_answers):
+        return Decision(False, ["The red-flag screen of the current intake is incomplete."])
+    referrals = list(Referral.objects.filter(patient=patient).order_by("-opened_at", "-id"))
+    for referral in referrals:
+        if referral.is_open:
+            return Decision(
+                False,
+                [f"Urgent referral open since {referral.opened_at:%Y-%m-%d}: {referral.reason}"],
+                referral,
+            )
+    latest_closed = next((r for r in referrals if not r.is_open), None)
+    if latest_closed is not None and latest_closed.outcome == ReferralOutcome.NOT_TO_TREAT:
+        return Decision(
+            False,
+            [f"The referral closed on {latest_closed.closed_at:%Y-%m-%d} recorded: not to treat."],
+            latest_closed,
+        )
+    assessment = ClinicalAssessment.objects.filter(intake=intake).first()
+    covered = {flag for referral in referrals for flag in referral.flags}
+    uncovered = [flag for flag in intake.positive_red_flags(assessment) if flag not in covered]
+    if uncovered:
+        # Defensive: the services always open a referral, but data could arrive another way.
+        return Decision(False, [f"Red flags without a referral: {rules.describe_flags(uncovered)}"])
+    return Decision(True)
+
+
+def precautions(patient: Patient) -> list[rules.Precaution]:
+    intake = Intake.objects.current_for(patient)
+    return intake.precautions if intake is not None else []
+
+
+def consented_modalities(patient: Patient) -> set[str]:
+    intake = Intake.objects.current_for(patient)
+    if intake is None:
+        return set()
+    return set(intake.consents.values_list("modality", flat=True))

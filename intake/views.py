@@ -1,0 +1,192 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from clinic.access import get_patient_for, permission_required, require_perm
+from clinic.audit import record_view
+from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
+from clinic.models import LinkPurpose
+from intake import rules, services
+from intake.access import get_intake_for, get_referral_for, get_self_harm_alert_for
+from intake.forms import ClinicalAssessmentForm, IntakeForm, OnlineIntakeForm, ReferralCloseForm, SelfHarmAlertForm
+from intake.models import ClinicalAssessment, Intake
+
+
+def _announce(request: HttpRequest, referral) -> None:
+    if referral is not None:
+        messages.error(
+            request,
+            f"Red flag: {referral.reason}. An urgent referral is open and no treatment may be given until a "
+            "clinician records its outcome.",
+        )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("intake.add_intake")
+def intake_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = get_patient_for(request.user, patient_pk)
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        intake = form.save(commit=False)
+        intake.patient = patient
+        intake, referral = services.record_intake(
+            intake=intake,
+            consent_modalities=form.cleaned_data["consent_modalities"],
+            consent_name=form.cleaned_data["consent_name"].strip(),
+            user=request.user,
+        )
+        messages.success(request, "Intake saved.")
+        _announce(request, referral)
+        return redirect(intake)
+    return render(request, "intake/intake_form.html", {"form": form, "patient": patient, "intake": None})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("intake.change_intake")
+def intake_update(request: HttpRequest, pk: int) -> HttpResponse:
+    intake = get_intake_for(request.user, pk)
+    form = IntakeForm(request.POST or None, instance=intake)
+    if request.method == "POST" and form.is_valid():
+        intake, referral = services.record_intake(
+            intake=form.save(commit=False),
+            consent_modalities=form.cleaned_data["consent_modalities"],
+            consent_name=form.cleaned_data["consent_name"].strip(),
+            user=request.user,
+        )
+        messages.success(request, "Intake saved.")
+        _announce(request, referral)
+        return redirect(intake)
+    if request.method == "GET":
+        record_view(intake)
+    context = {"form": form, "patient": intake.patient, "intake": intake}
+    return render(request, "intake/intake_form.html", context)
+
+
+@require_safe
+@permission_required("intake.view_intake")
+def intake_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    intake = get_intake_for(request.user, pk)
+    record_view(intake)
+    assessment = None
+    if request.user.has_perm("intake.view_clinicalassessment"):
+        assessment = ClinicalAssessment.objects.select_related("assessed_by").filter(intake=intake).first()
+    context = {
+        "intake": intake,
+        "patient": intake.patient,
+        "assessment": assessment,
+        "red_flags": [(flag, getattr(intake, flag.key)) for flag in rules.RED_FLAGS],
+        "positive_flags": intake.positive_red_flags(assessment),
+        "consents": list(intake.consents.all()),
+        "phq9": list(zip(rules.PHQ9_ITEMS, intake.phq9_answers, strict=True)),
+        "phq9_labels": dict(rules.PHQ9_CHOICES),
+    }
+    return render(request, "intake/intake_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("intake.change_clinicalassessment")
+def assessment_update(request: HttpRequest, pk: int) -> HttpResponse:
+    intake = get_intake_for(request.user, pk)
+    assessment = ClinicalAssessment.objects.filter(intake=intake).first() or ClinicalAssessment(intake=intake)
+    form = ClinicalAssessmentForm(request.POST or None, instance=assessment)
+    if request.method == "POST" and form.is_valid():
+        referral = services.record_assessment(assessment=form.save(commit=False), user=request.user)
+        messages.success(request, "Clinical assessment saved.")
+        _announce(request, referral)
+        return redirect(intake)
+    return render(request, "intake/assessment_form.html", {"form": form, "intake": intake, "patient": intake.patient})
+
+
+@require_POST
+@permission_required("intake.change_intake")
+def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
+    intake = get_intake_for(request.user, pk)
+    services.review_intake(intake=intake, user=request.user)
+    messages.success(request, "Online intake reviewed: it is now the patient's intake on record.")
+    return redirect(intake)
+
+
+@require_POST
+@permission_required("clinic.add_patientlink")
+def intake_link_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = get_patient_for(request.user, patient_pk)
+    link, url, emailed = services.send_intake_link(
+        patient=patient,
+        user=request.user,
+        build_url=lambda token: request.build_absolute_uri(reverse("link-open", args=[token])),
+    )
+    context = {"patient": patient, "link": link, "url": url, "emailed": emailed}
+    return render(request, "intake/intake_link.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("intake.view_referral")
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for(request.user, pk)
+    form = None
+    can_close = referral.is_open and request.user.has_perm("intake.change_referral")
+    if request.method == "POST":
+        require_perm(request.user, "intake.change_referral")
+        if not referral.is_open:
+            messages.info(request, "This referral was already closed.")
+            return redirect(referral)
+    if can_close:
+        form = ReferralCloseForm(request.POST or None, referral=referral)
+        if request.method == "POST" and form.is_valid():
+            services.close_referral(referral=referral, user=request.user, **form.cleaned_data)
+            messages.success(request, "Referral closed.")
+            return redirect(referral.patient)
+    record_view(referral)
+    return render(
+        request, "intake/referral_detail.html", {"referral": referral, "patient": referral.patient, "form": form}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("intake.change_selfharmalert")
+def self_harm_alert_update(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_self_harm_alert_for(request.user, pk)
+    form = SelfHarmAlertForm(request.POST or None, instance=alert)
+    if alert.acknowledged_at is None and request.method == "POST" and form.is_valid():
+        services.acknowledge_self_harm_alert(
+            alert=alert, user=request.user, action_taken=form.cleaned_data["action_taken"]
+        )
+        messages.success(request, "Alert acknowledged and the action recorded.")
+        return redirect(alert.patient)
+    record_view(alert)
+    return render(request, "intake/self_harm_alert_form.html", {"alert": alert, "patient": alert.patient, "form": form})
+
+
+# --- the patient's own pre-visit form ---------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@patient_page
+def patient_intake(request: HttpRequest) -> HttpResponse:
+    link = link_for_session(request, LinkPurpose.INTAKE)
+    if link is None:
+        if request.session.pop("intake_submitted", None):
+            return render(request, "intake/patient_intake_done.html", {})
+        return invalid_link_page(request)
+    form = OnlineIntakeForm(request.POST or None, instance=Intake(patient=link.patient))
+    if request.method == "POST" and form.is_valid():
+        result = services.submit_online_intake(
+            link=link,
+            intake=form.save(commit=False),
+            consent_modalities=form.cleaned_data["consent_modalities"],
+            consent_name=form.cleaned_data["consent_name"].strip(),
+        )
+        close_link_session(request)
+        emergency = bool(result and result[1] and result[1].is_emergency)
+        return render(
+            request, "intake/patient_intake_done.html", {"emergency": emergency, "flagged": bool(result and result[1])}
+        )
+    context = {
+        "form": form,
+        "first_name": link.patient.given_name,
+        "red_flag_fields": [form[key] for key in rules.RED_FLAG_KEYS],
+        "phq9_fields": [form[f"phq9_{n}"] for n in range(1, 10)],
+    }
+    return render(request, "intake/patient_intake_form.html", context)

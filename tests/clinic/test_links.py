@@ -1,0 +1,126 @@
+"""Patient links: unguessable, hashed at rest, scoped, expiring, single-use, rate limited."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.links import hash_token, issue_link, resolve_token, spend_link
+from clinic.models import LinkPurpose, PatientLink
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    cache.clear()
+
+
+def test_token_is_256_bits_and_only_its_hash_is_stored(patient):
+    link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    assert len(token) >= 43  # 32 bytes of URL-safe base64
+    stored = PatientLink.objects.get()
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    row = PatientLink.objects.filter(pk=link.pk).values().get()
+    assert token not in {str(value) for value in row.values()}
+
+
+def test_tokens_differ_every_time(patient):
+    tokens = {issue_link(patient=patient, purpose=LinkPurpose.INTAKE)[1] for _ in range(20)}
+    assert len(tokens) == 20
+
+
+def test_resolve_finds_a_fresh_link(patient):
+    link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    assert resolve_token(token) == link
+    assert resolve_token(token, purpose=LinkPurpose.INTAKE) == link
+
+
+def test_wrong_purpose_is_refused(patient):
+    _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    assert resolve_token(token, purpose=LinkPurpose.QUESTIONNAIRE) is None
+
+
+def test_expired_link_is_refused(patient):
+    link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE, ttl=timedelta(days=1))
+    PatientLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert resolve_token(token) is None
+
+
+def test_used_link_is_refused_and_cannot_be_spent_twice(patient):
+    link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    assert spend_link(link) is True
+    assert spend_link(link) is False
+    assert resolve_token(token) is None
+
+
+def test_a_new_link_revokes_the_old_one(patient):
+    _, old = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    _, new = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    assert resolve_token(old) is None
+    assert resolve_token(new) is not None
+
+
+@pytest.mark.parametrize("token", ["", "x", "a" * 500, "../../etc/passwd", "%00"])
+def test_garbage_tokens_resolve_to_nothing(db, token):
+    assert resolve_token(token) is None
+
+
+def test_hash_is_sha256_hex():
+    assert hash_token("abc") == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_opening_a_link_redirects_to_a_url_without_the_token(client, patient):
+    _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    response = client.get(reverse("link-open", args=[token]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:patient-intake")
+    assert token not in response["Location"]
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
+    # No token in this URL; same-origin keeps the form's CSRF check working and sends nothing away.
+    assert page["Referrer-Policy"] == "same-origin"
+
+
+def test_the_patient_page_shows_only_the_first_name(client, patient):
+    _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    body = client.get(reverse("link-open", args=[token]), follow=True).content.decode()
+    assert f"Hello {patient.given_name}" in body
+    assert patient.family_name not in body
+    assert patient.chart_number not in body
+    assert str(patient.date_of_birth.year) not in body
+
+
+def test_every_use_is_audited(client, patient):
+    link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    client.get(reverse("link-open", args=[token]), REMOTE_ADDR="203.0.113.9")
+    entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS, object_pk=str(link.pk))
+    assert entry.remote_addr == "203.0.113.9"
+    assert entry.additional_data["patient_id"] == patient.pk
+
+
+def test_invalid_expired_and_used_links_get_the_same_friendly_page(client, patient):
+    link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    bogus = client.get(reverse("link-open", args=["nope" * 10]))
+    spend_link(link)
+    used = client.get(reverse("link-open", args=[token]))
+    assert bogus.status_code == used.status_code == 404
+    assert bogus.content == used.content
+    assert bogus["Referrer-Policy"] == used["Referrer-Policy"] == "no-referrer"
+    assert "This link cannot be used" in bogus.content.decode()
+
+
+def test_link_attempts_are_rate_limited(client, patient, settings):
+    _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    for _ in range(30):
+        client.get(reverse("link-open", args=["guess" * 9]), REMOTE_ADDR="198.51.100.7")
+    # Past the limit even a real token gets the friendly page from that address.
+    response = client.get(reverse("link-open", args=[token]), REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 404
+    other = client.get(reverse("link-open", args=[token]), REMOTE_ADDR="198.51.100.8")
+    assert other.status_code == 302

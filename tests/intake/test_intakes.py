@@ -1,0 +1,284 @@
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from intake import rules
+from intake.models import ClinicalAssessment, Intake, Referral, SelfHarmAlert
+from tests.factories import IntakeFactory, PatientFactory
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "chief_complaint": "Sciatica, left leg, 3 months",
+        "pain_locations": ["low_back", "thigh", "calf"],
+        "pain_side": "left",
+        "radiates_below_knee": "on",
+        "onset_date": "2026-08-20",
+        "suspected_cause": "disc_herniation",
+        "pain_now": "6",
+        "pain_worst_week": "8",
+        "sleep_quality": "poor",
+        "prior_treatments": ["nsaids", "physical_therapy"],
+        "analgesic_days_week": "5",
+        "work_days_off_month": "4",
+        **dict.fromkeys(rules.RED_FLAG_KEYS, "False"),
+        **{f"phq9_{n}": "0" for n in range(1, 10)},
+        "consent_modalities": ["needling", "electroacupuncture"],
+        "consent_name": "Ada Moreno",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_front_desk_records_a_clean_intake(desk_client, patient, front_desk):
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data())
+    intake = Intake.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:intake-detail", args=[intake.pk])
+    assert intake.created_by == front_desk
+    assert intake.pain_locations == ["low_back", "thigh", "calf"]
+    assert intake.radiates_below_knee is True
+    assert intake.duration_category() == "chronic" or intake.duration_category() == "subacute"
+    assert set(intake.consents.values_list("modality", flat=True)) == {"needling", "electroacupuncture"}
+    assert not Referral.objects.exists()
+
+
+def test_saddle_anaesthesia_opens_a_referral_with_banner_and_dashboard(desk_client, patient):
+    response = desk_client.post(
+        reverse("intake:intake-create", args=[patient.pk]), form_data(saddle_anaesthesia="True"), follow=True
+    )
+    referral = Referral.objects.get()
+    assert referral.flags == ["saddle_anaesthesia"]
+    assert referral.is_emergency
+    body = response.content.decode()
+    assert "Red flag: Saddle anaesthesia" in body
+    assert 'data-testid="red-flag-banner"' in body
+    chart = desk_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    assert "Urgent referral — possible cauda equina" in chart
+    dashboard = desk_client.get(reverse("dashboard")).content.decode()
+    assert patient.family_name in dashboard
+    assert "Cauda equina:" in dashboard
+
+
+@pytest.mark.parametrize("key", rules.RED_FLAG_KEYS)
+def test_an_unanswered_red_flag_cannot_be_saved(desk_client, patient, key):
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(**{key: None}))
+    assert response.status_code == 200
+    assert response.context["form"].errors[key] == ["Answer yes or no."]
+    assert not Intake.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("onset_date", (date.today() + timedelta(days=2)).isoformat(), "cannot be in the future"),
+        ("pain_now", "11", "less than or equal to 10"),
+        ("pain_worst_week", "-1", "greater than or equal to 0"),
+        ("pain_now", "six", "Enter a whole number"),
+        ("analgesic_days_week", "8", "less than or equal to 7"),
+        ("phq9_9", "4", "Select a valid choice"),
+        ("pain_side", "", "This field is required"),
+        ("consent_name", "", "types their full name"),
+    ],
+)
+def test_bad_input_shows_beside_the_field_and_keeps_the_rest(desk_client, patient, field, value, message):
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(**{field: value}))
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field])
+    assert form["chief_complaint"].value() == "Sciatica, left leg, 3 months"
+    assert form["saddle_anaesthesia"].value() == "False"
+    assert not Intake.objects.exists()
+
+
+def test_pregnancy_without_weeks_is_refused(desk_client, patient):
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(pregnant="on"))
+    assert response.context["form"].errors["pregnancy_weeks"] == ["Enter how many weeks pregnant (1-42)."]
+
+
+def test_pregnancy_weeks_out_of_range(desk_client, patient):
+    response = desk_client.post(
+        reverse("intake:intake-create", args=[patient.pk]), form_data(pregnant="on", pregnancy_weeks="45")
+    )
+    assert "less than or equal to 42" in response.context["form"].errors["pregnancy_weeks"][0]
+
+
+def test_weeks_without_pregnancy_are_dropped(desk_client, patient):
+    desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(pregnancy_weeks="12"))
+    assert Intake.objects.get().pregnancy_weeks is None
+
+
+def test_skin_lesion_needs_its_site(desk_client, patient):
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(skin_lesion="on"))
+    assert "Say where" in response.context["form"].errors["skin_lesion_site"][0]
+
+
+def test_phq9_item_9_raises_an_urgent_alert_on_chart_and_dashboard(desk_client, lac_client, patient):
+    desk_client.post(
+        reverse("intake:intake-create", args=[patient.pk]),
+        form_data(phq9_9="1", phq9_1="3", phq9_2="3", phq9_3="3", phq9_4="1"),
+    )
+    alert = SelfHarmAlert.objects.get()
+    assert alert.item9 == 1
+    chart = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    assert "PHQ-9 item 9 — urgent" in chart
+    assert "PHQ-9 11 (moderate)" in chart
+    assert "PHQ-9 ≥ 10" in chart
+    assert "PHQ-9 item 9" in lac_client.get(reverse("dashboard")).content.decode()
+
+
+def test_acupuncturist_records_the_action_for_a_self_harm_alert(lac_client, acupuncturist):
+    intake = IntakeFactory(phq9_9=2)
+    alert = SelfHarmAlert.objects.get()
+    url = reverse("intake:self-harm-alert-update", args=[alert.pk])
+    assert lac_client.post(url, {"action_taken": ""}).context["form"].errors["action_taken"]
+    response = lac_client.post(url, {"action_taken": "Called patient; referred to PCP same day; 988 given."})
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == acupuncturist
+    assert (
+        "PHQ-9 item 9 — urgent"
+        not in lac_client.get(reverse("patient-detail", args=[intake.patient.pk])).content.decode()
+    )
+
+
+def test_phq9_total_below_ten_is_not_flagged(desk_client, patient):
+    desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(phq9_1="3", phq9_2="3", phq9_3="3"))
+    intake = Intake.objects.get()
+    assert intake.phq9_total == 9
+    assert not intake.phq9_flagged
+
+
+def test_edit_keeps_consent_time_for_unchanged_modalities(desk_client, patient):
+    intake = IntakeFactory(patient=patient, consents=["needling"])
+    consented_at = intake.consents.get().consented_at
+    response = desk_client.post(
+        reverse("intake:intake-update", args=[intake.pk]), form_data(consent_modalities=["needling", "cupping"])
+    )
+    assert response.status_code == 302
+    assert intake.consents.get(modality="needling").consented_at == consented_at
+    assert intake.consents.filter(modality="cupping").exists()
+
+
+# --- the clinician section -----------------------------------------------------------------
+
+ASSESSMENT = {
+    "slr_left_positive": "on",
+    "slr_left_angle": "40",
+    "slr_right_angle": "",
+    "femoral_stretch": "negative",
+    "sensory_l4": "normal",
+    "sensory_l5": "reduced",
+    "sensory_s1": "normal",
+    "reflex_knee": "normal",
+    "reflex_ankle": "reduced",
+    "dorsiflexion_left": "4",
+    "dorsiflexion_right": "5",
+    "plantarflexion_left": "5",
+    "plantarflexion_right": "5",
+    "gait": "Antalgic",
+    "tongue_colour": "purple",
+    "tongue_coating": "thin_white",
+    "tongue_shape": "normal",
+    "pulse_qualities": ["wiry", "choppy"],
+    "tcm_pattern": "blood_stagnation",
+    "treatment_principle": "Move Blood, unblock the channels, stop pain",
+}
+
+
+def test_acupuncturist_records_the_clinical_assessment(lac_client, acupuncturist):
+    intake = IntakeFactory()
+    response = lac_client.post(reverse("intake:assessment-update", args=[intake.pk]), ASSESSMENT)
+    assert response.status_code == 302
+    assessment = ClinicalAssessment.objects.get()
+    assert assessment.assessed_by == acupuncturist
+    assert assessment.pulse_qualities == ["wiry", "choppy"]
+    assert assessment.pattern_label == "Blood stagnation"
+    assert not Referral.objects.exists()
+
+
+def test_front_desk_cannot_edit_or_see_the_clinician_section(desk_client):
+    intake = IntakeFactory()
+    ClinicalAssessment.objects.create(
+        intake=intake,
+        assessed_by=intake.created_by or _any_user(),
+        tcm_pattern="other",
+        tcm_pattern_other="SECRET-PATTERN",
+    )
+    response = desk_client.post(reverse("intake:assessment-update", args=[intake.pk]), ASSESSMENT)
+    assert response.status_code == 403
+    assert "intake.change_clinicalassessment" in response.content.decode()
+    detail = desk_client.get(reverse("intake:intake-detail", args=[intake.pk])).content.decode()
+    assert "SECRET-PATTERN" not in detail
+    assert "Clinical assessment" not in detail
+
+
+def _any_user():
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+def test_manager_reads_but_cannot_edit_the_clinician_section(manager_client):
+    intake = IntakeFactory()
+    ClinicalAssessment.objects.create(intake=intake, assessed_by=_any_user(), tcm_pattern="cold_damp_bi")
+    detail = manager_client.get(reverse("intake:intake-detail", args=[intake.pk])).content.decode()
+    assert "Cold-Damp Bi" in detail
+    assert manager_client.post(reverse("intake:assessment-update", args=[intake.pk]), ASSESSMENT).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("dorsiflexion_left", "6", "less than or equal to 5"),
+        ("plantarflexion_right", "-1", "greater than or equal to 0"),
+        ("slr_left_angle", "", "Record the angle"),
+        ("slr_left_angle", "120", "less than or equal to 90"),
+    ],
+)
+def test_assessment_bad_input(lac_client, field, value, message):
+    intake = IntakeFactory()
+    response = lac_client.post(reverse("intake:assessment-update", args=[intake.pk]), {**ASSESSMENT, field: value})
+    assert message in " ".join(response.context["form"].errors[field])
+    assert response.context["form"]["gait"].value() == "Antalgic"
+    assert not ClinicalAssessment.objects.exists()
+
+
+def test_other_pattern_needs_a_name(lac_client):
+    intake = IntakeFactory()
+    response = lac_client.post(
+        reverse("intake:assessment-update", args=[intake.pk]), {**ASSESSMENT, "tcm_pattern": "other"}
+    )
+    assert response.context["form"].errors["tcm_pattern_other"] == ["Name the pattern."]
+
+
+def test_intake_detail_query_count_is_bounded(lac_client, django_assert_max_num_queries):
+    intake = IntakeFactory(saddle_anaesthesia=True, phq9_9=1)
+    with django_assert_max_num_queries(15):
+        assert lac_client.get(reverse("intake:intake-detail", args=[intake.pk])).status_code == 200
+
+
+def test_chart_and_dashboard_query_counts_do_not_grow(lac_client, django_assert_max_num_queries):
+    intakes = [IntakeFactory(cancer_history=True, phq9_9=1) for _ in range(3)]
+    with django_assert_max_num_queries(15):
+        lac_client.get(reverse("dashboard"))
+    with django_assert_max_num_queries(15):
+        lac_client.get(reverse("patient-detail", args=[intakes[0].patient.pk]))
+    for _ in range(12):
+        IntakeFactory(cancer_history=True, phq9_9=1)
+    with django_assert_max_num_queries(15):
+        lac_client.get(reverse("dashboard"))
+
+
+def test_unknown_intake_is_404(lac_client, db):
+    assert lac_client.get(reverse("intake:intake-detail", args=[9999])).status_code == 404
+    assert lac_client.get(reverse("intake:intake-create", args=[9999])).status_code == 404
+
+
+def test_patients_with_several_intakes_show_the_latest(lac_client):
+    patient = PatientFactory()
+    IntakeFactory(patient=patient, chief_complaint="First episode 2024")
+    IntakeFactory(patient=patient, chief_complaint="Second episode 2026")
+    chart = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    assert "Second episode 2026" in chart
+    assert "First episode 2024" not in chart
