@@ -108,3 +108,178 @@ DEMO_PATIENTS = [
     ),
     ("Grace", "Liu", date(1991, 3, 13), "female", "(217) 555-0188", "grace.liu@example.com", "Springfield", "sms"),
 ]
+
+
+# --- clinical history ------------------------------------------------------------------------
+# Like `clinic.pages`, this is the top of the dependency graph: it may import every app.
+
+SESSION_POINT_SETS = [
+    ["BL23", "BL25", "BL40", "BL60", "GB30", "GB34"],
+    ["BL23", "BL25", "EX-B2", "GB30", "BL40", "KI3"],
+    ["GV4", "BL23", "BL52", "EX-B7", "BL40", "ST36"],
+    ["BL25", "BL26", "GB30", "GB31", "GB34", "BL57", "LR3"],
+]
+CHIEF_COMPLAINTS = [
+    "Low back pain radiating down the left leg to the foot",
+    "Right-sided sciatica after lifting boxes",
+    "Chronic low back ache, worse sitting",
+    "Buttock and thigh pain on the left, pins and needles in the calf",
+]
+
+
+def seed_history(*, practitioner, front_desk, today: date | None = None) -> int:
+    """Intakes, plans and sessions for the demo patients who have none yet; returns how many got one.
+
+    Deterministic: the same patients always get the same history relative to `today`.
+    """
+    import random
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from clinic.models import Patient
+    from intake.models import Intake
+    from intake.services import record_intake
+    from treatments.models import Point, Session, TreatmentPlan
+    from treatments.services import save_session, sign_session
+
+    today = today or timezone.localdate()
+    points = Point.objects.in_bulk(field_name="code")
+    seeded = 0
+    patients = list(Patient.objects.order_by("chart_number")[:24])
+    # One woman of child-bearing age is pregnant, so the pregnancy precautions show in the demo.
+    pregnant = next((i for i, p in enumerate(patients) if p.sex == "female" and p.date_of_birth.year > 1985), -1)
+    for index, patient in enumerate(patients):
+        if Intake.objects.filter(patient=patient).exists():
+            continue
+        rng = random.Random(patient.chart_number)  # noqa: S311 - demo data, not secrets
+        weeks_ago = 1 + index % 9
+        intake = Intake(
+            patient=patient,
+            chief_complaint=CHIEF_COMPLAINTS[index % len(CHIEF_COMPLAINTS)],
+            pain_locations=["low_back", "buttock", "thigh", "calf"][: 2 + index % 3],
+            pain_side=["left", "right", "left", "right"][index % 4],
+            radiates_below_knee=index % 2 == 0,
+            onset_date=today - timedelta(weeks=weeks_ago + 4 + index % 12),
+            suspected_cause="pregnancy"
+            if index == pregnant
+            else ["disc_herniation", "piriformis", "spinal_stenosis", "unknown"][index % 4],
+            pain_now=rng.randint(4, 8),
+            pain_worst_week=rng.randint(6, 10),
+            sleep_quality="poor" if index % 3 else "fair",
+            pregnant=index == pregnant,
+            pregnancy_weeks=22 if index == pregnant else None,
+            anticoagulants=index == 7,
+            implanted_device=index == 9,
+            # One patient reports saddle numbness: the red-flag stop shows on the dashboard.
+            **{key: index == 23 and key == "saddle_anaesthesia" for key in _red_flag_keys()},
+            **{f"phq9_{n}": rng.choice([0, 0, 1, 1, 2]) for n in range(1, 9)},
+            phq9_9=0,
+        )
+        record_intake(
+            intake=intake,
+            consent_modalities=["needling", "electroacupuncture", "cupping", "tui_na", "moxibustion"],
+            consent_name=patient.full_name,
+            user=front_desk,
+        )
+        if index == 23:
+            seeded += 1
+            continue
+        plan = TreatmentPlan.objects.create(
+            patient=patient,
+            practitioner=practitioner,
+            diagnosis_codes=[["M54.42", "M54.41", "M54.50", "M51.16"][index % 4]],
+            tcm_pattern=["blood_stagnation", "kidney_deficiency", "cold_damp_bi", "liver_kidney_yin"][index % 4],
+            planned_sessions=[8, 10, 12][index % 3],
+            start_date=today - timedelta(weeks=weeks_ago),
+            goals="Walk 30 minutes and sit through a work day without leg pain; ODI below 20.",
+        )
+        codes = SESSION_POINT_SETS[index % len(SESSION_POINT_SETS)]
+        if index == pregnant:  # pregnant: no lumbosacral or forbidden points
+            codes = ["GB34", "ST36", "KI3", "GB31"]
+        count = min(plan.planned_sessions, weeks_ago * 2)
+        pain = rng.randint(6, 8)
+        for number in range(count):
+            day = plan.start_date + timedelta(days=round(number * 3.5))
+            started = timezone.make_aware(datetime.combine(day, time(9 + number % 8, 0)))
+            electro = index % 3 == 0 and index not in (pregnant, 9)
+            session = save_session(
+                session=Session(
+                    plan=plan,
+                    practitioner=practitioner,
+                    started_at=started,
+                    contact_minutes=rng.choice([25, 30, 35, 45]),
+                    pain_before=pain,
+                    pain_after=max(0, pain - rng.randint(1, 3)),
+                    tuina_minutes=15 if index % 4 == 1 else 0,
+                    tuina_techniques=["rolling", "kneading"] if index % 4 == 1 else [],
+                    subjective=f"Pain {pain}/10; {'sleeping better' if number else 'first visit'}.",
+                    assessment="Responding to treatment." if number > 2 else "",
+                    cautions_acknowledged=index == 7,
+                ),
+                point_rows=[
+                    {"code_point": points[code], "side": "B", "technique": "even", "retention_minutes": 25}
+                    for code in codes
+                ],
+                electro_rows=[
+                    {
+                        "point_a_point": points["GB30"],
+                        "point_b_point": points["GB34"],
+                        "frequency_hz": 2,
+                        "waveform": "dense_disperse",
+                        "minutes": 20,
+                    }
+                ]
+                if electro
+                else [],
+                adverse_rows=[{"kind": "bruising", "severity": "mild"}] if number == 2 and index % 5 == 0 else [],
+            )
+            if number < count - 1:  # the latest note is left for the practitioner to sign
+                sign_session(session=session, user=practitioner)
+            pain = max(1, pain - rng.choice([0, 0, 1]))
+        _seed_responses(plan=plan, index=index, rng=rng, today=today)
+        seeded += 1
+    return seeded
+
+
+def _seed_responses(*, plan, index: int, rng, today: date) -> None:
+    """Weekly questionnaires with a believable course: most improve, some plateau, a few are overdue."""
+    from outcomes.models import ODI_FIELDS, Response
+    from outcomes.services import schedule_due, submit_response
+
+    schedule_due(today=today, plans=type(plan).objects.filter(pk=plan.pk))
+    due = list(Response.objects.filter(plan=plan).order_by("due_date"))
+    start_level = 2 + index % 3  # ODI sections around 2-4 at baseline: 40-80 %
+    weekly_gain = [0.45, 0.3, 0.15, 0.05][index % 4]
+    for number, response in enumerate(due):
+        if number >= len(due) - 2 and index % 5 == 2:
+            continue  # the last two left unanswered: the older one is overdue on the dashboard
+        level = max(0.0, start_level - weekly_gain * response.week)
+        odi = [min(5, max(0, round(level + rng.choice([-1, 0, 0, 1])))) for _ in ODI_FIELDS]
+        if index % 2:
+            odi[7] = None  # sex life skipped, as it often is
+        answers = dict(zip(ODI_FIELDS, odi, strict=True))
+        leg = max(0, min(10, round(7 - weekly_gain * 2 * response.week) + rng.choice([-1, 0, 1])))
+        answers |= {
+            "back_pain_now": max(0, leg - 1),
+            "back_pain_worst": min(10, leg + 1),
+            "leg_pain_now": leg,
+            "leg_pain_worst": min(10, leg + 2),
+            "analgesic_days": max(0, min(7, round(5 - weekly_gain * 2 * response.week))),
+            "work_days_off": max(0, min(7, 2 - response.week // 3)),
+            "saddle_anaesthesia": False,
+            "bladder_dysfunction": False,
+            "bowel_incontinence": False,
+            "bilateral_sciatica": False,
+            "motor_weakness": False,
+            "sexual_dysfunction": False,
+        }
+        if response.includes_phq9:
+            answers |= {f"phq9_{n}": rng.choice([0, 0, 1]) for n in range(1, 9)} | {"phq9_9": 0}
+        submit_response(response=response, answers=answers, source="online")
+
+
+def _red_flag_keys():
+    from intake.rules import RED_FLAG_KEYS
+
+    return RED_FLAG_KEYS

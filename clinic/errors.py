@@ -1,7 +1,14 @@
 """Error pages that tell staff what happened without leaking internals."""
 
+import sys
+
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
+
+# Seconds a client should wait before trying again while the database is unreachable.
+RETRY_AFTER = 30
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -12,8 +19,18 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
-    # No context processors or database here: the failure may be the database itself.
-    from django.template import loader
+def database_unavailable(exception: BaseException | None) -> bool:
+    # OperationalError/InterfaceError: the server is down, unreachable or dropped the connection.
+    return isinstance(exception, OperationalError | InterfaceError) or (
+        isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+    )
 
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors or database here: the failure may be the database itself. Django
+    # closes the broken connection at the end of the request, so the next one reconnects.
+    if database_unavailable(sys.exc_info()[1]):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
     return HttpResponse(loader.get_template("500.html").render(), status=500)

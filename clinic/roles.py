@@ -21,6 +21,22 @@ _CLINICAL_READ = [
     "intake.view_clinicalassessment",
     "intake.view_referral",
     "intake.view_selfharmalert",
+    "treatments.view_treatmentplan",
+    "treatments.view_session",
+    "treatments.view_protocol",
+    "outcomes.view_response",
+]
+_TREATMENT = [
+    "treatments.view_treatmentplan",
+    "treatments.add_treatmentplan",
+    "treatments.change_treatmentplan",
+    "treatments.view_session",
+    "treatments.add_session",
+    "treatments.change_session",
+    "treatments.sign_session",
+    "treatments.add_addendum",
+    "treatments.view_protocol",
+    "treatments.add_protocol",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -28,6 +44,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_PATIENT_REGISTRY,
         *_PATIENT_LINKS,
         *_INTAKE_ENTRY,
+        # Billing: the superbill carries codes and fees, not the clinical note.
+        "treatments.view_superbill",
+        # Paper questionnaires come in at the front desk; scores are read on the clinical chart.
+        "outcomes.add_response",
     ],
     ACUPUNCTURIST: [
         *_PATIENT_REGISTRY,
@@ -39,10 +59,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "intake.change_referral",
         "intake.view_selfharmalert",
         "intake.change_selfharmalert",
+        *_TREATMENT,
+        "treatments.view_superbill",
+        "outcomes.view_response",
+        "outcomes.add_response",
     ],
     MANAGER: [
         *_PATIENT_REGISTRY,
         *_CLINICAL_READ,
+        "treatments.view_superbill",
+        "treatments.view_fee",
+        "treatments.change_fee",
+        "outcomes.view_report",
         "auditlog.view_logentry",
         "auth.view_user",
         "auth.add_user",

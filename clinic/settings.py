@@ -29,6 +29,9 @@ CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Acupuncture & Back Pain Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "(555) 010-2400")
 CLINIC_EMAIL = env_str("CLINIC_EMAIL", "frontdesk@clinic.example")
 CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "120 River Street, Suite 4, Springfield, IL 62701")
+CLINIC_TAX_ID = env_str("CLINIC_TAX_ID", "00-0000000")
+# Where patients reach the app: the reminder command builds links from it (no request to ask).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +46,11 @@ INSTALLED_APPS = [
     "django_filters",
     "auditlog",
     "django_ratelimit",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
+    "health_check",
     "clinic",
     "intake",
     "treatments",
@@ -53,12 +61,24 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "clinic.sessions.IdleTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, so it sees every failed login the authentication backends report.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "clinic.backends.ClinicModelBackend",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -150,12 +170,51 @@ CACHES = {
 # django-ratelimit throttles patient-link attempts. It only vouches for memcached and django-redis;
 # Django's own RedisCache increments atomically too, and the in-memory default is exact for one
 # process (with several workers each keeps its own count, so the limit is per worker).
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001", "axes.W006"]
 PATIENT_LINK_RATE = env_str("PATIENT_LINK_RATE", "30/h")
 
 # Audit trail: django-auditlog records who changed what, from which address.
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# Login throttling (django-axes): five failures lock the username for 15 minutes.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+# By username, not address: a clinic's staff share one address, and five typos by one must not lock all.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", default=False) else 0
+
+# Staff sessions end after 15 idle minutes (activity renews them) and when the browser closes.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 15) * 60
+SESSION_SAVE_EVERY_REQUEST = False  # clinic.sessions.IdleTimeoutMiddleware renews them, once a minute
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Two-factor sign-in (django-otp, TOTP): required for managers, optional for everyone else.
+OTP_TOTP_ISSUER = CLINIC_NAME
+TWO_FACTOR_REQUIRED_GROUPS = ["Manager"]
+
+# Content Security Policy (django-csp): nothing inline, nothing from another site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Bodies: Django refuses more than 2.5 MB or 1,000 fields with a 400; the app takes no uploads.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # Security: production defaults, relaxed only when DEBUG is on.
 SESSION_COOKIE_HTTPONLY = True

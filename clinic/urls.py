@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from health_check.views import HealthCheckView
 
-from clinic import pages, views
+from clinic import pages, twofactor, views
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -16,7 +17,12 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/2fa/setup/", twofactor.twofactor_setup, name="twofactor-setup"),
+    path("accounts/2fa/verify/", twofactor.twofactor_verify, name="twofactor-verify"),
+    path("healthz/", HealthCheckView.as_view(checks=["health_check.checks.Database"]), name="healthz"),
     path("", include("intake.urls")),
+    path("", include("treatments.urls")),
+    path("", include("outcomes.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,6 +6,7 @@ from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from clinic.concurrency import VersionedFormMixin
 from clinic.forms import DateInput
 from intake import rules
 from intake.models import (
@@ -83,7 +84,7 @@ PATIENT_FIELDS = [
 ]
 
 
-class IntakeForm(forms.ModelForm):
+class IntakeForm(VersionedFormMixin, forms.ModelForm):
     """Everything but the clinician's section: the front desk fills it in with the keyboard alone."""
 
     pain_locations = forms.MultipleChoiceField(

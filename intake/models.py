@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from clinic.concurrency import VersionedModel
 from clinic.models import Patient
 from intake import rules
 
@@ -89,7 +90,7 @@ def phq9_field(number: int) -> models.PositiveSmallIntegerField:
     return score_field(0, 3, f"PHQ-9 item {number}", null=True, blank=True)
 
 
-class Intake(models.Model):
+class Intake(VersionedModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -234,7 +235,7 @@ class Intake(models.Model):
 
     @property
     def precautions(self) -> list[rules.Precaution]:
-        return rules.precautions_from({f.name: getattr(self, f.name) for f in self._meta.concrete_fields})
+        return rules.precautions_from({f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields})
 
     def pain_location_labels(self) -> list[str]:
         labels = dict(PAIN_LOCATIONS)

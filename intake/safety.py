@@ -2,7 +2,7 @@
 
 `may_treat(patient)` says whether needling may go ahead and why not; `precautions(patient)` lists
 the active contraindications and cautions; `consented_modalities(patient)` the modalities the
-patient has consented to.
+patient has consented to; `treatment_check(patient)` all three from one read of the intake.
 """
 
 from dataclasses import dataclass, field
@@ -23,7 +23,10 @@ class Decision:
 
 
 def may_treat(patient: Patient) -> Decision:
-    intake = Intake.objects.current_for(patient)
+    return _decide(patient, Intake.objects.current_for(patient))
+
+
+def _decide(patient: Patient, intake: Intake | None) -> Decision:
     if intake is None:
         return Decision(False, ["No intake with a red-flag screen is on record for this patient."])
     if rules.unanswered_red_flags(intake.red_flag_answers):
@@ -62,3 +65,21 @@ def consented_modalities(patient: Patient) -> set[str]:
     if intake is None:
         return set()
     return set(intake.consents.values_list("modality", flat=True))
+
+
+@dataclass(frozen=True)
+class TreatmentCheck:
+    """All three answers at once, from one read of the current intake (the session form needs them all)."""
+
+    decision: Decision
+    precautions: list[rules.Precaution]
+    consented: set[str]
+
+
+def treatment_check(patient: Patient) -> TreatmentCheck:
+    intake = Intake.objects.current_for(patient)
+    if intake is None:
+        return TreatmentCheck(_decide(patient, None), [], set())
+    return TreatmentCheck(
+        _decide(patient, intake), intake.precautions, set(intake.consents.values_list("modality", flat=True))
+    )

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.access import get_patient_for, permission_required, require_perm
 from clinic.audit import record_view
+from clinic.concurrency import StaleRecordError
 from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
 from clinic.models import LinkPurpose
 from intake import rules, services
@@ -49,15 +50,19 @@ def intake_update(request: HttpRequest, pk: int) -> HttpResponse:
     intake = get_intake_for(request.user, pk)
     form = IntakeForm(request.POST or None, instance=intake)
     if request.method == "POST" and form.is_valid():
-        intake, referral = services.record_intake(
-            intake=form.save(commit=False),
-            consent_modalities=form.cleaned_data["consent_modalities"],
-            consent_name=form.cleaned_data["consent_name"].strip(),
-            user=request.user,
-        )
-        messages.success(request, "Intake saved.")
-        _announce(request, referral)
-        return redirect(intake)
+        try:
+            intake, referral = services.record_intake(
+                intake=form.save(commit=False),
+                consent_modalities=form.cleaned_data["consent_modalities"],
+                consent_name=form.cleaned_data["consent_name"].strip(),
+                user=request.user,
+            )
+        except StaleRecordError:
+            form.add_stale_error(form.cleaned_data["version"])
+        else:
+            messages.success(request, "Intake saved.")
+            _announce(request, referral)
+            return redirect(intake)
     if request.method == "GET":
         record_view(intake)
     context = {"form": form, "patient": intake.patient, "intake": intake}

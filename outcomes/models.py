@@ -1,0 +1,175 @@
+"""Weekly outcome questionnaires: ODI 2.1a, back and leg pain, function, cauda equina screen, PHQ-9."""
+
+from datetime import date, timedelta
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from clinic.models import Patient
+from intake.models import range_check, score_field
+from intake.rules import CAUDA_EQUINA_KEYS
+from treatments.models import TreatmentPlan
+
+# Overdue is "due more than two days ago and not submitted" (issue 5).
+OVERDUE_AFTER = timedelta(days=2)
+# The ten ODI sections as field names, in the questionnaire's order (DESIGN section 3).
+ODI_FIELDS = (
+    "odi_pain_intensity",
+    "odi_personal_care",
+    "odi_lifting",
+    "odi_walking",
+    "odi_sitting",
+    "odi_standing",
+    "odi_sleeping",
+    "odi_sex_life",
+    "odi_social_life",
+    "odi_travelling",
+)
+PAIN_FIELDS = ("back_pain_now", "back_pain_worst", "leg_pain_now", "leg_pain_worst")
+PHQ9_FIELDS = tuple(f"phq9_{n}" for n in range(1, 10))
+
+
+class Kind(models.TextChoices):
+    BASELINE = "baseline", "Baseline"
+    WEEKLY = "weekly", "Weekly"
+    FOLLOW_UP = "follow_up", "12-week follow-up"
+
+
+class Source(models.TextChoices):
+    ONLINE = "online", "Online (patient link)"
+    PAPER = "paper", "Paper form entered by staff"
+
+
+def odi_field(title: str) -> models.PositiveSmallIntegerField:
+    return score_field(0, 5, title, null=True, blank=True)
+
+
+def pain_field(title: str) -> models.PositiveSmallIntegerField:
+    return score_field(0, 10, title, null=True, blank=True)
+
+
+class ResponseQuerySet(models.QuerySet):
+    def submitted(self) -> "ResponseQuerySet":
+        return self.filter(submitted_at__isnull=False)
+
+    def pending(self) -> "ResponseQuerySet":
+        return self.filter(submitted_at__isnull=True)
+
+    def overdue(self, today: date) -> "ResponseQuerySet":
+        return self.pending().filter(due_date__lt=today - OVERDUE_AFTER)
+
+    def scored(self) -> "ResponseQuerySet":
+        return self.submitted().filter(odi_score__isnull=False)
+
+
+class Response(models.Model):
+    """One questionnaire falling due for a patient, and the answers once submitted.
+
+    The row exists from its due date (the scheduler creates it), so "due and not answered" is a
+    plain query; `submitted_at` marks the answers in.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="responses")
+    due_date = models.DateField("due date")
+    week = models.PositiveSmallIntegerField(help_text="Weeks since the baseline (0 for the baseline).")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEEKLY)
+    includes_phq9 = models.BooleanField("includes the PHQ-9", default=False)
+
+    odi_version = models.CharField("ODI version", max_length=10, blank=True)
+    odi_pain_intensity = odi_field("Pain intensity")
+    odi_personal_care = odi_field("Personal care")
+    odi_lifting = odi_field("Lifting")
+    odi_walking = odi_field("Walking")
+    odi_sitting = odi_field("Sitting")
+    odi_standing = odi_field("Standing")
+    odi_sleeping = odi_field("Sleeping")
+    odi_sex_life = odi_field("Sex life")
+    odi_social_life = odi_field("Social life")
+    odi_travelling = odi_field("Travelling")
+    odi_score = score_field(0, 100, "ODI (%)", null=True, blank=True)
+
+    back_pain_now = pain_field("Back pain now")
+    back_pain_worst = pain_field("Worst back pain in the past week")
+    leg_pain_now = pain_field("Leg pain now")
+    leg_pain_worst = pain_field("Worst leg pain in the past week")
+    analgesic_days = score_field(0, 7, "days with pain medication in the past week", null=True, blank=True)
+    work_days_off = score_field(0, 7, "days off work in the past week", null=True, blank=True)
+
+    # The six cauda equina questions, named as the intake's red flags they reopen.
+    saddle_anaesthesia = models.BooleanField(null=True, blank=True)
+    bladder_dysfunction = models.BooleanField(null=True, blank=True)
+    bowel_incontinence = models.BooleanField(null=True, blank=True)
+    bilateral_sciatica = models.BooleanField(null=True, blank=True)
+    motor_weakness = models.BooleanField(null=True, blank=True)
+    sexual_dysfunction = models.BooleanField(null=True, blank=True)
+
+    phq9_1 = score_field(0, 3, "PHQ-9 item 1", null=True, blank=True)
+    phq9_2 = score_field(0, 3, "PHQ-9 item 2", null=True, blank=True)
+    phq9_3 = score_field(0, 3, "PHQ-9 item 3", null=True, blank=True)
+    phq9_4 = score_field(0, 3, "PHQ-9 item 4", null=True, blank=True)
+    phq9_5 = score_field(0, 3, "PHQ-9 item 5", null=True, blank=True)
+    phq9_6 = score_field(0, 3, "PHQ-9 item 6", null=True, blank=True)
+    phq9_7 = score_field(0, 3, "PHQ-9 item 7", null=True, blank=True)
+    phq9_8 = score_field(0, 3, "PHQ-9 item 8", null=True, blank=True)
+    phq9_9 = score_field(0, 3, "PHQ-9 item 9", null=True, blank=True)
+    phq9_total = score_field(0, 27, "PHQ-9 total", null=True, blank=True)
+
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=6, choices=Source.choices, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_date", "-id"]
+        permissions = [("view_report", "Can view the clinic outcomes report")]
+        indexes = [
+            models.Index(fields=["patient", "due_date"], name="response_patient_due_idx"),
+            models.Index(fields=["plan", "week"], name="response_plan_week_idx"),
+            # The dashboard's overdue list and the reminder run read pending rows by due date.
+            models.Index(fields=["due_date"], condition=Q(submitted_at__isnull=True), name="response_pending_due_idx"),
+        ]
+        constraints = [
+            # At most one questionnaire per patient per due date: a double submit or a second
+            # scheduler run can never create another.
+            models.UniqueConstraint(fields=["patient", "due_date"], name="response_one_per_due_date"),
+            *[range_check(name, 0, 5) for name in ODI_FIELDS],
+            range_check("odi_score", 0, 100),
+            *[range_check(name, 0, 10) for name in PAIN_FIELDS],
+            range_check("analgesic_days", 0, 7),
+            range_check("work_days_off", 0, 7),
+            *[range_check(name, 0, 3) for name in PHQ9_FIELDS],
+            range_check("phq9_total", 0, 27),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} questionnaire due {self.due_date:%Y-%m-%d} for {self.patient}"
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.patient_id}
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def odi_answers(self) -> list[int | None]:
+        return [getattr(self, name) for name in ODI_FIELDS]
+
+    @property
+    def cauda_equina_answers(self) -> dict[str, bool | None]:
+        return {key: getattr(self, key) for key in CAUDA_EQUINA_KEYS}
+
+    @property
+    def cauda_equina_positive(self) -> list[str]:
+        return [key for key, answer in self.cauda_equina_answers.items() if answer]
+
+
+auditlog.register(Response)

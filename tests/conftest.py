@@ -1,3 +1,6 @@
+import importlib
+import time
+
 import pytest
 from django.test import Client
 
@@ -31,8 +34,23 @@ def manager(roles):
 
 
 def _client_for(user) -> Client:
+    """A signed-in client; a user who must use two-factor sign-in has passed it too."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from clinic.sessions import RENEWED_KEY
+    from clinic.twofactor import NOT_NEEDED_KEY, requires_second_factor
+
     client = Client()
     client.force_login(user)
+    session = client.session
+    if requires_second_factor(user):
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    else:
+        session[NOT_NEEDED_KEY] = True  # as after the first page of a session (tests/clinic/test_security.py)
+    session[RENEWED_KEY] = int(time.time())  # just renewed, as after any page
+    session.save()
     return client
 
 
@@ -56,9 +74,36 @@ def role_client(request, front_desk, acupuncturist, manager):
     """A client signed in as the role named by indirect parametrisation (or anonymous)."""
     users = {"front_desk": front_desk, "acupuncturist": acupuncturist, "manager": manager}
     role = request.param
-    return Client() if role == "anonymous" else _client_for(users[role])
+    return Client() if role in {"anonymous", "patient"} else _client_for(users[role])
 
 
 @pytest.fixture
 def patient(db):
     return PatientFactory(given_name="Ada", family_name="Moreno", phone="(217) 555-0199")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters live in the cache; each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def catalogue(request):
+    """Put back the point catalogue, protocols and fees that a transactional test's flush removed.
+
+    They come from a data migration; transactional tests (live server, backups) empty every table.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if not ("live_server" in names or "transactional_db" in names or (marker and marker.kwargs.get("transaction"))):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from treatments.models import Point
+
+    if not Point.objects.exists():
+        importlib.import_module("treatments.migrations.0002_load_catalogue").load(apps, None)

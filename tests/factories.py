@@ -1,7 +1,8 @@
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from clinic.models import Patient, StaffProfile
 from clinic.services import register_patient
@@ -90,3 +91,97 @@ class IntakeFactory(factory.django.DjangoModelFactory):
         intake = model_class(**intake_defaults(**kwargs))
         intake, _ = record_intake(intake=intake, consent_modalities=consents, consent_name=intake.patient.full_name)
         return intake
+
+
+class TreatmentPlanFactory(factory.django.DjangoModelFactory):
+    """An active plan for a patient whose intake is clean, so sessions may be logged."""
+
+    class Meta:
+        model = "treatments.TreatmentPlan"
+
+    patient = factory.LazyFunction(lambda: IntakeFactory().patient)
+    practitioner = factory.SubFactory(UserFactory)
+    diagnosis_codes = factory.LazyFunction(lambda: ["M54.42"])
+    tcm_pattern = "blood_stagnation"
+    planned_sessions = 10
+    start_date = date(2026, 10, 1)
+    goals = "Walk 30 minutes without leg pain; ODI below 20."
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """A session with points; `signed=True` signs it through the service, as the app does."""
+
+    class Meta:
+        model = "treatments.Session"
+        skip_postgeneration_save = True
+
+    plan = factory.SubFactory(TreatmentPlanFactory)
+    patient = factory.SelfAttribute("plan.patient")
+    practitioner = factory.SelfAttribute("plan.practitioner")
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    contact_minutes = 30
+    pain_before = 6
+    pain_after = 3
+    subjective = "Leg pain eased for two days after the last visit."
+
+    @factory.post_generation
+    def points(self, create, extracted, **kwargs):
+        from treatments.models import Point, SessionPoint
+
+        if not create:
+            return
+        codes = ["BL23", "BL25", "GB30", "BL40"] if extracted is None else extracted
+        by_code = Point.objects.in_bulk(codes, field_name="code")
+        SessionPoint.objects.bulk_create(
+            SessionPoint(session=self, point=by_code[code], side="B", retention_minutes=25, position=i)
+            for i, code in enumerate(codes)
+        )
+
+    @factory.post_generation
+    def signed(self, create, extracted, **kwargs):
+        from treatments.services import sign_session
+
+        if create and extracted:
+            signed = sign_session(session=self, user=self.practitioner)
+            self.signed_at, self.signed_by = signed.signed_at, signed.signed_by
+
+
+def session_form_data(*, points=(), electro=(), adverse=(), **session) -> dict:
+    """POST data for the session form: the session fields plus its three formsets."""
+    values = {
+        "started_at": timezone.localtime(timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "contact_minutes": "30",
+        "pain_before": "6",
+        "pain_after": "3",
+        "tuina_minutes": "0",
+        "subjective": "Leg pain 6/10, sleeping better.",
+        **session,
+    }
+    data = {f"session-{key}": value for key, value in values.items() if value is not None}
+    for prefix, rows in (("points", points), ("electro", electro), ("adverse", adverse)):
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+        for index, row in enumerate(rows):
+            if isinstance(row, str):
+                row = {"code": row, "side": "B", "technique": "even", "retention_minutes": "25"}
+            defaults = {"waveform": "dense_disperse"} if prefix == "electro" else {}
+            defaults |= {"severity": "mild"} if prefix == "adverse" else {}
+            defaults |= {"side": "B", "technique": "even"} if prefix == "points" else {}
+            for key, value in {**defaults, **row}.items():
+                data[f"{prefix}-{index}-{key}"] = value
+    return data
+
+
+def questionnaire_data(*, odi=(2, 2, 2, 2, 2, 2, 2, None, 2, 2), phq9=None, **overrides) -> dict:
+    """POST data for the weekly questionnaire: ODI section scores in order, all warning signs 'no'."""
+    from intake.rules import CAUDA_EQUINA_KEYS
+    from outcomes.models import ODI_FIELDS
+
+    data = {name: "" if value is None else str(value) for name, value in zip(ODI_FIELDS, odi, strict=True)}
+    data |= {"back_pain_now": "4", "back_pain_worst": "6", "leg_pain_now": "5", "leg_pain_worst": "7"}
+    data |= {"analgesic_days": "3", "work_days_off": "1"}
+    data |= dict.fromkeys(CAUDA_EQUINA_KEYS, "False")
+    if phq9 is not None:
+        data |= {f"phq9_{n}": str(value) for n, value in enumerate(phq9, start=1)}
+    data.update(overrides)
+    return data

@@ -4,17 +4,21 @@ A new URL without a row here fails `test_every_url_has_a_row`, so nobody ships a
 deciding who may open it.
 """
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from clinic.links import issue_link
 from intake.models import Referral, SelfHarmAlert
-from tests.factories import IntakeFactory
+from outcomes.models import Response
+from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
-ROLES = ["anonymous", "front_desk", "acupuncturist", "manager"]
+# "patient": a browser holding a weekly-questionnaire link session, and nothing else.
+ROLES = ["anonymous", "patient", "front_desk", "acupuncturist", "manager"]
 STAFF = {"front_desk": 200, "acupuncturist": 200, "manager": 200}
-LOGIN = {"anonymous": 302}
+LOGIN = {"anonymous": 302, "patient": 302}
 
 
 def everyone(status: int = 200) -> dict[str, int]:
@@ -33,11 +37,16 @@ ACCESS: dict[str, tuple] = {
     "patient-detail": (lambda o: {"pk": o.patient.pk}, staff()),
     "patient-update": (lambda o: {"pk": o.patient.pk}, staff()),
     "audit-log": (None, staff(front_desk=403, acupuncturist=403)),
-    "login": (None, {"anonymous": 200, "front_desk": 302, "acupuncturist": 302, "manager": 302}),
+    "login": (None, {"anonymous": 200, "patient": 200, "front_desk": 302, "acupuncturist": 302, "manager": 302}),
     # Logout only accepts POST; a GET is refused for everyone.
     "logout": (None, everyone(405)),
     "password_change": (None, staff()),
     "password_change_done": (None, staff()),
+    # Two-factor: anyone signed in may set it up; verifying needs a device (others are sent to set-up).
+    "twofactor-setup": (None, staff()),
+    "twofactor-verify": (None, staff(front_desk=302, acupuncturist=302)),
+    # The load balancer's health check: no login, reports only whether the database answers.
+    "healthz": (None, everyone(200)),
     # A patient link with an unknown token: the same friendly 404 for everyone.
     "link-open": (lambda o: {"token": "not-a-real-token"}, everyone(404)),
     # Intake
@@ -51,6 +60,26 @@ ACCESS: dict[str, tuple] = {
     "intake:self-harm-alert-update": (lambda o: {"pk": o.alert.pk}, staff(front_desk=403, manager=403)),
     # The patient's own form needs a link session; without one, the friendly 404.
     "intake:patient-intake": (None, everyone(404)),
+    # Treatments: clinical notes are for acupuncturists; the manager reads; the front desk bills.
+    "treatments:plan-create": (lambda o: {"patient_pk": o.plan.patient.pk}, staff(front_desk=403, manager=403)),
+    "treatments:plan-detail": (lambda o: {"pk": o.plan.pk}, staff(front_desk=403)),
+    "treatments:plan-update": (lambda o: {"pk": o.plan.pk}, staff(front_desk=403, manager=403)),
+    "treatments:session-create": (lambda o: {"plan_pk": o.plan.pk}, staff(front_desk=403, manager=403)),
+    "treatments:session-detail": (lambda o: {"pk": o.session.pk}, staff(front_desk=403)),
+    "treatments:session-update": (lambda o: {"pk": o.session.pk}, staff(front_desk=403, manager=403)),
+    "treatments:session-sign": (lambda o: {"pk": o.session.pk}, everyone(405)),  # POST only
+    "treatments:addendum-create": (lambda o: {"pk": o.signed_session.pk}, everyone(405)),  # POST only
+    "treatments:superbill": (lambda o: {"pk": o.signed_session.pk}, staff()),
+    "treatments:superbill-pdf": (lambda o: {"pk": o.signed_session.pk}, staff()),
+    "treatments:protocol-list": (None, staff(front_desk=403)),
+    "treatments:point-search": (None, staff(front_desk=403)),
+    # Outcomes: the patient's form needs a link session; scores are clinical; the report is the manager's.
+    "outcomes:patient-form": (None, {**everyone(404), "patient": 200}),
+    "outcomes:response-create": (lambda o: {"patient_pk": o.patient.pk}, staff(manager=403)),
+    "outcomes:response-detail": (lambda o: {"pk": o.response.pk}, staff(front_desk=403)),
+    "outcomes:response-link-create": (lambda o: {"pk": o.response.pk}, everyone(405)),  # POST only
+    "outcomes:report": (None, staff(front_desk=403, acupuncturist=403)),
+    "outcomes:report-csv": (None, staff(front_desk=403, acupuncturist=403)),
 }
 
 # The Django admin guards itself (is_staff plus model permissions) and is tested by Django.
@@ -78,13 +107,18 @@ def test_every_url_has_a_row():
 
 
 @pytest.fixture
-def objects(db):
+def objects(db, acupuncturist):
     intake = IntakeFactory(saddle_anaesthesia=True, phq9_9=1)
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
     return SimpleNamespace(
         patient=intake.patient,
         intake=intake,
         referral=Referral.objects.get(patient=intake.patient),
         alert=SelfHarmAlert.objects.get(patient=intake.patient),
+        plan=plan,
+        session=SessionFactory(plan=plan),
+        signed_session=SessionFactory(plan=plan, signed=True),
+        response=Response.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 10, 1), week=0),
     )
 
 
@@ -95,8 +129,11 @@ CASES = [(name, role) for name in ACCESS for role in ROLES]
 def test_access(name, role_client, objects, request):
     kwargs_for, expected = ACCESS[name]
     role = request.node.callspec.params["role_client"]
+    if role == "patient":
+        _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject_id=objects.response.pk)
+        assert role_client.get(reverse("link-open", args=[token])).status_code == 302
     url = reverse(name, kwargs=kwargs_for(objects) if kwargs_for else None)
     response = role_client.get(url)
     assert response.status_code == expected[role], f"{role} GET {url}"
-    if response.status_code == 302 and role == "anonymous" and name not in {"login"}:
+    if response.status_code == 302 and role in {"anonymous", "patient"} and name not in {"login"}:
         assert response["Location"].startswith(reverse("login"))

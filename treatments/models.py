@@ -1,0 +1,542 @@
+"""Point catalogue, protocols, the course of care, sessions and their parts, addenda and fees."""
+
+from decimal import Decimal
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from clinic.concurrency import VersionedModel
+from clinic.models import Patient
+from intake.models import TcmPattern, range_check
+
+
+class SignedSessionError(ValidationError):
+    """Raised by every write path that would change a signed session or anything in it."""
+
+    def __init__(self):
+        super().__init__("This session is signed and locked. Add an addendum to correct or add to it.")
+
+
+# --- catalogue -------------------------------------------------------------------------------
+
+
+class PointQuerySet(models.QuerySet):
+    def search(self, text: str) -> "PointQuerySet":
+        """Points whose code starts with the typed code, or whose names contain the text."""
+        from treatments.codes import normalise_point_code
+
+        text = (text or "").strip()[:40]
+        if not text:
+            return self.none()
+        code = normalise_point_code(text)
+        prefix = code or text.upper().replace(" ", "").replace("-", "")
+        return self.filter(
+            Q(code__istartswith=prefix) | Q(pinyin__icontains=text) | Q(english__icontains=text) | Q(hanzi=text)
+        ).order_by("meridian", "number")
+
+
+class Point(models.Model):
+    code = models.CharField(max_length=10, unique=True)
+    meridian = models.CharField(max_length=6)
+    number = models.PositiveSmallIntegerField()
+    pinyin = models.CharField(max_length=40)
+    hanzi = models.CharField(max_length=20)
+    english = models.CharField(max_length=80)
+    region = models.CharField(max_length=20)
+
+    objects = PointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meridian", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.pinyin}"
+
+
+class Protocol(models.Model):
+    """A named point set; clinic-wide when it has no owner."""
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="protocols",
+        help_text="Leave empty for a clinic-wide protocol.",
+    )
+    description = models.TextField(blank=True)
+    points = models.ManyToManyField(Point, through="ProtocolPoint", related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name", "owner"], name="protocol_unique_name_per_owner")]
+
+    def __str__(self) -> str:
+        return self.name if self.owner_id is None else f"{self.name} ({self.owner})"
+
+
+class Side(models.TextChoices):
+    LEFT = "L", "Left"
+    RIGHT = "R", "Right"
+    BILATERAL = "B", "Bilateral"
+    MIDLINE = "M", "Midline"
+
+
+class Technique(models.TextChoices):
+    EVEN = "even", "Even"
+    TONIFY = "tonify", "Tonify"
+    REDUCE = "reduce", "Reduce"
+
+
+class ProtocolPoint(models.Model):
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="protocol_points")
+    point = models.ForeignKey(Point, on_delete=models.PROTECT)
+    side = models.CharField(max_length=1, choices=Side.choices, default=Side.BILATERAL)
+    technique = models.CharField(max_length=6, choices=Technique.choices, default=Technique.EVEN)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.point_id} in {self.protocol_id}"
+
+
+# --- course of care --------------------------------------------------------------------------
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+REVIEW_SESSION = 4
+
+
+class TreatmentPlanQuerySet(models.QuerySet):
+    def reviews_due(self) -> "TreatmentPlanQuerySet":
+        """Active plans at or past session 4 without the first review, or at their end without the last."""
+        return self.filter(status=PlanStatus.ACTIVE).filter(
+            Q(session_count__gte=REVIEW_SESSION, review_at_4__isnull=True)
+            | Q(session_count__gte=F("planned_sessions"), final_review_at__isnull=True)
+        )
+
+
+class TreatmentPlan(VersionedModel):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="plans")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    diagnosis_codes = models.JSONField("ICD-10-CM diagnosis codes", default=list)
+    tcm_pattern = models.CharField("TCM pattern", max_length=20, choices=TcmPattern.choices)
+    planned_sessions = models.PositiveSmallIntegerField(
+        "planned sessions", default=10, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    frequency = models.CharField(max_length=200, default="Twice weekly for 3 weeks, then weekly")
+    start_date = models.DateField("start date")
+    goals = models.TextField()
+    status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
+    review_at_4 = models.DateTimeField("session 4 review", null=True, blank=True)
+    final_review_at = models.DateTimeField("end-of-course review", null=True, blank=True)
+    review_notes = models.TextField("review notes", blank=True)
+    # Kept by treatments.services.save_session, so progress and reviews due need no count over sessions.
+    session_count = models.PositiveSmallIntegerField("sessions logged", default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TreatmentPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "status"], name="plan_patient_status_idx"),
+            # The dashboard's reviews-due list walks active plans oldest first and stops at 15.
+            models.Index(fields=["start_date"], condition=Q(status="active"), name="plan_active_start_idx"),
+        ]
+        constraints = [range_check("planned_sessions", 1, 60)]
+
+    def __str__(self) -> str:
+        return f"Plan {self.start_date:%Y-%m-%d} for {self.patient}"
+
+    def save(self, *args, **kwargs):
+        # The session counter belongs to recount_sessions: an edit of the plan never writes back a
+        # count it read before a session was logged.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "session_count"
+            ]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("treatments:plan-detail", args=[self.pk])
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.patient_id}
+
+    @property
+    def pending_review(self) -> str:
+        """The review this plan waits for now ('' when none)."""
+        return self.review_due(self.session_count)
+
+    def review_due(self, session_count: int) -> str:
+        """The review this plan is waiting for, given how many sessions it has ('' when none)."""
+        if self.status != PlanStatus.ACTIVE:
+            return ""
+        if session_count >= self.planned_sessions and self.final_review_at is None:
+            return "End-of-course review"
+        if session_count >= REVIEW_SESSION and self.review_at_4 is None:
+            return f"Session {REVIEW_SESSION} review"
+        return ""
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+class CuppingKind(models.TextChoices):
+    NONE = "", "None"
+    STATIONARY = "stationary", "Stationary (dry)"
+    MOVING = "moving", "Moving / sliding"
+    FLASH = "flash", "Flash"
+    WET = "wet", "Wet"
+
+
+class MoxaKind(models.TextChoices):
+    NONE = "", "None"
+    STICK = "stick", "Moxa stick"
+    NEEDLE = "needle", "Warm needle"
+    CONE = "cone", "Cone (indirect)"
+    BOX = "box", "Moxa box"
+
+
+class Waveform(models.TextChoices):
+    CONTINUOUS = "continuous", "Continuous"
+    DENSE_DISPERSE = "dense_disperse", "Dense-disperse"
+    INTERMITTENT = "intermittent", "Intermittent"
+
+
+TUINA_TECHNIQUES = [
+    ("rolling", "Rolling (gun fa)"),
+    ("pressing", "Pressing (an fa)"),
+    ("kneading", "Kneading (rou fa)"),
+    ("pushing", "Pushing (tui fa)"),
+    ("grasping", "Grasping (na fa)"),
+    ("stretching", "Stretching (ba shen fa)"),
+]
+
+
+class SessionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if self.filter(signed_at__isnull=False).exists():
+            raise SignedSessionError()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(signed_at__isnull=False).exists():
+            raise SignedSessionError()
+        plan_ids = list(self.values_list("plan_id", flat=True).distinct())
+        deleted = super().delete()
+        recount_sessions(plan_ids)
+        return deleted
+
+
+def recount_sessions(plan_ids) -> None:
+    """Set each plan's `session_count` from its sessions (after a session is added or removed)."""
+    count = Session.objects.filter(plan=OuterRef("pk")).order_by().values("plan").annotate(n=Count("pk")).values("n")
+    TreatmentPlan.objects.filter(pk__in=plan_ids).update(session_count=Coalesce(Subquery(count), 0))
+
+
+class Session(VersionedModel):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField("date and time")
+    contact_minutes = models.PositiveSmallIntegerField(
+        "one-on-one contact (minutes)", validators=[MinValueValidator(0), MaxValueValidator(240)]
+    )
+    pain_before = models.PositiveSmallIntegerField(
+        "pain before (0-10)", validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    pain_after = models.PositiveSmallIntegerField(
+        "pain after (0-10)", null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+
+    tuina_minutes = models.PositiveSmallIntegerField(
+        "Tui Na (minutes)", default=0, validators=[MinValueValidator(0), MaxValueValidator(120)]
+    )
+    tuina_techniques = models.JSONField("Tui Na techniques", default=list, blank=True)
+    tuina_regions = models.CharField("Tui Na regions", max_length=200, blank=True)
+    cupping_kind = models.CharField("cupping", max_length=12, choices=CuppingKind.choices, blank=True)
+    cupping_minutes = models.PositiveSmallIntegerField(
+        "cupping (minutes)", null=True, blank=True, validators=[MaxValueValidator(60)]
+    )
+    moxibustion_kind = models.CharField("moxibustion", max_length=10, choices=MoxaKind.choices, blank=True)
+    moxibustion_points = models.CharField("moxibustion points", max_length=200, blank=True)
+    gua_sha = models.CharField("gua sha (regions)", max_length=200, blank=True)
+    herbal_formula = models.CharField("herbal formula", max_length=300, blank=True)
+    home_exercises = models.TextField("home exercises", blank=True)
+
+    subjective = models.TextField("S — subjective", blank=True)
+    objective = models.TextField("O — objective", blank=True)
+    assessment = models.TextField("A — assessment", blank=True)
+    plan_notes = models.TextField("P — plan", blank=True)
+
+    # Safety: what the clinician recorded against the intake's precautions.
+    override_reason = models.TextField("pregnancy override reason", blank=True)
+    cautions_acknowledged = models.BooleanField("cautions acknowledged", default=False)
+
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        permissions = [
+            ("sign_session", "Can sign a session note"),
+            ("view_superbill", "Can print a superbill"),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-started_at"], name="session_patient_started_idx"),
+            models.Index(fields=["-started_at"], name="session_started_idx"),
+            models.Index(fields=["plan", "started_at"], name="session_plan_started_idx"),
+        ]
+        constraints = [
+            range_check("pain_before", 0, 10),
+            range_check("pain_after", 0, 10),
+            range_check("contact_minutes", 0, 240),
+            range_check("tuina_minutes", 0, 120),
+            # A signature needs its signer, and the signer is the only one who can sign.
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True) | Q(signed_by__isnull=False), name="session_signed_has_signer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.started_at:%Y-%m-%d %H:%M} for {self.patient}"
+
+    def save(self, *args, **kwargs):
+        # The lock is checked against the stored row, so no in-memory edit can slip past it.
+        if self._stored_signed():
+            raise SignedSessionError()
+        is_new = self._state.adding
+        super().save(*args, **kwargs)
+        if is_new:
+            recount_sessions([self.plan_id])
+
+    def get_absolute_url(self) -> str:
+        return reverse("treatments:session-detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        if self._stored_signed():
+            raise SignedSessionError()
+        deleted = super().delete(*args, **kwargs)
+        recount_sessions([self.plan_id])
+        return deleted
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.patient_id}
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    def _stored_signed(self) -> bool:
+        return self.pk is not None and Session.objects.filter(pk=self.pk, signed_at__isnull=False).exists()
+
+    @property
+    def uses_electroacupuncture(self) -> bool:
+        return self.electro_pairs.exists() if self.pk else False
+
+
+class SessionPartQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if self.filter(session__signed_at__isnull=False).exists():
+            raise SignedSessionError()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(session__signed_at__isnull=False).exists():
+            raise SignedSessionError()
+        return super().delete()
+
+
+class SessionPart(models.Model):
+    """A row that belongs to a session and is locked with it."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE)
+
+    objects = SessionPartQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._session_signed():
+            raise SignedSessionError()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._session_signed():
+            raise SignedSessionError()
+        return super().delete(*args, **kwargs)
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.session.patient_id}
+
+    def _session_signed(self) -> bool:
+        return Session.objects.filter(pk=self.session_id, signed_at__isnull=False).exists()
+
+
+class SessionPoint(SessionPart):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="points")
+    point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=1, choices=Side.choices, default=Side.BILATERAL)
+    technique = models.CharField(max_length=6, choices=Technique.choices, default=Technique.EVEN)
+    retention_minutes = models.PositiveSmallIntegerField(
+        "retention (min)", null=True, blank=True, validators=[MaxValueValidator(120)]
+    )
+    depth_mm = models.PositiveSmallIntegerField(
+        "depth (mm)", null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    de_qi = models.BooleanField("de qi", default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [range_check("retention_minutes", 0, 120), range_check("depth_mm", 0, 100)]
+
+    def __str__(self) -> str:
+        return f"{self.point.code} {self.side}"
+
+    @property
+    def needles(self) -> int:
+        return 2 if self.side == Side.BILATERAL else 1
+
+
+class ElectroPair(SessionPart):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="electro_pairs")
+    point_a = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="+")
+    point_b = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="+")
+    frequency_hz = models.DecimalField(
+        "frequency (Hz)",
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal(1)), MaxValueValidator(Decimal(200))],
+    )
+    waveform = models.CharField(max_length=15, choices=Waveform.choices, default=Waveform.DENSE_DISPERSE)
+    minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
+    intensity = models.CharField(max_length=50, blank=True, help_text="e.g. 'to tolerance', '3 mA'")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(frequency_hz__gte=1, frequency_hz__lte=200), name="electropair_frequency_range"
+            ),
+            range_check("minutes", 1, 60),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.point_a.code}–{self.point_b.code} {self.frequency_hz} Hz"
+
+
+class AdverseEventKind(models.TextChoices):
+    BRUISING = "bruising", "Bruising"
+    BLEEDING = "bleeding", "Bleeding"
+    SORENESS = "soreness", "Soreness"
+    FAINTING = "fainting", "Fainting / needle shock"
+    STUCK_NEEDLE = "stuck_needle", "Stuck needle"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class AdverseEvent(SessionPart):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="adverse_events")
+    kind = models.CharField(max_length=15, choices=AdverseEventKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MILD)
+    description = models.CharField(max_length=300, blank=True)
+    action_taken = models.CharField("action taken", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_severity_display()})"
+
+
+class Addendum(models.Model):
+    """A correction or addition to a signed session: the note itself never changes."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "addenda"
+
+    def __str__(self) -> str:
+        return f"Addendum {self.created_at:%Y-%m-%d %H:%M} to {self.session}"
+
+    def save(self, *args, **kwargs):
+        # Addenda are append-only, like the note they amend.
+        if self.pk is not None and Addendum.objects.filter(pk=self.pk).exists():
+            raise ValidationError("An addendum cannot be changed; add another one.")
+        super().save(*args, **kwargs)
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.session.patient_id}
+
+
+class Fee(models.Model):
+    """The clinic's fee per CPT code, printed on superbills (the manager edits them in the admin)."""
+
+    cpt_code = models.CharField("CPT code", max_length=5, unique=True)
+    amount = models.DecimalField(max_digits=8, decimal_places=2)
+
+    class Meta:
+        ordering = ["cpt_code"]
+
+    def __str__(self) -> str:
+        return f"{self.cpt_code}: ${self.amount}"
+
+
+class Payment(models.Model):
+    """Money received for a session; kept apart from the note so a signed session can still be paid."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    received_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return f"${self.amount} for {self.session}"
+
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.session.patient_id}
+
+
+auditlog.register(TreatmentPlan)
+auditlog.register(Session)
+auditlog.register(SessionPoint)
+auditlog.register(ElectroPair)
+auditlog.register(AdverseEvent)
+auditlog.register(Addendum)
+auditlog.register(Payment)
+auditlog.register(Protocol)

@@ -2,7 +2,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clinic.demo import DEMO_PASSWORD_NOTE, DEMO_PATIENTS, DEMO_STAFF
+from clinic.demo import DEMO_PASSWORD_NOTE, DEMO_PATIENTS, DEMO_STAFF, seed_history
 from clinic.models import Patient, StaffProfile
 from clinic.roles import MANAGER, sync_roles
 from clinic.services import register_patient
@@ -50,5 +50,10 @@ class Command(BaseCommand):
                 )
             )
             added += 1
-        self.stdout.write(f"Demo clinic ready: {len(DEMO_STAFF)} staff logins, {added} patients added.")
+        history = seed_history(
+            practitioner=User.objects.get(username="acupuncturist"), front_desk=User.objects.get(username="frontdesk")
+        )
+        self.stdout.write(
+            f"Demo clinic ready: {len(DEMO_STAFF)} staff logins, {added} patients added, {history} given a history."
+        )
         self.stdout.write(DEMO_PASSWORD_NOTE)

@@ -1,0 +1,19 @@
+from django import template
+
+register = template.Library()
+
+_CLASSES = {"select": "form-select form-select-sm", "checkbox": "form-check-input"}
+
+
+@register.filter
+def add_field_class(bound_field):
+    """Render a bound field with Bootstrap's compact class, marked invalid when it has errors."""
+    widget = bound_field.field.widget
+    kind = getattr(widget, "input_type", "") or ("select" if widget.__class__.__name__ == "Select" else "")
+    css = f"{widget.attrs.get('class', '')} {_CLASSES.get(kind, 'form-control form-control-sm')}".strip()
+    if bound_field.errors:
+        css += " is-invalid"
+    attrs = {"class": css, "aria-label": bound_field.label}
+    if bound_field.errors:
+        attrs["aria-invalid"] = "true"
+    return bound_field.as_widget(attrs=attrs)

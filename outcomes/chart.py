@@ -1,0 +1,66 @@
+"""What the patient chart shows of outcomes: responses, the series to plot, change and responder status."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from clinic.models import Patient
+from outcomes.models import Response
+from outcomes.scoring import ODI_MEANINGFUL_POINTS, Change, OdiBand, change, is_responder, odi_band
+from treatments.models import Session
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    baseline: Response | None
+    latest: Response | None
+    change: Change | None
+    responder: bool | None
+    band: OdiBand | None
+
+    @property
+    def meaningful_threshold(self) -> int | None:
+        """The ODI at or below which the change from baseline is meaningful (10 points or 30 %)."""
+        if self.baseline is None or not self.baseline.odi_score:
+            return None
+        score = self.baseline.odi_score
+        drop = min(ODI_MEANINGFUL_POINTS, -(-score * 3 // 10))  # the smaller of 10 points and 30 %, rounded up
+        return score - drop
+
+
+def patient_outcomes(patient: Patient, *, today: date | None = None, session_times: list | None = None) -> dict:
+    """Context for the chart's outcomes section: two queries whatever the number of responses."""
+    today = today or timezone.localdate()
+    responses = list(Response.objects.filter(patient=patient).order_by("due_date"))
+    submitted = [r for r in responses if r.is_submitted]
+    scored = [r for r in submitted if r.odi_score is not None]
+    baseline = next((r for r in scored if r.week <= 1), scored[0] if scored else None)
+    latest = scored[-1] if scored else None
+    summary = OutcomeSummary(
+        baseline=baseline,
+        latest=latest,
+        change=change(baseline.odi_score, latest.odi_score) if baseline and latest and latest != baseline else None,
+        responder=is_responder(baseline.odi_score, latest.odi_score)
+        if baseline and latest and latest != baseline
+        else None,
+        band=odi_band(latest.odi_score) if latest else None,
+    )
+    if session_times is None:
+        session_times = Session.objects.filter(patient=patient).values_list("started_at", flat=True)
+    session_dates = sorted({timezone.localtime(started).date().isoformat() for started in session_times})
+    chart = {
+        "dates": [r.due_date.isoformat() for r in submitted],
+        "odi": [r.odi_score for r in submitted],
+        "back_pain": [r.back_pain_now for r in submitted],
+        "leg_pain": [r.leg_pain_now for r in submitted],
+        "sessions": session_dates,
+        "baseline": baseline.odi_score if baseline else None,
+        "threshold": summary.meaningful_threshold,
+    }
+    return {
+        "responses": list(reversed(responses)),
+        "pending": [r for r in responses if not r.is_submitted and r.due_date <= today],
+        "summary": summary,
+        "chart": chart,
+    }

@@ -1,0 +1,121 @@
+"""The weekly questionnaire as a form built from its data (outcomes/data), for patients and for staff."""
+
+from django import forms
+from django.utils import timezone
+
+from intake.rules import PHQ9_CHOICES, PHQ9_ITEMS
+from outcomes.models import ODI_FIELDS, PAIN_FIELDS
+from outcomes.questionnaires import cauda_equina_questions, odi
+
+PAIN_CHOICES = [(n, str(n)) for n in range(11)]
+DAY_CHOICES = [(n, str(n)) for n in range(8)]
+YES_NO = [(False, "No"), (True, "Yes")]
+PAIN_LABELS = {
+    "back_pain_now": "Back pain now",
+    "back_pain_worst": "Worst back pain in the past week",
+    "leg_pain_now": "Leg pain now",
+    "leg_pain_worst": "Worst leg pain in the past week",
+}
+TAMPERED = "That answer is not one of the choices. Please choose again."
+
+
+def _int_or_none(value):
+    return None if value in ("", None) else int(value)
+
+
+def _yes_no(value):
+    return {"True": True, "False": False}.get(value, value)
+
+
+def choice_field(label: str, choices, *, required: bool = True, coerce=int, **kwargs) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=choices,
+        coerce=coerce,
+        empty_value=None,
+        required=required,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose an answer.", "invalid_choice": TAMPERED},
+        **kwargs,
+    )
+
+
+class ResponseForm(forms.Form):
+    """ODI (one section may be left blank), pain 0-10, days, the cauda equina screen, PHQ-9 when due."""
+
+    phq9_optional = False
+
+    def __init__(self, *args, includes_phq9: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        definition = odi()
+        for name, section in zip(ODI_FIELDS, definition.sections, strict=True):
+            self.fields[name] = choice_field(
+                section.title, list(enumerate(section.statements)), required=False, coerce=_int_or_none
+            )
+        for name in PAIN_FIELDS:
+            self.fields[name] = choice_field(
+                PAIN_LABELS[name], PAIN_CHOICES, help_text="0 = no pain, 10 = worst imaginable"
+            )
+        self.fields["analgesic_days"] = choice_field(
+            "On how many days in the past week did you take pain medication?", DAY_CHOICES
+        )
+        self.fields["work_days_off"] = choice_field(
+            "How many days of work (or usual activities) did you miss in the past week because of your back?",
+            DAY_CHOICES,
+        )
+        for question in cauda_equina_questions():
+            self.fields[question.key] = choice_field(question.text, YES_NO, coerce=_yes_no)
+        self.phq9_names = []
+        if includes_phq9:
+            for n, item in enumerate(PHQ9_ITEMS, start=1):
+                self.fields[f"phq9_{n}"] = choice_field(item, PHQ9_CHOICES, required=not self.phq9_optional)
+                self.phq9_names.append(f"phq9_{n}")
+
+    def clean(self):
+        cleaned = super().clean()
+        unanswered = [name for name in ODI_FIELDS if cleaned.get(name) is None and name not in self.errors]
+        if len(unanswered) >= 2:
+            for name in unanswered:
+                self.add_error(name, "Please answer this section. Only one section may be left blank.")
+        answered_phq9 = [name for name in self.phq9_names if cleaned.get(name) is not None]
+        if answered_phq9 and len(answered_phq9) < len(self.phq9_names):
+            for name in self.phq9_names:
+                if cleaned.get(name) is None and name not in self.errors:
+                    self.add_error(name, "Answer all nine PHQ-9 items, or none.")
+        return cleaned
+
+    # Groups for the template: one fieldset per part of the questionnaire.
+    def odi_fields(self):
+        return [self[name] for name in ODI_FIELDS]
+
+    def pain_fields(self):
+        return [self[name] for name in PAIN_FIELDS]
+
+    def day_fields(self):
+        return [self["analgesic_days"], self["work_days_off"]]
+
+    def cauda_equina_fields(self):
+        return [self[q.key] for q in cauda_equina_questions()]
+
+    def phq9_fields(self):
+        return [self[name] for name in self.phq9_names]
+
+    def answers(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "due_date"}
+
+
+class PaperResponseForm(ResponseForm):
+    """Staff copy a paper form: the same questions, plus the date it was due."""
+
+    due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+    phq9_optional = True  # the paper packet has the PHQ-9 page at weeks 4 and 12 only
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, includes_phq9=True, **kwargs)
+        self.order_fields(["due_date"])
+
+    def clean_due_date(self):
+        due_date = self.cleaned_data["due_date"]
+        if due_date > timezone.localdate():
+            raise forms.ValidationError("A questionnaire cannot be due in the future.")
+        return due_date

@@ -1,0 +1,95 @@
+"""Outcome scoring as pure functions (DESIGN section 3: ODI, pain, meaningful change, responders)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+ODI_SECTIONS = 10
+ODI_MEANINGFUL_POINTS = 10
+PAIN_MEANINGFUL_POINTS = 2
+# A 30 % drop from the baseline is meaningful for both ODI and pain.
+MEANINGFUL_FRACTION = Fraction(3, 10)
+
+
+def round_half_up(value: Fraction) -> int:
+    """Whole number, halves away from zero for positives (2.5 → 3), unlike Python's round()."""
+    return int((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def odi_score(answers: Sequence[int | None]) -> int | None:
+    """The ODI percentage from ten section scores (0-5, None when unanswered), or None if 2+ are missing.
+
+    Score = sum of answered / (5 x number answered) x 100, rounded to a whole number.
+    """
+    if len(answers) != ODI_SECTIONS:
+        raise ValueError(f"The ODI has {ODI_SECTIONS} sections; got {len(answers)} answers.")
+    for value in answers:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5):
+            raise ValueError(f"An ODI section is scored 0-5; got {value!r}.")
+    answered = [value for value in answers if value is not None]
+    if ODI_SECTIONS - len(answered) >= 2:
+        return None
+    return round_half_up(Fraction(sum(answered) * 100, 5 * len(answered)))
+
+
+class OdiBand(StrEnum):
+    MINIMAL = "minimal"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+    CRIPPLING = "crippling"
+    BED_BOUND = "bed_bound"
+
+    @property
+    def label(self) -> str:
+        return ODI_BAND_LABELS[self]
+
+
+ODI_BAND_LABELS = {
+    OdiBand.MINIMAL: "Minimal disability",
+    OdiBand.MODERATE: "Moderate disability",
+    OdiBand.SEVERE: "Severe disability",
+    OdiBand.CRIPPLING: "Crippling back pain",
+    OdiBand.BED_BOUND: "Bed-bound or exaggerating",
+}
+_BAND_TOPS = ((20, OdiBand.MINIMAL), (40, OdiBand.MODERATE), (60, OdiBand.SEVERE), (80, OdiBand.CRIPPLING))
+
+
+def odi_band(score: int) -> OdiBand:
+    if not 0 <= score <= 100:
+        raise ValueError(f"An ODI score is 0-100; got {score}.")
+    return next((band for top, band in _BAND_TOPS if score <= top), OdiBand.BED_BOUND)
+
+
+@dataclass(frozen=True)
+class Change:
+    points: int  # current - baseline: an improvement is negative
+    percent: Decimal | None  # of the baseline, one decimal; None when the baseline is 0
+
+
+def change(baseline: int, current: int) -> Change:
+    if baseline == 0:
+        return Change(current - baseline, None)
+    percent = (Decimal(current - baseline) * 100 / Decimal(baseline)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return Change(current - baseline, percent)
+
+
+def _meaningful_drop(baseline: int, current: int, points: int) -> bool:
+    drop = baseline - current
+    return drop > 0 and (drop >= points or Fraction(drop, baseline) >= MEANINGFUL_FRACTION)
+
+
+def odi_meaningful(baseline: int, current: int) -> bool:
+    """A drop of at least 10 points, or of 30 % of the baseline."""
+    return _meaningful_drop(baseline, current, ODI_MEANINGFUL_POINTS)
+
+
+def pain_meaningful(baseline: int, current: int) -> bool:
+    """A drop of at least 2 points, or of 30 % of the baseline."""
+    return _meaningful_drop(baseline, current, PAIN_MEANINGFUL_POINTS)
+
+
+def is_responder(baseline_odi: int, current_odi: int) -> bool:
+    """Meets the ODI criterion against the baseline (the intake or first-week score)."""
+    return odi_meaningful(baseline_odi, current_odi)

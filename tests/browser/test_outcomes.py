@@ -1,0 +1,92 @@
+import json
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from clinic.links import issue_link
+from outcomes.models import Response
+from tests.browser.conftest import sign_in
+from tests.factories import SessionFactory, TreatmentPlanFactory
+
+
+def due_response(acupuncturist, **kwargs):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    SessionFactory(plan=plan, started_at=timezone.now() - timedelta(days=7), signed=True)
+    return Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1, **kwargs)
+
+
+def answer_everything(page, *, warning_sign: str | None = None):
+    for question in page.locator("fieldset.question").all():
+        legend = question.locator("legend").inner_text()
+        choices = question.locator("label.choice")
+        if warning_sign and warning_sign in legend:
+            question.get_by_text("Yes", exact=True).click()
+        elif choices.count() == 2:  # the warning signs: no
+            question.get_by_text("No", exact=True).click()
+        elif choices.count() == 6:  # an ODI section: the third statement
+            choices.nth(2).click()
+        else:  # pain 0-10 and days 0-7
+            choices.nth(3).click()
+
+
+def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
+    phone_page, page, live_server, acupuncturist
+):
+    response = due_response(acupuncturist)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    phone = phone_page
+    phone.goto(f"{live_server.url}/l/{token}/")
+    expect(phone).to_have_url(f"{live_server.url}/p/questionnaire/")
+    expect(phone.get_by_role("heading", name=f"Hello {response.patient.given_name}")).to_be_visible()
+    # Touch targets: every choice is at least 44 px high.
+    heights = phone.locator("label.choice").evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
+    assert min(heights) >= 44
+    answer_everything(phone)
+    expect(phone.locator("[data-progress-text]")).to_contain_text("answered")
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
+    response.refresh_from_db()
+    assert response.odi_score == 40  # every section "2"
+
+    sign_in(page, live_server, "lac")
+    page.goto(f"{live_server.url}/patients/{response.patient.pk}/")
+    expect(page.locator("#outcome-chart")).to_be_visible()
+    data = json.loads(page.locator("#outcome-chart-data").text_content())
+    assert data["dates"] == [response.due_date.isoformat()] and data["odi"] == [40]
+    rendered = page.evaluate("() => Chart.getChart('outcome-chart').data.datasets[0].data.length")
+    assert rendered == 1
+
+
+def test_a_warning_sign_shows_urgent_care_and_blocks_the_next_session(phone_page, page, live_server, acupuncturist):
+    response = due_response(acupuncturist)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    phone_page.goto(f"{live_server.url}/l/{token}/")
+    answer_everything(phone_page, warning_sign="between your legs")
+    phone_page.get_by_role("button", name="Send my answers").click()
+    urgent = phone_page.get_by_test_id("urgent-instructions")
+    expect(urgent).to_contain_text("emergency department today")
+
+    sign_in(page, live_server, "lac")
+    expect(page.get_by_test_id("urgent-referral")).to_contain_text(response.patient.family_name)
+    page.goto(f"{live_server.url}/plans/{response.plan.pk}/sessions/new/")
+    expect(page.get_by_text(re.compile("Urgent referral open since .*Saddle anaesthesia"))).to_be_visible()
+    expect(page.get_by_role("button", name="Save session")).to_have_count(0)
+
+
+def test_the_patient_form_has_no_serious_accessibility_violations(phone_page, live_server, acupuncturist):
+    axe_url = f"{live_server.url}/static/vendor/axe-core/axe.min.js"  # same origin: allowed by the CSP
+    response = due_response(acupuncturist, includes_phq9=True)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    phone_page.goto(f"{live_server.url}/l/{token}/")
+    phone_page.add_script_tag(url=axe_url)
+    results = phone_page.evaluate("async () => (await axe.run(document)).violations")
+    assert not [v["id"] for v in results if v["impact"] in ("serious", "critical")]
+    # Also scan the page in its error state, as a patient who skipped sections sees it.
+    phone_page.get_by_role("button", name="Send my answers").click()
+    expect(phone_page.locator("#form-errors")).to_be_visible()
+    phone_page.add_script_tag(url=axe_url)
+    results = phone_page.evaluate("async () => (await axe.run(document)).violations")
+    serious = [(v["id"], v["impact"], len(v["nodes"])) for v in results if v["impact"] in ("serious", "critical")]
+    assert not serious

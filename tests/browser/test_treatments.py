@@ -1,0 +1,50 @@
+import io
+import re
+
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from tests.browser.conftest import sign_in
+from tests.factories import SessionFactory, TreatmentPlanFactory
+from treatments.models import Addendum, Session
+
+
+def test_acupuncturist_logs_a_session_from_the_previous_one_signs_amends_and_prints(page, live_server, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=8)
+    SessionFactory(plan=plan, points=["BL23", "BL25", "GB30", "BL40"], contact_minutes=30, signed=True)
+    sign_in(page, live_server, "lac")
+    page.goto(f"{live_server.url}/patients/{plan.patient.pk}/")
+    page.get_by_role("link", name="Log session").click()
+
+    expect(page.get_by_text("pre-filled from the previous session")).to_be_visible()
+    codes = page.locator("#point-rows input.point-code")
+    expect(codes.nth(0)).to_have_value("BL23")
+    expect(codes.nth(3)).to_have_value("BL40")
+    # Adding a point is one field: typing in the empty last row makes another appear.
+    count = codes.count()
+    codes.nth(count - 1).fill("gb 34")
+    expect(codes).to_have_count(count + 1)
+    page.get_by_label("Pain before (0-10)").fill("6")
+    page.get_by_label("Pain after (0-10)").fill("3")
+    page.get_by_label("S — subjective").fill("Leg pain eased after the last visit; sitting 40 minutes now.")
+    page.get_by_role("button", name="Save session").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Session of"))).to_be_visible()
+    session = Session.objects.filter(signed_at__isnull=True).get()
+    assert [p.point.code for p in session.points.all()] == ["BL23", "BL25", "GB30", "BL40", "GB34"]
+    expect(page.get_by_text("97810")).to_be_visible()
+
+    page.get_by_role("button", name="Sign and lock").click()
+    expect(page.get_by_text("Session signed and locked.")).to_be_visible()
+    page.get_by_label("Addendum").fill("GB30 needled on the left side only.")
+    page.get_by_role("button", name="Add addendum").click()
+    expect(page.locator("#addenda")).to_contain_text("GB30 needled on the left side only.")
+    assert Addendum.objects.get().session == session
+
+    page.get_by_role("link", name="Superbill", exact=True).click()
+    expect(page.get_by_text("97810")).to_be_visible()
+    pdf_url = page.get_by_role("link", name="Download PDF").get_attribute("href")
+    response = page.request.get(f"{live_server.url}{pdf_url}")
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
+    assert "97810" in text and plan.patient.family_name in text

@@ -1,0 +1,286 @@
+"""Sign-in throttling, two-factor sign-in, idle sessions, headers, the append-only audit trail,
+database outages and oversized requests (issue 6)."""
+
+import threading
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.db import DatabaseError, OperationalError, connection, connections
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from health_check.exceptions import ServiceUnavailable
+
+from clinic.sessions import RENEWED_KEY
+from clinic.twofactor import NOT_NEEDED_KEY
+from tests.factories import PatientFactory, UserFactory
+
+PASSWORD = "correct-horse-battery"
+
+
+def sign_in(client: Client, username: str, password: str = PASSWORD):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+# --- throttling -------------------------------------------------------------------------
+
+
+def test_five_wrong_passwords_lock_the_account(front_desk):
+    client = Client()
+    for _ in range(4):
+        assert sign_in(client, "desk", "wrong-password").status_code == 200
+    locked = sign_in(client, "desk", "wrong-password")
+    assert locked.status_code == 429
+    assert "Sign-in locked" in locked.content.decode()
+    # Locked means locked: even the right password is refused, from any browser.
+    again = sign_in(Client(), "desk")
+    assert again.status_code == 429
+    assert "_auth_user_id" not in Client().session
+
+
+def test_a_good_sign_in_resets_the_failure_count(front_desk):
+    client = Client()
+    for _ in range(4):
+        sign_in(client, "desk", "wrong-password")
+    assert sign_in(client, "desk").status_code == 302
+    for _ in range(4):
+        assert sign_in(Client(), "desk", "wrong-password").status_code == 200
+
+
+def test_another_account_is_not_locked_by_someone_elses_typos(front_desk, acupuncturist):
+    for _ in range(5):
+        sign_in(Client(), "desk", "wrong-password")
+    assert sign_in(Client(), "lac").status_code == 302
+
+
+def test_password_validators_refuse_weak_passwords(front_desk):
+    client = Client()
+    sign_in(client, "desk")
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "12345678", "new_password2": "12345678"},
+    )
+    errors = " ".join(response.context["form"].errors["new_password2"])
+    assert "too short" in errors and "too common" in errors and "entirely numeric" in errors
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def test_sessions_end_when_idle_and_when_the_browser_closes():
+    assert settings.SESSION_COOKIE_AGE == 15 * 60
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+
+
+def test_an_idle_session_ends(front_desk):
+    client = Client()
+    sign_in(client, "desk")
+    assert client.get(reverse("dashboard")).status_code == 200
+    from django.contrib.sessions.models import Session
+
+    Session.objects.update(expire_date=Session.objects.get().expire_date - timedelta(minutes=16))
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_activity_renews_the_session_at_most_once_a_minute(desk_client):
+    from django.contrib.sessions.models import Session
+
+    session = desk_client.session
+    session[RENEWED_KEY] = int(time.time()) - 61
+    session.save()
+    before = Session.objects.get().expire_date
+    desk_client.get(reverse("dashboard"))
+    after = Session.objects.get().expire_date
+    assert after > before
+    desk_client.get(reverse("dashboard"))
+    assert Session.objects.get().expire_date == after  # renewed a moment ago: no write
+
+
+# --- two-factor sign-in -------------------------------------------------------------------
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def test_a_manager_must_set_up_two_factor_before_any_page(manager):
+    client = Client()
+    assert sign_in(client, "boss").status_code == 302
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup"))
+    assert client.get(reverse("audit-log")).status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+    setup = client.get(response["Location"])
+    assert setup.status_code == 200 and "<svg" in setup.content.decode()
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
+    wrong = client.post(reverse("twofactor-setup"), {"code": "000000", "next": "/audit/"})
+    assert "did not match" in wrong.content.decode()
+    # A failure throttles the device (django-otp): an immediate retry is refused, even with the right code.
+    assert client.post(reverse("twofactor-setup"), {"code": current_code(device)}).status_code == 200
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    done = client.post(reverse("twofactor-setup"), {"code": current_code(device), "next": "/audit/"})
+    assert done.status_code == 302 and done["Location"] == "/audit/"
+    assert client.get(reverse("audit-log")).status_code == 200
+
+
+def test_a_manager_with_a_device_enters_a_code_at_each_sign_in(manager):
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client = Client()
+    sign_in(client, "boss")
+    response = client.get(reverse("dashboard"))
+    assert response["Location"].startswith(reverse("twofactor-verify"))
+    assert client.post(reverse("twofactor-verify"), {"code": "12345"}).status_code == 200  # too short: an error
+    assert client.get(reverse("dashboard")).status_code == 302
+    client.post(reverse("twofactor-verify"), {"code": current_code(device)})
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_two_factor_is_optional_for_other_staff(front_desk):
+    client = Client()
+    sign_in(client, "desk")
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.session[NOT_NEEDED_KEY] is True
+
+
+def test_staff_who_turn_on_two_factor_must_use_it(front_desk):
+    TOTPDevice.objects.create(user=front_desk, name="phone", confirmed=True)
+    client = Client()
+    sign_in(client, "desk")
+    assert client.get(reverse("dashboard"))["Location"].startswith(reverse("twofactor-verify"))
+
+
+def test_next_cannot_send_the_user_to_another_site(manager):
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client = Client()
+    sign_in(client, "boss")
+    response = client.post(reverse("twofactor-verify"), {"code": current_code(device), "next": "https://evil.example/"})
+    assert response["Location"] == reverse("dashboard")
+
+
+# --- headers ------------------------------------------------------------------------------
+
+
+def test_content_security_policy_allows_nothing_inline_or_foreign(desk_client, patient):
+    response = desk_client.get(reverse("patient-detail", args=[patient.pk]))
+    policy = response["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"):
+        assert directive in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "style=" not in response.content.decode()
+    assert "<script>" not in response.content.decode()
+
+
+def test_production_cookies_and_hsts():
+    from tests.clinic.test_settings import manage
+
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+    )
+    result = manage("shell", "-c", code, SECRET_KEY="k" * 60, ALLOWED_HOSTS="clinic.example")
+    assert result.stdout.splitlines()[-1].split() == ["True", "True", "True", "31536000"], result.stderr
+
+
+# --- audit trail --------------------------------------------------------------------------
+
+
+def test_audit_entries_cannot_be_changed_in_the_database(desk_client, patient):
+    desk_client.get(reverse("patient-detail", args=[patient.pk]))
+    entry = LogEntry.objects.latest("timestamp")
+    with pytest.raises(DatabaseError):
+        LogEntry.objects.filter(pk=entry.pk).update(changes_text="tampered")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE for the test suite's flush")
+def test_audit_entries_cannot_be_deleted_in_the_database(desk_client, patient):
+    desk_client.get(reverse("patient-detail", args=[patient.pk]))
+    with pytest.raises(DatabaseError):
+        LogEntry.objects.all().delete()
+
+
+def test_audit_entries_are_read_only_in_the_admin(patient, admin_client):
+    patient.given_name = "Changed"
+    patient.save()
+    entry = LogEntry.objects.latest("timestamp")
+    assert admin_client.get(reverse("admin:auditlog_logentry_changelist")).status_code == 200
+    assert (
+        admin_client.post(reverse("admin:auditlog_logentry_delete", args=[entry.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    response = admin_client.post(reverse("admin:auditlog_logentry_change", args=[entry.pk]), {"changes_text": "x"})
+    assert response.status_code in (200, 403)
+    assert LogEntry.objects.get(pk=entry.pk).changes_text != "x"
+
+
+def test_staff_accounts_cannot_be_deleted_only_deactivated(admin_client, front_desk):
+    response = admin_client.post(reverse("admin:auth_user_delete", args=[front_desk.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert type(front_desk).objects.filter(pk=front_desk.pk).exists()
+
+
+# --- faults and bad requests --------------------------------------------------------------
+
+
+def test_a_database_outage_is_a_friendly_503_and_recovers(desk_client, patient):
+    url = reverse("patient-detail", args=[patient.pk])
+    desk_client.raise_request_exception = False
+    wrapper = type(connections["default"])
+    # Every query fails as it would with the server down (the test's own transaction stays open).
+    with mock.patch.object(wrapper, "_cursor", side_effect=OperationalError("connection refused")):
+        response = desk_client.get(url)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    body = response.content.decode()
+    assert "Temporarily unavailable" in body and "Traceback" not in body and "OperationalError" not in body
+    assert desk_client.get(url).status_code == 200
+
+
+def get_healthz(client: Client):
+    # The health-check view is async; run it in a thread of its own, as a server would, so it never
+    # meets the event loop another test (Playwright) may have left in this thread.
+    responses = []
+    thread = threading.Thread(target=lambda: responses.append(client.get("/healthz/", HTTP_ACCEPT="application/json")))
+    thread.start()
+    thread.join()
+    return responses[0]
+
+
+def test_healthz_reports_the_database(client, transactional_db):
+    response = get_healthz(client)
+    assert response.status_code == 200
+    assert response.json() == {"Database(alias='default')": "OK"}
+
+
+def test_healthz_reports_a_database_failure(client, transactional_db):
+    with mock.patch("health_check.checks.Database.run", side_effect=ServiceUnavailable("down")):
+        response = get_healthz(client)
+    assert response.status_code == 500
+    assert "down" in response.json()["Database(alias='default')"]
+
+
+def test_an_oversized_body_is_refused_cleanly(desk_client):
+    response = desk_client.post(
+        reverse("patient-create"),
+        data="x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+
+
+def test_too_many_fields_are_refused_cleanly(desk_client):
+    data = {f"field{n}": "x" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 10)}
+    assert desk_client.post(reverse("patient-create"), data).status_code == 400
+
+
+def test_a_new_staff_member_has_no_staff_pages_without_a_role(db):
+    client = Client()
+    client.force_login(UserFactory(username="norole"))
+    assert client.get(reverse("dashboard")).status_code == 403
+    assert PatientFactory() is not None

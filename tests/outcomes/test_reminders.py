@@ -1,0 +1,103 @@
+"""Scheduling and the reminder command: due rows appear once, each link is emailed once."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError
+from django.utils import timezone
+
+from outcomes.models import Response
+from outcomes.services import schedule_due, send_reminders
+from tests.factories import SessionFactory, TreatmentPlanFactory
+
+
+def at(day):
+    return timezone.make_aware(datetime.combine(day, time(10)))
+
+
+@pytest.fixture
+def plan(acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    plan.patient.email = "patient@example.org"
+    plan.patient.save()
+    return plan
+
+
+def test_schedule_creates_baseline_and_weekly_rows_once(plan):
+    today = timezone.localdate()
+    SessionFactory(plan=plan, started_at=at(today - timedelta(days=15)))
+    assert schedule_due(today=today) == 3
+    assert schedule_due(today=today) == 0
+    rows = list(Response.objects.order_by("due_date").values_list("week", "kind"))
+    assert rows == [(0, "baseline"), (1, "weekly"), (2, "weekly")]
+
+
+def test_no_schedule_before_the_first_session(plan):
+    assert schedule_due(today=timezone.localdate()) == 0
+
+
+def test_weekly_stops_when_the_plan_is_completed(plan):
+    today = timezone.localdate()
+    SessionFactory(plan=plan, started_at=at(today - timedelta(weeks=13)))
+    SessionFactory(plan=plan, started_at=at(today - timedelta(weeks=11)))
+    plan.status = "completed"
+    plan.save()
+    schedule_due(today=today)
+    assert list(Response.objects.order_by("due_date").values_list("week", flat=True)) == [0, 1, 2, 12]
+
+
+def test_one_response_per_due_date_is_a_database_rule(plan):
+    day = timezone.localdate()
+    Response.objects.create(patient=plan.patient, plan=plan, due_date=day, week=0)
+    with pytest.raises(IntegrityError):
+        Response.objects.create(patient=plan.patient, plan=plan, due_date=day, week=0)
+
+
+def test_reminders_are_sent_once(plan, mailoutbox, django_capture_on_commit_callbacks):
+    today = timezone.localdate()
+    SessionFactory(plan=plan, started_at=at(today - timedelta(days=8)))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send_reminders(today=today, build_url=lambda token: f"https://clinic.example/l/{token}/")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = send_reminders(today=today, build_url=lambda token: f"https://clinic.example/l/{token}/")
+    # Week 1 (yesterday) is emailed; the baseline fell due 8 days ago, past the reminder window,
+    # and is left to the front desk's overdue list.
+    assert (first, second) == (1, 0)
+    assert len(mailoutbox) == 1
+    assert all("https://clinic.example/l/" in message.body for message in mailoutbox)
+    assert mailoutbox[0].to == ["patient@example.org"]
+
+
+def test_no_email_address_no_email_but_the_row_is_due(acupuncturist, mailoutbox):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    plan.patient.email = ""
+    plan.patient.save()
+    SessionFactory(plan=plan, started_at=at(timezone.localdate()))
+    assert send_reminders(today=timezone.localdate(), build_url=str) == 0
+    assert Response.objects.pending().count() == 1
+
+
+def test_the_command_is_idempotent(plan, mailoutbox, capsys):
+    SessionFactory(plan=plan, started_at=at(timezone.localdate() - timedelta(days=1)))
+    call_command("send_questionnaire_reminders")
+    call_command("send_questionnaire_reminders")
+    out = capsys.readouterr().out
+    assert "1 questionnaire reminder(s) sent." in out and "0 questionnaire reminder(s) sent." in out
+    assert Response.objects.filter(reminded_at__isnull=False).count() == 1
+
+
+def test_overdue_means_more_than_two_days(plan):
+    today = timezone.localdate()
+    for days in (1, 2, 3):
+        Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=days), week=days)
+    assert list(Response.objects.overdue(today).values_list("week", flat=True)) == [3]
+
+
+def test_dashboard_lists_overdue_with_resend(desk_client, plan, django_assert_max_num_queries):
+    today = timezone.localdate()
+    for days in range(3, 20):
+        Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=days), week=days)
+    with django_assert_max_num_queries(15):
+        html = desk_client.get("/").content.decode()
+    assert "Resend" in html and "17 overdue in all" in html

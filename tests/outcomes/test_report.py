@@ -1,0 +1,120 @@
+"""The clinic outcomes report on a small data set worked out by hand."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from outcomes.models import Response
+from outcomes.report import clinic_outcomes
+from tests.factories import SessionFactory, TreatmentPlanFactory, UserFactory
+
+
+def noon(day: date):
+    return timezone.make_aware(datetime.combine(day, time(12)))
+
+
+def build_plan(practitioner, start: date, session_days, responses):
+    """responses: (week, odi, analgesic days, work days off)."""
+    plan = TreatmentPlanFactory(practitioner=practitioner, start_date=start)
+    for day in session_days:
+        SessionFactory(plan=plan, started_at=noon(start + timedelta(days=day)), points=[])
+    for week, odi, analgesic, work in responses:
+        due = start + timedelta(weeks=week)
+        Response.objects.create(
+            patient=plan.patient,
+            plan=plan,
+            due_date=due,
+            week=week,
+            odi_score=odi,
+            analgesic_days=analgesic,
+            work_days_off=work,
+            submitted_at=noon(due),
+        )
+    return plan
+
+
+@pytest.fixture
+def clinic(acupuncturist):
+    other = UserFactory(username="lac2", role="Acupuncturist")
+    # 1: 40 → 20 at week 8 (−50 %); 28 at week 1 is a 12-point drop before session 4 (day 10).
+    build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 8, 10], [(0, 40, 6, 2), (1, 28, 4, 1), (8, 20, 2, 0)])
+    # 2: 50 → 48 at week 9 (−4 %); 48 at week 1, before session 4 (day 8): a 2-point drop, not meaningful.
+    build_plan(acupuncturist, date(2026, 2, 2), [1, 3, 5, 8], [(0, 50, 4, 3), (1, 48, 4, 3), (9, 48, 4, 3)])
+    # 3: 30 → 21 at week 7 (−30 %); only three sessions, so it never reaches session 4.
+    build_plan(acupuncturist, date(2026, 3, 2), [1, 3, 5], [(0, 30, 0, 0), (7, 21, 0, 1)])
+    # 4: another practitioner, a baseline but nothing in weeks 7-9 (week 5 and week 10 only).
+    build_plan(other, date(2026, 3, 9), [1, 3], [(0, 60, 7, 5), (5, 40, 5, 2), (10, 30, 3, 1)])
+    # A submitted but incomplete questionnaire (no ODI score) never counts.
+    incomplete = build_plan(acupuncturist, date(2026, 4, 6), [1], [])
+    Response.objects.create(
+        patient=incomplete.patient,
+        plan=incomplete,
+        due_date=date(2026, 4, 6),
+        week=0,
+        submitted_at=noon(date(2026, 4, 6)),
+    )
+    return other
+
+
+def test_whole_clinic_figures(clinic):
+    figures = clinic_outcomes()
+    assert (figures.with_baseline, figures.cohort) == (4, 3)
+    assert figures.mean_odi_change == Decimal("-28.0")  # (−50 − 4 − 30) / 3
+    assert figures.median_odi_change == Decimal("-30.0")
+    by_session = {share.session: (share.responders, share.reached, share.percent) for share in figures.responders}
+    assert by_session == {4: (1, 2, Decimal("50.0")), 8: (0, 0, None), 12: (0, 0, None)}
+    assert (figures.analgesic_cut, figures.analgesic_reported) == (1, 3)
+    assert figures.analgesic_cut_percent == Decimal("33.3")
+    assert figures.analgesic_change == Decimal("-40.0")  # 10 days → 6 days
+    assert figures.work_days_change == Decimal("-0.3")  # (−2 + 0 + 1) / 3
+
+
+def test_filter_by_practitioner(clinic):
+    figures = clinic_outcomes(practitioner=clinic)
+    assert (figures.with_baseline, figures.cohort, figures.mean_odi_change) == (1, 0, None)
+
+
+def test_filter_by_date_range(clinic):
+    figures = clinic_outcomes(start=date(2026, 2, 1), end=date(2026, 3, 5))
+    assert figures.cohort == 2
+    assert figures.mean_odi_change == figures.median_odi_change == Decimal("-17.0")
+
+
+def test_an_empty_clinic_has_no_figures(db):
+    figures = clinic_outcomes()
+    assert (figures.with_baseline, figures.cohort, figures.mean_odi_change, figures.median_odi_change) == (
+        0,
+        0,
+        None,
+        None,
+    )
+
+
+def test_report_page_and_csv(manager_client, clinic, django_assert_max_num_queries):
+    with django_assert_max_num_queries(15):
+        page = manager_client.get(reverse("outcomes:report"))
+    html = page.content.decode()
+    assert "-28.0 %" in html and "50.0 % (1 of 2)" in html and "41 %" in html
+    csv = manager_client.get(reverse("outcomes:report-csv")).content.decode()
+    lines = csv.strip().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("patient,")
+    assert lines[1].endswith(",40,20,-50.0")
+
+
+def test_a_bad_date_range_is_a_message_not_an_error(manager_client, clinic):
+    page = manager_client.get(reverse("outcomes:report"), {"start": "2026-05-01", "end": "2026-01-01"})
+    assert page.status_code == 200
+    assert "before the start date" in page.content.decode()
+    assert manager_client.get(reverse("outcomes:report"), {"start": "not-a-date"}).status_code == 200
+
+
+def test_names_cannot_become_spreadsheet_formulas(manager_client, clinic):
+    plan = Response.objects.order_by("id").first().plan
+    plan.patient.family_name = "=HYPERLINK(1)"
+    plan.patient.save()
+    csv = manager_client.get(reverse("outcomes:report-csv")).content.decode()
+    assert "'=HYPERLINK" not in csv.split("\n")[0]
+    assert ",=HYPERLINK" not in csv and '"=HYPERLINK' not in csv

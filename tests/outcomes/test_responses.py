@@ -1,0 +1,219 @@
+"""The weekly questionnaire: the patient's link and form, scoring at submit, safety, paper entry."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.links import issue_link
+from intake.models import Referral, SelfHarmAlert
+from outcomes.models import Response
+from tests.factories import SessionFactory, TreatmentPlanFactory, questionnaire_data
+
+
+@pytest.fixture
+def plan(acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    SessionFactory(plan=plan)
+    return plan
+
+
+@pytest.fixture
+def response(plan):
+    return Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1)
+
+
+def open_form(client: Client, response: Response) -> str:
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    opened = client.get(reverse("link-open", args=[token]))
+    assert opened.status_code == 302 and opened["Location"] == reverse("outcomes:patient-form")
+    return token
+
+
+FORM = reverse("outcomes:patient-form")
+
+
+def test_the_patient_opens_the_link_and_sees_only_their_first_name(client, response):
+    response.patient.family_name = "Quennell-Marsh"  # distinctive, so it cannot occur by chance in the form text
+    response.patient.save()
+    open_form(client, response)
+    page = client.get(FORM)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f"Hello {response.patient.given_name}" in html
+    assert response.patient.family_name not in html
+    assert page["Cache-Control"].startswith("no-store")
+    assert "Fairbank" in html  # the ODI copyright notice travels with the form
+
+
+def test_submitting_scores_the_odi_and_spends_the_link(client, response):
+    token = open_form(client, response)
+    page = client.post(FORM, questionnaire_data())
+    assert page.status_code == 200 and "Thank you" in page.content.decode()
+    response.refresh_from_db()
+    assert response.odi_score == 40  # 18 / 45
+    assert (response.source, response.odi_version, response.leg_pain_now) == ("online", "2.1a", 5)
+    assert response.is_submitted
+    # The link works once; a reload shows the thank-you page, never the form again.
+    assert client.get(FORM).status_code == 200
+    assert "Thank you" in client.get(FORM).content.decode()
+    assert Client().get(reverse("link-open", args=[token])).status_code == 404
+
+
+def test_two_unanswered_sections_ask_for_them_and_keep_the_rest(client, response):
+    open_form(client, response)
+    data = questionnaire_data(odi=(2, 2, None, 2, 2, 2, 2, None, 2, 2))
+    page = client.post(FORM, data)
+    assert page.status_code == 400
+    errors = page.context["form"].errors
+    assert set(errors) == {"odi_lifting", "odi_sex_life"}
+    assert "Only one section may be left blank" in errors["odi_lifting"][0]
+    assert 'value="5" checked' in page.content.decode() or "checked" in page.content.decode()
+    assert page.context["form"].data["leg_pain_now"] == "5"
+    response.refresh_from_db()
+    assert not response.is_submitted
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("odi_walking", "6"), ("odi_walking", "-1"), ("leg_pain_now", "11"), ("saddle_anaesthesia", "maybe")],
+)
+def test_a_tampered_answer_is_rejected_with_a_message(client, response, field, value):
+    open_form(client, response)
+    page = client.post(FORM, questionnaire_data(**{field: value}))
+    assert page.status_code == 400
+    assert "not one of the choices" in page.context["form"].errors[field][0]
+    response.refresh_from_db()
+    assert not response.is_submitted
+
+
+def test_an_unanswered_warning_sign_question_is_required(client, response):
+    open_form(client, response)
+    data = questionnaire_data()
+    del data["bowel_incontinence"]
+    page = client.post(FORM, data)
+    assert page.context["form"].errors["bowel_incontinence"] == ["Please choose an answer."]
+
+
+def test_a_double_submit_creates_one_response(client, response):
+    open_form(client, response)
+    first = client.post(FORM, questionnaire_data())
+    second = client.post(FORM, questionnaire_data(odi=(5,) * 10))
+    assert first.status_code == second.status_code == 200
+    assert Response.objects.count() == 1
+    response.refresh_from_db()
+    assert response.odi_score == 40
+
+
+def test_a_yes_to_a_warning_sign_shows_urgent_care_and_opens_a_referral(client, response, lac_client):
+    open_form(client, response)
+    page = client.post(FORM, questionnaire_data(saddle_anaesthesia="True"))
+    html = page.content.decode()
+    assert "emergency department today" in html and "911" in html
+    referral = Referral.objects.open().get(patient=response.patient)
+    assert referral.flags == ["saddle_anaesthesia"] and referral.source == "questionnaire"
+    # Sessions are blocked, and the dashboard puts the patient on top.
+    refused = lac_client.get(reverse("treatments:session-create", args=[response.plan.pk]))
+    assert refused.status_code == 409
+    dashboard = lac_client.get(reverse("dashboard")).content.decode()
+    assert dashboard.index('data-testid="urgent-referral"') < dashboard.index("Open red flags")
+
+
+def test_phq9_is_asked_at_week_4_and_item_9_raises_the_alert(client, plan):
+    response = Response.objects.create(
+        patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=4, includes_phq9=True
+    )
+    open_form(client, response)
+    assert "phq9_9" in client.get(FORM).context["form"].fields
+    missing = client.post(FORM, questionnaire_data())
+    assert missing.context["form"].errors["phq9_1"]
+    client.post(FORM, questionnaire_data(phq9=(1, 1, 2, 2, 1, 0, 1, 0, 1)))
+    response.refresh_from_db()
+    assert response.phq9_total == 9
+    assert SelfHarmAlert.objects.open().filter(patient=plan.patient, item9=1).exists()
+
+
+def test_phq9_is_not_asked_in_other_weeks(client, response):
+    open_form(client, response)
+    assert "phq9_1" not in client.get(FORM).context["form"].fields
+
+
+def test_without_a_link_session_the_form_is_the_friendly_invalid_page(client):
+    page = client.get(FORM)
+    assert page.status_code == 404
+    assert page["Referrer-Policy"] == "no-referrer"
+
+
+def test_an_expired_link_gives_the_friendly_page(client, response):
+    _, token = issue_link(
+        patient=response.patient, purpose="questionnaire", subject_id=response.pk, ttl=timedelta(seconds=-1)
+    )
+    assert client.get(reverse("link-open", args=[token])).status_code == 404
+
+
+# --- staff ------------------------------------------------------------------------------
+
+
+def test_staff_enter_a_paper_form(desk_client, plan, front_desk):
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    due = timezone.localdate() - timedelta(days=3)
+    page = desk_client.post(url, questionnaire_data(odi=(1,) * 10, due_date=due.isoformat()))
+    assert page.status_code == 302
+    response = Response.objects.get(patient=plan.patient, due_date=due)
+    assert (response.odi_score, response.source, response.entered_by) == (20, "paper", front_desk)
+
+
+def test_a_paper_form_for_a_future_date_is_refused(desk_client, plan):
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    page = desk_client.post(url, questionnaire_data(due_date=(date.today() + timedelta(days=9)).isoformat()))
+    assert "cannot be due in the future" in page.context["form"].errors["due_date"][0]
+    assert page.context["form"].data["leg_pain_now"] == "5"
+
+
+def test_a_paper_form_for_an_answered_date_is_refused(desk_client, plan):
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    data = questionnaire_data(due_date=timezone.localdate().isoformat())
+    assert desk_client.post(url, data).status_code == 302
+    page = desk_client.post(url, data)
+    assert "already been entered" in page.context["form"].errors["due_date"][0]
+    assert Response.objects.count() == 1
+
+
+def test_half_a_phq9_on_paper_asks_for_the_rest(desk_client, plan):
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    page = desk_client.post(url, questionnaire_data(due_date=timezone.localdate().isoformat(), phq9_1="1"))
+    assert "all nine PHQ-9 items" in page.context["form"].errors["phq9_2"][0]
+
+
+def test_staff_send_a_link_with_a_qr_code(desk_client, response, mailoutbox, django_capture_on_commit_callbacks):
+    response.patient.email = "ada@example.org"
+    response.patient.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = desk_client.post(reverse("outcomes:response-link-create", args=[response.pk]), {"email": "1"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "<svg" in html and "/l/" in html
+    assert len(mailoutbox) == 1 and "/l/" in mailoutbox[0].body
+    response.refresh_from_db()
+    assert response.reminded_at is not None
+
+
+def test_the_chart_plots_the_responses_and_shows_responder_status(lac_client, plan):
+    Response.objects.create(
+        patient=plan.patient, plan=plan, due_date=date(2026, 10, 1), week=0, odi_score=40, submitted_at=timezone.now()
+    )
+    Response.objects.create(
+        patient=plan.patient, plan=plan, due_date=date(2026, 10, 29), week=4, odi_score=26, submitted_at=timezone.now()
+    )
+    page = lac_client.get(reverse("patient-detail", args=[plan.patient.pk]))
+    html = page.content.decode()
+    assert 'id="outcome-chart-data"' in html and "chart.umd.min.js" in html
+    assert "Responder" in html and "-14 points (-35.0 %)" in html
+    assert page.context["outcomes"]["chart"]["threshold"] == 30
+
+
+def test_the_front_desk_sees_due_questionnaires_but_not_scores(desk_client, response):
+    html = desk_client.get(reverse("patient-detail", args=[response.patient.pk])).content.decode()
+    assert "Due and not answered" in html
+    assert "outcome-chart" not in html

@@ -1,0 +1,87 @@
+"""Staff pages read a bounded number of queries, whatever the data (issue 7).
+
+Every key page is measured on a small clinic and on one ten times larger; both must stay within the
+budget. (The dashboard adds one count query once a panel is full: a step, not growth.)
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from outcomes.models import Response
+from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
+
+BUDGET = 15
+
+
+def build_clinic(patients: int, practitioner):
+    """Patients with an intake, a plan, sessions with points, and weekly questionnaires (some overdue)."""
+    plans = []
+    today = timezone.localdate()
+    for n in range(patients):
+        plan = TreatmentPlanFactory(
+            practitioner=practitioner, patient=IntakeFactory(phq9_9=1 if n % 7 == 0 else 0).patient
+        )
+        for week in range(4):
+            SessionFactory(plan=plan, started_at=timezone.now() - timedelta(days=30 - week * 7), signed=week < 3)
+            Response.objects.create(
+                patient=plan.patient,
+                plan=plan,
+                due_date=today - timedelta(days=28 - week * 7),
+                week=week,
+                odi_score=40 - week * 4 if week < 3 else None,
+                analgesic_days=4,
+                work_days_off=1,
+                submitted_at=timezone.now() if week < 3 else None,
+            )
+        plans.append(plan)
+    return plans
+
+
+def pages(plan):
+    session = plan.sessions.order_by("started_at").first()
+    response = plan.responses.order_by("due_date").first()
+    return {
+        "dashboard": ("lac", reverse("dashboard")),
+        "patient search": ("desk", reverse("patient-list") + f"?q={plan.patient.family_name[:4]}"),
+        "patient chart": ("lac", reverse("patient-detail", args=[plan.patient.pk])),
+        "intake": ("lac", reverse("intake:intake-detail", args=[plan.patient.intakes.first().pk])),
+        "plan": ("lac", reverse("treatments:plan-detail", args=[plan.pk])),
+        "session form": ("lac", reverse("treatments:session-create", args=[plan.pk])),
+        "session": ("lac", reverse("treatments:session-detail", args=[session.pk])),
+        "superbill": ("desk", reverse("treatments:superbill", args=[session.pk])),
+        "protocols": ("lac", reverse("treatments:protocol-list")),
+        "questionnaire": ("lac", reverse("outcomes:response-detail", args=[response.pk])),
+        "outcomes report": ("boss", reverse("outcomes:report")),
+        "audit log": ("boss", reverse("audit-log")),
+    }
+
+
+def measure(clients, plan) -> dict[str, int]:
+    result = {}
+    for name, (who, url) in pages(plan).items():
+        clients[who].get(url)  # warm per-process caches (content types, sessions renewed)
+        with CaptureQueriesContext(connection) as queries:
+            assert clients[who].get(url).status_code == 200, name
+        result[name] = len(queries)
+    return result
+
+
+@pytest.fixture
+def clients(desk_client, lac_client, manager_client):
+    return {"desk": desk_client, "lac": lac_client, "boss": manager_client}
+
+
+def test_staff_pages_stay_within_budget_on_ten_times_the_data(clients, acupuncturist):
+    first = build_clinic(3, acupuncturist)[0]
+    small = measure(clients, first)
+    build_clinic(27, acupuncturist)
+    large = measure(clients, first)
+    over = {name: (small[name], large[name]) for name in small if max(small[name], large[name]) > BUDGET}
+    assert not over, f"over {BUDGET} queries (small, large): {over}"
+    grew = {name: (small[name], large[name]) for name in small if large[name] > small[name] + 1}
+    assert not grew, f"query count grew with the data: {grew}"

@@ -1,0 +1,143 @@
+"""Course of care: plans, progress, reviews at session 4 and at the end."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
+from treatments.models import TreatmentPlan
+
+
+def plan_data(**overrides):
+    return {
+        "diagnosis_codes": "m5442, M51.16",
+        "tcm_pattern": "blood_stagnation",
+        "planned_sessions": "10",
+        "frequency": "Twice weekly for 3 weeks, then weekly",
+        "start_date": "2026-11-02",
+        "goals": "Sit through a work day; ODI under 20.",
+        **overrides,
+    }
+
+
+def test_create_a_plan(lac_client, acupuncturist):
+    patient = IntakeFactory().patient
+    response = lac_client.post(reverse("treatments:plan-create", args=[patient.pk]), plan_data())
+    plan = TreatmentPlan.objects.get()
+    assert response.status_code == 302 and response["Location"] == plan.get_absolute_url()
+    assert plan.diagnosis_codes == ["M54.42", "M51.16"]
+    assert (plan.patient, plan.practitioner, plan.status) == (patient, acupuncturist, "active")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"diagnosis_codes": "M54.5"}, "diagnosis_codes", "deleted in October 2021"),
+        ({"diagnosis_codes": "sciatica"}, "diagnosis_codes", "not an ICD-10-CM code"),
+        ({"diagnosis_codes": ""}, "diagnosis_codes", "at least one ICD-10-CM code"),
+        ({"planned_sessions": "0"}, "planned_sessions", "greater than or equal to 1"),
+        ({"planned_sessions": "61"}, "planned_sessions", "less than or equal to 60"),
+        ({"start_date": "2026-02-30"}, "start_date", "valid date"),
+        ({"tcm_pattern": "wind"}, "tcm_pattern", "valid choice"),
+    ],
+)
+def test_bad_plan_input_is_shown_beside_the_field(lac_client, patient, overrides, field, message):
+    response = lac_client.post(reverse("treatments:plan-create", args=[patient.pk]), plan_data(**overrides))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field])
+    assert form.data["goals"] == "Sit through a work day; ODI under 20."
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_common_codes_are_offered(lac_client, patient):
+    page = lac_client.get(reverse("treatments:plan-create", args=[patient.pk])).content.decode()
+    assert 'list="icd10-options"' in page
+    assert "M54.50" in page and "M51.17" in page
+
+
+def test_edit_a_plan_and_discontinue_it(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    response = lac_client.post(
+        reverse("treatments:plan-update", args=[plan.pk]), plan_data(status="discontinued", planned_sessions="8")
+    )
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.status, plan.planned_sessions) == ("discontinued", 8)
+
+
+def test_progress_is_session_n_of_m(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=12)
+    for _ in range(5):
+        SessionFactory(plan=plan)
+    page = lac_client.get(plan.get_absolute_url()).content.decode()
+    assert "5 of 12" in page
+
+
+@pytest.mark.parametrize(
+    ("sessions", "planned", "review_at_4", "due"),
+    [
+        (3, 10, False, ""),
+        (4, 10, False, "Session 4 review"),
+        (5, 10, False, "Session 4 review"),
+        (5, 10, True, ""),
+        (10, 10, True, "End-of-course review"),
+        (10, 10, False, "End-of-course review"),
+        (3, 3, False, "End-of-course review"),
+    ],
+)
+def test_review_due(sessions, planned, review_at_4, due, acupuncturist):
+    from django.utils import timezone
+
+    plan = TreatmentPlanFactory(
+        practitioner=acupuncturist, planned_sessions=planned, review_at_4=timezone.now() if review_at_4 else None
+    )
+    assert plan.review_due(sessions) == due
+    for _ in range(sessions):
+        SessionFactory(plan=plan, points=[])
+    assert TreatmentPlan.objects.reviews_due().filter(pk=plan.pk).exists() == bool(due)
+
+
+def test_a_finished_plan_asks_for_no_review(acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=4, status="completed")
+    assert plan.review_due(4) == ""
+
+
+def test_recording_the_session_4_review_clears_it_from_the_dashboard(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    for _ in range(4):
+        SessionFactory(plan=plan, points=[])
+    assert "Session 4 review" in lac_client.get(reverse("dashboard")).content.decode()
+    response = lac_client.post(plan.get_absolute_url(), {"review": "4", "notes": "ODI down 12 points; continue."})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.review_at_4 is not None and "ODI down 12 points" in plan.review_notes
+    assert not TreatmentPlan.objects.reviews_due().exists()
+
+
+def test_the_manager_reads_but_cannot_review(manager_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    assert manager_client.get(plan.get_absolute_url()).status_code == 200
+    response = manager_client.post(plan.get_absolute_url(), {"review": "4", "notes": "x"})
+    assert response.status_code == 403
+    plan.refresh_from_db()
+    assert plan.review_at_4 is None
+
+
+def test_the_chart_shows_the_plan_progress_and_a_points_summary(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=8)
+    SessionFactory(plan=plan, points=["BL23", "GB30", "GB34"])
+    page = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).content.decode()
+    assert "1 of 8" in page
+    assert "BL23, GB30, GB34" in page
+
+
+def test_plan_and_chart_pages_have_bounded_queries(lac_client, acupuncturist, django_assert_max_num_queries):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=30)
+    for _ in range(30):
+        SessionFactory(plan=plan)
+    with django_assert_max_num_queries(15):
+        lac_client.get(plan.get_absolute_url())
+    with django_assert_max_num_queries(15):
+        lac_client.get(reverse("patient-detail", args=[plan.patient.pk]))
+    with django_assert_max_num_queries(15):
+        lac_client.get(reverse("dashboard"))

@@ -1,0 +1,358 @@
+from datetime import timedelta
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils import timezone
+
+from clinic.concurrency import VersionedFormMixin
+from clinic.forms import DateInput
+from intake.models import TcmPattern
+from intake.rules import Precaution
+from treatments import billing
+from treatments.codes import normalise_point_code, suggest
+from treatments.models import (
+    TUINA_TECHNIQUES,
+    AdverseEventKind,
+    PlanStatus,
+    Point,
+    Protocol,
+    Session,
+    Severity,
+    Side,
+    Technique,
+    TreatmentPlan,
+    Waveform,
+)
+from treatments.safety import PlannedPoint, session_problems
+
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def code_input(placeholder: str = "e.g. BL23") -> forms.TextInput:
+    return forms.TextInput(
+        attrs={"list": "point-options", "autocomplete": "off", "placeholder": placeholder, "class": "point-code"}
+    )
+
+
+class DiagnosisCodesField(forms.CharField):
+    """ICD-10-CM codes typed as a comma- or space-separated list, each checked and normalised."""
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [part for part in text.replace(",", " ").split() if part]
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def validate(self, value):
+        if self.required and not value:
+            raise forms.ValidationError("Enter at least one ICD-10-CM code, such as M54.42.")
+
+    def clean(self, value):
+        codes = self.to_python(value)
+        self.validate(codes)
+        cleaned, errors = [], []
+        for raw in codes:
+            try:
+                cleaned.append(billing.validate_icd10(raw))
+            except ValueError as error:
+                errors.append(str(error))
+        if errors:
+            raise forms.ValidationError(errors)
+        return list(dict.fromkeys(cleaned))
+
+
+class TreatmentPlanForm(VersionedFormMixin, forms.ModelForm):
+    diagnosis_codes = DiagnosisCodesField(
+        label="ICD-10-CM diagnosis codes",
+        help_text="Separate several with commas. Common: "
+        + ", ".join(f"{code} {text}" for code, text in billing.COMMON_ICD10[:6])
+        + " …",
+        widget=forms.TextInput(attrs={"list": "icd10-options", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = TreatmentPlan
+        fields = ["diagnosis_codes", "tcm_pattern", "planned_sessions", "frequency", "start_date", "goals", "status"]
+        widgets = {"start_date": DateInput(), "goals": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tcm_pattern"].choices = TcmPattern.choices
+        if self.instance.pk is None:
+            del self.fields["status"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class PlanReviewForm(forms.Form):
+    review = forms.ChoiceField(choices=[("4", "Session 4 review"), ("final", "End-of-course review")])
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Review notes")
+    status = forms.ChoiceField(choices=PlanStatus.choices, required=False)
+
+
+class SessionForm(VersionedFormMixin, forms.ModelForm):
+    tuina_techniques = forms.MultipleChoiceField(
+        label="Tui Na techniques", choices=TUINA_TECHNIQUES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Session
+        fields = [
+            "started_at",
+            "contact_minutes",
+            "pain_before",
+            "pain_after",
+            "tuina_minutes",
+            "tuina_techniques",
+            "tuina_regions",
+            "cupping_kind",
+            "cupping_minutes",
+            "moxibustion_kind",
+            "moxibustion_points",
+            "gua_sha",
+            "herbal_formula",
+            "home_exercises",
+            "subjective",
+            "objective",
+            "assessment",
+            "plan_notes",
+            "override_reason",
+            "cautions_acknowledged",
+        ]
+        widgets = {
+            "started_at": DateTimeInput(),
+            "home_exercises": forms.Textarea(attrs={"rows": 2}),
+            "subjective": forms.Textarea(attrs={"rows": 2}),
+            "objective": forms.Textarea(attrs={"rows": 2}),
+            "assessment": forms.Textarea(attrs={"rows": 2}),
+            "plan_notes": forms.Textarea(attrs={"rows": 2}),
+            "override_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_started_at(self):
+        started_at = self.cleaned_data["started_at"]
+        if started_at > timezone.now() + CLOCK_SKEW:
+            raise forms.ValidationError("The session time cannot be in the future.")
+        return started_at
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("tuina_techniques") and not cleaned.get("tuina_minutes"):
+            self.add_error("tuina_minutes", "Enter the Tui Na minutes for the techniques ticked.")
+        if cleaned.get("cupping_kind") and not cleaned.get("cupping_minutes"):
+            self.add_error("cupping_minutes", "Enter how long the cups stayed on.")
+        return cleaned
+
+
+class SessionPointForm(forms.Form):
+    code = forms.CharField(label="Point", max_length=20, required=False, widget=code_input())
+    side = forms.ChoiceField(choices=Side.choices, initial=Side.BILATERAL)
+    technique = forms.ChoiceField(choices=Technique.choices, initial=Technique.EVEN)
+    retention_minutes = forms.IntegerField(label="Retention (min)", min_value=0, max_value=120, required=False)
+    depth_mm = forms.IntegerField(label="Depth (mm)", min_value=0, max_value=100, required=False)
+    de_qi = forms.BooleanField(label="De qi", required=False)
+
+
+class ElectroPairForm(forms.Form):
+    point_a = forms.CharField(label="From", max_length=20, required=False, widget=code_input("e.g. BL25"))
+    point_b = forms.CharField(label="To", max_length=20, required=False, widget=code_input("e.g. BL40"))
+    frequency_hz = forms.DecimalField(
+        label="Hz", min_value=1, max_value=200, max_digits=5, decimal_places=1, required=False
+    )
+    waveform = forms.ChoiceField(choices=Waveform.choices, initial=Waveform.DENSE_DISPERSE)
+    minutes = forms.IntegerField(min_value=1, max_value=60, required=False)
+    intensity = forms.CharField(max_length=50, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("point_a") or cleaned.get("point_b"):
+            for name in ("point_a", "point_b", "frequency_hz", "minutes"):
+                if cleaned.get(name) in (None, "") and name not in self.errors:
+                    self.add_error(name, "Required for an electroacupuncture pair.")
+        return cleaned
+
+
+class AdverseEventForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("", "—"), *AdverseEventKind.choices], required=False)
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.MILD)
+    description = forms.CharField(max_length=300, required=False)
+    action_taken = forms.CharField(max_length=300, required=False)
+
+
+class PointRowsFormSet(forms.BaseFormSet):
+    """Resolves every typed point code against the catalogue in one query."""
+
+    code_fields: tuple[str, ...] = ()
+
+    def clean(self):
+        super().clean()
+        raw_codes = {
+            form.cleaned_data.get(name)
+            for form in self.forms
+            if hasattr(form, "cleaned_data")
+            for name in self.code_fields
+            if form.cleaned_data.get(name)
+        }
+        normalised = {raw: normalise_point_code(raw) for raw in raw_codes}
+        catalogue = {p.code: p for p in Point.objects.filter(code__in={c for c in normalised.values() if c})}
+        known_codes: list[str] | None = None
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data"):
+                continue
+            for name in self.code_fields:
+                raw = form.cleaned_data.get(name)
+                if not raw:
+                    continue
+                code = normalised[raw]
+                point = catalogue.get(code) if code else None
+                if point is None:
+                    if known_codes is None:
+                        known_codes = list(Point.objects.values_list("code", flat=True))
+                    near = suggest(code or raw, known_codes) if code else []
+                    hint = f" Did you mean {', '.join(near)}?" if near else ""
+                    what = code or raw
+                    form.add_error(name, f"“{what}” is not a point in the catalogue.{hint}")
+                else:
+                    form.cleaned_data[f"{name}_point"] = point
+                    form.cleaned_data[name] = point.code
+
+
+class SessionPointFormSet(PointRowsFormSet):
+    code_fields = ("code",)
+
+
+class ElectroPairFormSet(PointRowsFormSet):
+    code_fields = ("point_a", "point_b")
+
+
+PointFormSet = forms.formset_factory(SessionPointForm, formset=SessionPointFormSet, extra=3, max_num=40)
+ElectroFormSet = forms.formset_factory(ElectroPairForm, formset=ElectroPairFormSet, extra=1, max_num=10)
+AdverseEventFormSet = forms.formset_factory(AdverseEventForm, extra=1, max_num=10)
+
+
+class SessionEntry:
+    """The session form and its point, electroacupuncture and adverse-event rows, validated together.
+
+    The intake's precautions and consents come in from the view; the safety rules are pure
+    functions (`treatments.safety`) whose problems land beside the field they concern.
+    """
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        instance: Session,
+        precautions: list[Precaution],
+        consented: set[str],
+        initial_points: list[dict] | None = None,
+        initial_electro: list[dict] | None = None,
+    ):
+        self.instance = instance
+        self.precautions = precautions
+        self.consented = consented
+        self.form = SessionForm(data, instance=instance, prefix="session")
+        self.points = PointFormSet(data, prefix="points", initial=initial_points)
+        self.electro = ElectroFormSet(data, prefix="electro", initial=initial_electro)
+        self.adverse = AdverseEventFormSet(data, prefix="adverse")
+        self.safety_errors: list[str] = []
+
+    def point_rows(self) -> list[dict]:
+        return [
+            f.cleaned_data
+            for f in self.points.forms
+            if f.cleaned_data.get("code_point") and not f.cleaned_data.get("DELETE")
+        ]
+
+    def electro_rows(self) -> list[dict]:
+        return [f.cleaned_data for f in self.electro.forms if f.cleaned_data.get("point_a_point")]
+
+    def adverse_rows(self) -> list[dict]:
+        return [f.cleaned_data for f in self.adverse.forms if f.cleaned_data.get("kind")]
+
+    def is_valid(self) -> bool:
+        valid = all([self.form.is_valid(), self.points.is_valid(), self.electro.is_valid(), self.adverse.is_valid()])
+        if not valid:
+            return False
+        cleaned = self.form.cleaned_data
+        points = [PlannedPoint(r["code_point"].code, r["code_point"].region) for r in self.point_rows()]
+        electro = [
+            PlannedPoint(p.code, p.region)
+            for r in self.electro_rows()
+            for p in (r["point_a_point"], r["point_b_point"])
+        ]
+        modalities = set()
+        if points:
+            modalities.add("needling")
+        if electro:
+            modalities.add("electroacupuncture")
+        if cleaned.get("cupping_kind"):
+            modalities.add("cupping")
+        if cleaned.get("moxibustion_kind"):
+            modalities.add("moxibustion")
+        if cleaned.get("tuina_minutes"):
+            modalities.add("tui_na")
+        if cleaned.get("herbal_formula"):
+            modalities.add("herbs")
+        problems = session_problems(
+            precautions=self.precautions,
+            points=points,
+            electro_points=electro,
+            override_reason=cleaned.get("override_reason", ""),
+            cautions_acknowledged=cleaned.get("cautions_acknowledged", False),
+            modalities_used=modalities,
+            consented=self.consented,
+        )
+        for problem in problems:
+            if problem.field == "electro":
+                self.safety_errors.append(problem.message)
+            elif problem.field == "__all__":
+                self.form.add_error(None, problem.message)
+            else:
+                self.form.add_error(problem.field, problem.message)
+        return not problems
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(
+            self.form.errors
+            or self.safety_errors
+            or any(self.points.errors)
+            or any(self.electro.errors)
+            or any(self.adverse.errors)
+            or self.points.non_form_errors()
+        )
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class ProtocolForm(forms.ModelForm):
+    codes = forms.CharField(
+        label="Points",
+        help_text="Point codes separated by spaces or commas, e.g. BL23 BL25 BL40 GB30 GB34",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    clinic_wide = forms.BooleanField(label="Share with the whole clinic", required=False)
+
+    class Meta:
+        model = Protocol
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_codes(self) -> list[Point]:
+        raw_codes = self.cleaned_data["codes"].replace(",", " ").split()
+        normalised = [(raw, normalise_point_code(raw)) for raw in raw_codes]
+        catalogue = {p.code: p for p in Point.objects.filter(code__in=[c for _, c in normalised if c])}
+        unknown = [raw for raw, code in normalised if code not in catalogue]
+        if unknown:
+            raise forms.ValidationError(f"Not in the catalogue: {', '.join(unknown)}.")
+        return list({catalogue[code].code: catalogue[code] for _, code in normalised}.values())

@@ -1,0 +1,135 @@
+"""Session workflows: save a session with its parts, sign it, add addenda, review a plan."""
+
+from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from intake.safety import may_treat
+from treatments.models import (
+    Addendum,
+    AdverseEvent,
+    ElectroPair,
+    Session,
+    SessionPoint,
+    SignedSessionError,
+    TreatmentPlan,
+)
+
+
+class TreatmentRefused(Exception):
+    """The intake forbids treatment (an open referral, no intake, or 'not to treat')."""
+
+    def __init__(self, decision):
+        super().__init__("; ".join(decision.reasons))
+        self.decision = decision
+
+
+@transaction.atomic
+def save_session(
+    *,
+    session: Session,
+    point_rows: list[dict],
+    electro_rows: list[dict],
+    adverse_rows: list[dict],
+) -> Session:
+    """Create or update an unsigned session and replace its points, pairs and adverse events.
+
+    `may_treat` is asked again inside the transaction: a red flag recorded a moment ago by the
+    front desk still stops the save.
+    """
+    decision = may_treat(session.plan.patient)
+    if not decision:
+        raise TreatmentRefused(decision)
+    if session.pk is not None and Session.objects.filter(pk=session.pk, signed_at__isnull=False).exists():
+        raise SignedSessionError()
+    session.patient = session.plan.patient
+    is_new = session.pk is None
+    session.save()
+    before = [] if is_new else _point_summary(session)
+    if not is_new:
+        SessionPoint.objects.filter(session=session).delete()
+        ElectroPair.objects.filter(session=session).delete()
+        AdverseEvent.objects.filter(session=session).delete()
+    SessionPoint.objects.bulk_create(
+        SessionPoint(
+            session=session,
+            point=row["code_point"],
+            side=row["side"],
+            technique=row["technique"],
+            retention_minutes=row.get("retention_minutes"),
+            depth_mm=row.get("depth_mm"),
+            de_qi=row.get("de_qi", False),
+            position=index,
+        )
+        for index, row in enumerate(point_rows)
+    )
+    ElectroPair.objects.bulk_create(
+        ElectroPair(
+            session=session,
+            point_a=row["point_a_point"],
+            point_b=row["point_b_point"],
+            frequency_hz=row["frequency_hz"],
+            waveform=row["waveform"],
+            minutes=row["minutes"],
+            intensity=row.get("intensity", ""),
+        )
+        for row in electro_rows
+    )
+    AdverseEvent.objects.bulk_create(
+        AdverseEvent(
+            session=session,
+            kind=row["kind"],
+            severity=row["severity"],
+            description=row.get("description", ""),
+            action_taken=row.get("action_taken", ""),
+        )
+        for row in adverse_rows
+    )
+    after = [f"{row['code_point'].code} {row['side']}" for row in point_rows]
+    if after != before:
+        # The rows are written in bulk, which the audit log does not see: record them on the session.
+        LogEntry.objects.log_create(session, action=LogEntry.Action.UPDATE, changes={"points": [before, after]})
+    return session
+
+
+def _point_summary(session: Session) -> list[str]:
+    return [f"{code} {side}" for code, side in session.points.values_list("point__code", "side")]
+
+
+@transaction.atomic
+def sign_session(*, session: Session, user) -> Session:
+    """Sign and lock a session. Only its practitioner signs their own note."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.signed_at is not None:
+        raise SignedSessionError()
+    if session.practitioner_id != user.pk:
+        raise PermissionDenied("Only the practitioner who gave the treatment can sign this note.")
+    session.signed_at = timezone.now()
+    session.signed_by = user
+    session.save(update_fields=["signed_at", "signed_by", "updated_at"])
+    return session
+
+
+@transaction.atomic
+def add_addendum(*, session: Session, user, text: str) -> Addendum:
+    return Addendum.objects.create(session=session, author=user, text=text)
+
+
+@transaction.atomic
+def review_plan(*, plan: TreatmentPlan, review: str, notes: str, status: str = "") -> TreatmentPlan:
+    now = timezone.now()
+    stamp = f"[{timezone.localtime(now):%Y-%m-%d}] {'Session 4' if review == '4' else 'End-of-course'} review: {notes}"
+    plan.review_notes = f"{plan.review_notes}\n{stamp}".strip()
+    fields = ["review_notes", "updated_at"]
+    if review == "4":
+        plan.review_at_4 = now
+        fields.append("review_at_4")
+    else:
+        plan.final_review_at = now
+        fields.append("final_review_at")
+    if status:
+        plan.status = status
+        fields.append("status")
+    plan.save(update_fields=fields)
+    return plan

@@ -1,0 +1,180 @@
+"""The superbill of a signed session: the lines a patient sends to their insurer."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+from fpdf import FPDF
+
+from treatments import billing
+from treatments.models import Fee, Session
+
+POINTER_LETTERS = "ABCDEFGHIJKL"
+
+
+@dataclass(frozen=True)
+class SuperbillLine:
+    code: str
+    description: str
+    modifiers: str
+    units: int
+    pointers: str
+    fee: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.fee * self.units
+
+
+@dataclass(frozen=True)
+class Superbill:
+    clinic_name: str
+    clinic_address: str
+    clinic_phone: str
+    tax_id: str
+    practitioner: str
+    credentials: str
+    licence: str
+    npi: str
+    patient_name: str
+    patient_dob: date
+    chart_number: str
+    service_date: date
+    place_of_service: str
+    diagnoses: list[tuple[str, str, str]]  # (pointer letter, code, description)
+    lines: list[SuperbillLine]
+    paid: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.paid
+
+
+def build_superbill(session: Session) -> Superbill:
+    plan = session.plan
+    profile = getattr(session.practitioner, "staff_profile", None)
+    codes = plan.diagnosis_codes[: len(POINTER_LETTERS)]
+    diagnoses = [(POINTER_LETTERS[i], code, billing.describe_icd10(code)) for i, code in enumerate(codes)]
+    pointers = ",".join(letter for letter, _, _ in diagnoses[:4])  # a claim line links at most four
+    fees = dict(Fee.objects.values_list("cpt_code", "amount"))
+    cpt = billing.cpt_lines(
+        contact_minutes=session.contact_minutes,
+        electroacupuncture=session.electro_pairs.exists(),
+        tuina_minutes=session.tuina_minutes,
+    )
+    lines = [
+        SuperbillLine(
+            code=line.code,
+            description=line.description,
+            modifiers=" ".join(line.modifiers),
+            units=line.units,
+            pointers=pointers,
+            fee=fees.get(line.code, Decimal("0.00")),
+        )
+        for line in cpt
+    ]
+    paid = session.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    licence = f"{profile.licence_state} {profile.licence_number}".strip() if profile else ""
+    return Superbill(
+        clinic_name=settings.CLINIC_NAME,
+        clinic_address=settings.CLINIC_ADDRESS,
+        clinic_phone=settings.CLINIC_PHONE,
+        tax_id=settings.CLINIC_TAX_ID,
+        practitioner=session.practitioner.get_full_name() or session.practitioner.get_username(),
+        credentials=profile.credentials if profile else "",
+        licence=licence,
+        npi=profile.npi if profile else "",
+        patient_name=session.patient.full_name,
+        patient_dob=session.patient.date_of_birth,
+        chart_number=session.patient.chart_number,
+        service_date=timezone.localtime(session.started_at).date(),
+        place_of_service="11 — Office",
+        diagnoses=diagnoses,
+        lines=lines,
+        paid=paid,
+    )
+
+
+def _text(value: str) -> str:
+    # The core PDF fonts are Latin-1; replace what they cannot draw rather than fail.
+    return value.replace("—", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
+
+
+def superbill_pdf(bill: Superbill) -> bytes:
+    pdf = FPDF(format="letter")
+    pdf.set_title(_text(f"Superbill {bill.patient_name} {bill.service_date:%Y-%m-%d}"))
+    pdf.set_author(_text(bill.clinic_name))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(0, 8, _text(bill.clinic_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.cell(
+        0,
+        5,
+        _text(f"{bill.clinic_address} | {bill.clinic_phone} | Tax ID {bill.tax_id}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(3)
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, "SUPERBILL - Statement of services", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    rows = [
+        ("Provider", f"{bill.practitioner}, {bill.credentials}".strip(", ")),
+        ("Licence", bill.licence or "-"),
+        ("NPI", bill.npi or "-"),
+        ("Patient", f"{bill.patient_name} (chart {bill.chart_number})"),
+        ("Date of birth", f"{bill.patient_dob:%m/%d/%Y}"),
+        ("Date of service", f"{bill.service_date:%m/%d/%Y}"),
+        ("Place of service", bill.place_of_service),
+    ]
+    for label, value in rows:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(40, 6, label)
+        pdf.set_font("Helvetica", "", 10)
+        pdf.cell(0, 6, _text(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.cell(0, 6, "Diagnoses (ICD-10-CM)", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    for letter, code, description in bill.diagnoses:
+        pdf.cell(0, 5, _text(f"{letter}. {code}  {description}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    widths = (20, 78, 18, 12, 20, 22, 22)
+    with pdf.table(col_widths=widths, text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT")) as table:
+        table.row(["CPT", "Description", "Modifier", "Units", "Dx pointer", "Fee", "Amount"])
+        for line in bill.lines:
+            table.row(
+                [
+                    line.code,
+                    _text(line.description),
+                    line.modifiers,
+                    str(line.units),
+                    line.pointers,
+                    f"${line.fee:.2f}",
+                    f"${line.amount:.2f}",
+                ]
+            )
+    pdf.ln(3)
+    pdf.set_font("Helvetica", "B", 10)
+    for label, amount in (("Total charges", bill.total), ("Amount paid", bill.paid), ("Balance", bill.balance)):
+        pdf.cell(150, 6, label, align="R")
+        pdf.cell(0, 6, f"${amount:.2f}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "", 9)
+    pdf.multi_cell(
+        0,
+        5,
+        _text(f"I certify that the services above were provided by me. Signed electronically by {bill.practitioner}."),
+    )
+    buffer = BytesIO()
+    pdf.output(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,363 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from clinic.access import get_patient_for, permission_required
+from clinic.audit import record_view
+from clinic.concurrency import StaleRecordError
+from intake.safety import treatment_check
+from treatments import billing, services
+from treatments.access import get_plan_for, get_session_for
+from treatments.forms import AddendumForm, PlanReviewForm, ProtocolForm, SessionEntry, TreatmentPlanForm
+from treatments.models import Point, Protocol, ProtocolPoint, Session, SignedSessionError, TreatmentPlan
+from treatments.superbill import build_superbill, superbill_pdf
+
+LOCKED_MESSAGE = "This session is signed and locked. To correct or add to it, write an addendum below."
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("treatments.add_treatmentplan")
+def plan_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = get_patient_for(request.user, patient_pk)
+    initial = {"start_date": timezone.localdate()}
+    form = TreatmentPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        plan = form.save(commit=False)
+        plan.patient = patient
+        plan.practitioner = request.user
+        plan.save()
+        messages.success(request, "Treatment plan created.")
+        return redirect(plan)
+    context = {"form": form, "patient": patient, "plan": None, "common_icd10": billing.COMMON_ICD10}
+    return render(request, "treatments/plan_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("treatments.change_treatmentplan")
+def plan_update(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_plan_for(request.user, pk)
+    form = TreatmentPlanForm(request.POST or None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save()
+        except StaleRecordError:
+            form.add_stale_error(form.cleaned_data["version"])
+        else:
+            messages.success(request, "Treatment plan saved.")
+            return redirect(plan)
+    context = {"form": form, "patient": plan.patient, "plan": plan, "common_icd10": billing.COMMON_ICD10}
+    return render(request, "treatments/plan_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("treatments.view_treatmentplan")
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_plan_for(request.user, pk)
+    review_form = PlanReviewForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("treatments.change_treatmentplan"):
+            raise PermissionDenied("Reviewing a plan needs the permission “Can change treatment plan”.")
+        if review_form.is_valid():
+            services.review_plan(plan=plan, **review_form.cleaned_data)
+            messages.success(request, "Review recorded.")
+            return redirect(plan)
+    record_view(plan)
+    sessions = list(plan.sessions.prefetch_related("points__point").order_by("started_at"))
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "sessions": sessions,
+        "session_count": len(sessions),
+        "review_due": plan.review_due(len(sessions)),
+        "review_form": review_form,
+        "diagnoses": [(code, billing.describe_icd10(code)) for code in plan.diagnosis_codes],
+    }
+    return render(request, "treatments/plan_detail.html", context)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def _point_rows(session: Session | None) -> list[dict]:
+    if session is None:
+        return []
+    return [
+        {
+            "code": sp.point.code,
+            "side": sp.side,
+            "technique": sp.technique,
+            "retention_minutes": sp.retention_minutes,
+            "depth_mm": sp.depth_mm,
+            "de_qi": sp.de_qi,
+        }
+        for sp in session.points.select_related("point")
+    ]
+
+
+def _electro_rows(session: Session | None) -> list[dict]:
+    if session is None:
+        return []
+    return [
+        {
+            "point_a": pair.point_a.code,
+            "point_b": pair.point_b.code,
+            "frequency_hz": pair.frequency_hz,
+            "waveform": pair.waveform,
+            "minutes": pair.minutes,
+            "intensity": pair.intensity,
+        }
+        for pair in session.electro_pairs.select_related("point_a", "point_b")
+    ]
+
+
+def _protocols_for(user):
+    return Protocol.objects.filter(Q(owner__isnull=True) | Q(owner=user)).order_by("owner_id", "name")
+
+
+def _prefill(plan: TreatmentPlan, protocols: list[Protocol], protocol_pk: str) -> dict:
+    """Where a new session's rows start: the chosen protocol, else the patient's previous session."""
+    protocol = next((p for p in protocols if str(p.pk) == protocol_pk), None)
+    if protocol is not None:
+        rows = ProtocolPoint.objects.filter(protocol=protocol).select_related("point")
+        return {
+            "points": [{"code": pp.point.code, "side": pp.side, "technique": pp.technique} for pp in rows],
+            "source": f"protocol “{protocol.name}”",
+        }
+    previous = Session.objects.filter(patient=plan.patient).order_by("-started_at", "-id").first()
+    if previous is None:
+        return {}
+    return {
+        "points": _point_rows(previous),
+        "electro": _electro_rows(previous),
+        "contact_minutes": previous.contact_minutes,
+        "source": f"previous session ({timezone.localtime(previous.started_at):%b %-d})",
+    }
+
+
+def _render_entry(request, *, entry: SessionEntry, plan: TreatmentPlan, session: Session | None, **extra):
+    context = {
+        "entry": entry,
+        "plan": plan,
+        "patient": plan.patient,
+        "session": session,
+        "precautions": entry.precautions,
+        "points_catalogue": Point.objects.only("code", "pinyin", "english"),
+        **extra,
+    }
+    return render(request, "treatments/session_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("treatments.add_session")
+def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
+    plan = get_plan_for(request.user, plan_pk)
+    check = treatment_check(plan.patient)
+    if not check.decision:
+        context = {"plan": plan, "patient": plan.patient, "decision": check.decision}
+        return render(request, "treatments/session_refused.html", context, status=409)
+    protocols = list(_protocols_for(request.user))
+    session = Session(plan=plan, patient=plan.patient, practitioner=request.user, started_at=timezone.now())
+    # The prefill is for the blank form only; a POST carries its own rows.
+    prefill = _prefill(plan, protocols, request.GET.get("protocol", "")) if request.method == "GET" else {}
+    if prefill.get("contact_minutes"):
+        session.contact_minutes = prefill["contact_minutes"]
+    entry = SessionEntry(
+        request.POST or None,
+        instance=session,
+        precautions=check.precautions,
+        consented=check.consented,
+        initial_points=prefill.get("points", []),
+        initial_electro=prefill.get("electro", []),
+    )
+    if request.method == "POST" and entry.is_valid():
+        try:
+            session = services.save_session(
+                session=entry.form.save(commit=False),
+                point_rows=entry.point_rows(),
+                electro_rows=entry.electro_rows(),
+                adverse_rows=entry.adverse_rows(),
+            )
+        except services.TreatmentRefused as refused:
+            context = {"plan": plan, "patient": plan.patient, "decision": refused.decision}
+            return render(request, "treatments/session_refused.html", context, status=409)
+        messages.success(request, "Session saved. Review it and sign when the note is complete.")
+        return redirect(session)
+    source = prefill.get("source", "")
+    return _render_entry(request, entry=entry, plan=plan, session=None, protocols=protocols, source=source)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("treatments.change_session")
+def session_update(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request.user, pk, "treatments.change_session")
+    if session.is_signed:
+        messages.error(request, LOCKED_MESSAGE)
+        if request.method == "POST":
+            return render(
+                request, "treatments/session_locked.html", {"session": session, "patient": session.patient}, status=409
+            )
+        return redirect(session)
+    check = treatment_check(session.patient)
+    entry = SessionEntry(
+        request.POST or None,
+        instance=session,
+        precautions=check.precautions,
+        consented=check.consented,
+        # Rows start from the saved note on GET only: a POST carries every row, and an initial value
+        # would make an unchanged row look empty to the formset.
+        initial_points=_point_rows(session) if request.method == "GET" else None,
+        initial_electro=_electro_rows(session) if request.method == "GET" else None,
+    )
+    if request.method == "POST" and entry.is_valid():
+        try:
+            services.save_session(
+                session=entry.form.save(commit=False),
+                point_rows=entry.point_rows(),
+                electro_rows=entry.electro_rows(),
+                adverse_rows=entry.adverse_rows(),
+            )
+        except services.TreatmentRefused as refused:
+            context = {"plan": session.plan, "patient": session.patient, "decision": refused.decision}
+            return render(request, "treatments/session_refused.html", context, status=409)
+        except SignedSessionError:
+            messages.error(request, LOCKED_MESSAGE)
+            return redirect(session)
+        except StaleRecordError:
+            entry.form.add_stale_error(entry.form.cleaned_data["version"])
+            return _render_entry(request, entry=entry, plan=session.plan, session=session, protocols=[], source="")
+        messages.success(request, "Session saved.")
+        return redirect(session)
+    return _render_entry(request, entry=entry, plan=session.plan, session=session, protocols=[], source="")
+
+
+def _session_page(request: HttpRequest, session: Session, addendum_form: AddendumForm, status: int = 200):
+    points = list(session.points.select_related("point"))
+    pairs = list(session.electro_pairs.select_related("point_a", "point_b"))
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "plan": session.plan,
+        "points": points,
+        "needles": sum(p.needles for p in points),
+        "pairs": pairs,
+        "adverse_events": list(session.adverse_events.all()),
+        "addenda": list(session.addenda.select_related("author")),
+        "addendum_form": addendum_form,
+        "cpt_lines": billing.cpt_lines(
+            contact_minutes=session.contact_minutes, electroacupuncture=bool(pairs), tuina_minutes=session.tuina_minutes
+        ),
+        "can_sign": not session.is_signed and session.practitioner_id == request.user.pk,
+    }
+    return render(request, "treatments/session_detail.html", context, status=status)
+
+
+@require_safe
+@permission_required("treatments.view_session")
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request.user, pk)
+    record_view(session)
+    return _session_page(request, session, AddendumForm())
+
+
+@require_POST
+@permission_required("treatments.sign_session")
+def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request.user, pk)
+    try:
+        services.sign_session(session=session, user=request.user)
+    except SignedSessionError:
+        messages.info(request, "This session was already signed.")
+    else:
+        messages.success(request, "Session signed and locked.")
+    return redirect(session)
+
+
+@require_POST
+@permission_required("treatments.add_addendum")
+def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_session_for(request.user, pk)
+    form = AddendumForm(request.POST)
+    if not session.is_signed:
+        messages.error(request, "This session is not signed yet: edit the note itself.")
+        return redirect(session)
+    if form.is_valid():
+        services.add_addendum(session=session, user=request.user, text=form.cleaned_data["text"])
+        messages.success(request, "Addendum added.")
+        return redirect(f"{reverse('treatments:session-detail', args=[session.pk])}#addenda")
+    return _session_page(request, session, form, status=400)
+
+
+def _signed_session_for_bill(request: HttpRequest, pk: int) -> Session:
+    session = get_session_for(request.user, pk, "treatments.view_superbill")
+    if not session.is_signed:
+        raise PermissionDenied("A superbill is printed only from a signed session. Sign the note first.")
+    return session
+
+
+@require_safe
+@permission_required("treatments.view_superbill")
+def superbill(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _signed_session_for_bill(request, pk)
+    record_view(session)
+    return render(request, "treatments/superbill.html", {"bill": build_superbill(session), "session": session})
+
+
+@require_safe
+@permission_required("treatments.view_superbill")
+def superbill_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _signed_session_for_bill(request, pk)
+    record_view(session)
+    bill = build_superbill(session)
+    response = HttpResponse(superbill_pdf(bill), content_type="application/pdf")
+    filename = f"superbill-{session.patient.chart_number}-{bill.service_date:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- protocols -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("treatments.view_protocol")
+def protocol_list(request: HttpRequest) -> HttpResponse:
+    form = ProtocolForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("treatments.add_protocol"):
+            raise PermissionDenied("Creating a protocol needs the permission “Can add protocol”.")
+        if form.is_valid():
+            protocol = form.save(commit=False)
+            protocol.owner = None if form.cleaned_data["clinic_wide"] else request.user
+            if Protocol.objects.filter(name=protocol.name, owner=protocol.owner).exists():
+                form.add_error("name", "You already have a protocol with this name.")
+            else:
+                protocol.save()
+                ProtocolPoint.objects.bulk_create(
+                    ProtocolPoint(protocol=protocol, point=point, position=i)
+                    for i, point in enumerate(form.cleaned_data["codes"])
+                )
+                messages.success(request, f"Protocol “{protocol.name}” saved.")
+                return redirect("treatments:protocol-list")
+    protocols = (
+        _protocols_for(request.user)
+        .select_related("owner")
+        .annotate(point_count=Count("protocol_points"))
+        .prefetch_related("protocol_points__point")
+    )
+    return render(request, "treatments/protocol_list.html", {"protocols": protocols, "form": form})
+
+
+@require_safe
+@permission_required("treatments.view_session")
+def point_search(request: HttpRequest) -> HttpResponse:
+    """The picker: points whose code starts with, or whose name contains, what was typed."""
+    points = list(Point.objects.search(request.GET.get("q", ""))[:12])
+    return render(request, "treatments/point_search.html", {"points": points})
