@@ -1139,7 +1139,7 @@ class Builder:
         from clinic.models import Patient
         from intake.models import Intake
         from outcomes.models import Response
-        from treatments.models import Point, Session, TreatmentPlan
+        from treatments.models import Point, Session, TreatmentPlan, refresh_plans
 
         self.points = dict(Point.objects.values_list("code", "id"))
         missing = [code for code in POINT_POOL if code not in self.points]
@@ -1166,6 +1166,10 @@ class Builder:
             )
             self.counts["signed sessions"] = signed
             self.tick("sign sessions", t)
+            # bulk_create skips Session.save and Response.save, so derive every plan's columns once.
+            t = time.perf_counter()
+            refresh_plans(TreatmentPlan.objects.values("pk"))
+            self.tick("plan scores", t)
 
     def analyze(self) -> None:
         from django.db import connection

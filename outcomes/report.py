@@ -2,8 +2,11 @@
 
 One row per course of care (`TreatmentPlan`). Its baseline is the first scored questionnaire of
 weeks 0-1 (the intake or first-week score); its week-8 score is the scored questionnaire of weeks
-7-9 nearest week 8 (within ±7 days of the week-8 due date). Every figure is computed by the
-database; Python only formats it.
+7-9 nearest week 8 (within ±7 days of the week-8 due date); its score by session 4, 8 or 12 is
+the latest one due by that visit's day. Those scores are columns of the plan, which
+`treatments.models.refresh_plans` recomputes with `plan_scores()` whenever a session or a scored
+questionnaire of the plan is written, so the report aggregates one row per plan and reads no
+questionnaire or session at all. Every figure is computed by the database; Python only formats it.
 """
 
 from dataclasses import dataclass
@@ -13,8 +16,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Abs, Cast, TruncDate
+from django.db.models.lookups import GreaterThanOrEqual
 
 from outcomes.models import Response
+from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS
 from treatments.models import Session, TreatmentPlan
 
 RESPONDER_SESSIONS = (4, 8, 12)
@@ -104,22 +109,42 @@ def _week8():
     )
 
 
-def plans_with_scores(*, start=None, end=None, practitioner=None):
-    plans = TreatmentPlan.objects.all()
+def _score_by_session(n: int):
+    """The latest score whose questionnaire was due by the day of the plan's nth session.
+
+    The entry may come later: a paper form handed in after the visit still counts for that visit.
+    """
+    nth_day = (
+        Session.objects.filter(plan=OuterRef(OuterRef("pk")))
+        .order_by("started_at", "id")
+        .annotate(day=TruncDate("started_at"))
+        .values("day")[n - 1 : n]
+    )
+    return Subquery(_scored().filter(due_date__lte=Subquery(nth_day)).order_by("-due_date").values("odi_score")[:1])
+
+
+def plan_scores() -> dict:
+    """The expressions for a plan's derived score columns; treatments.models.refresh_plans writes them."""
+    return {
+        "baseline_odi": Subquery(_baseline().values("odi_score")[:1]),
+        "week8_odi": Subquery(_week8().values("odi_score")[:1]),
+        "baseline_analgesic": Subquery(_baseline().values("analgesic_days")[:1]),
+        "week8_analgesic": Subquery(_week8().values("analgesic_days")[:1]),
+        "baseline_work": Subquery(_baseline().values("work_days_off")[:1]),
+        "week8_work": Subquery(_week8().values("work_days_off")[:1]),
+        **{f"odi_at_session_{n}": _score_by_session(n) for n in RESPONDER_SESSIONS},
+    }
+
+
+def plans_with_baseline(*, start=None, end=None, practitioner=None):
+    plans = TreatmentPlan.objects.filter(baseline_odi__isnull=False)
     if start:
         plans = plans.filter(start_date__gte=start)
     if end:
         plans = plans.filter(start_date__lte=end)
     if practitioner:
         plans = plans.filter(practitioner=practitioner)
-    return plans.annotate(
-        baseline_odi=Subquery(_baseline().values("odi_score")[:1]),
-        week8_odi=Subquery(_week8().values("odi_score")[:1]),
-        baseline_analgesic=Subquery(_baseline().values("analgesic_days")[:1]),
-        week8_analgesic=Subquery(_week8().values("analgesic_days")[:1]),
-        baseline_work=Subquery(_baseline().values("work_days_off")[:1]),
-        week8_work=Subquery(_week8().values("work_days_off")[:1]),
-    ).filter(baseline_odi__isnull=False)
+    return plans
 
 
 def _cohort(plans):
@@ -128,55 +153,58 @@ def _cohort(plans):
     )
 
 
-def _median(queryset, field: str) -> Decimal | None:
+def _median(queryset, field: str, n: int) -> Decimal | None:
     """The median computed by the database: sort, skip to the middle, read one or two values."""
-    n = queryset.count()
     if not n:
         return None
     middle = list(queryset.order_by(field).values_list(field, flat=True)[(n - 1) // 2 : n // 2 + 1])
     return _round(sum(middle) / len(middle))
 
 
-def _responders(plans, session: int) -> ResponderShare:
-    nth_session = Session.objects.filter(plan=OuterRef("pk")).order_by("started_at", "id").values("started_at")
-    # The latest score whose questionnaire was due by the day of that session (entry may come later).
-    latest_score = _scored().filter(due_date__lte=OuterRef("session_day")).order_by("-due_date")
-    reached = (
-        plans.annotate(session_at=Subquery(nth_session[session - 1 : session]))
-        .filter(session_at__isnull=False)
-        .annotate(session_day=TruncDate("session_at"))
-        .annotate(score_then=Subquery(latest_score.values("odi_score")[:1]))
-        .annotate(drop=F("baseline_odi") - F("score_then"))
-        .annotate(drop_tenfold=F("drop") * 10, baseline_threefold=F("baseline_odi") * 3)
+def _responder(n: int) -> Q:
+    """scoring.odi_meaningful in SQL: a drop of at least 10 points, or of at least 30 % of the baseline."""
+    score, fraction = F(f"odi_at_session_{n}"), MEANINGFUL_FRACTION
+    return Q(**{f"odi_at_session_{n}__lt": F("baseline_odi")}) & (
+        Q(**{f"odi_at_session_{n}__lte": F("baseline_odi") - ODI_MEANINGFUL_POINTS})
+        # drop / baseline >= k/d, in integers: (d - k) * baseline >= d * score.
+        | Q(
+            GreaterThanOrEqual(
+                F("baseline_odi") * (fraction.denominator - fraction.numerator), score * fraction.denominator
+            )
+        )
     )
-    meaningful = Q(drop__gt=0) & (Q(drop__gte=10) | Q(drop_tenfold__gte=F("baseline_threefold")))
-    counts = reached.aggregate(reached=Count("pk"), responders=Count("pk", filter=meaningful))
-    return ResponderShare(session, counts["reached"], counts["responders"])
 
 
 def clinic_outcomes(*, start=None, end=None, practitioner=None) -> ClinicOutcomes:
-    plans = plans_with_scores(start=start, end=end, practitioner=practitioner)
-    cohort = _cohort(plans)
-    figures = cohort.aggregate(
-        n=Count("pk"),
-        mean=Avg("odi_change", filter=Q(baseline_odi__gt=0)),
-        analgesic_reported=Count("pk", filter=Q(baseline_analgesic__isnull=False, week8_analgesic__isnull=False)),
-        analgesic_cut=Count("pk", filter=Q(week8_analgesic__lt=F("baseline_analgesic"))),
-        analgesic_before=Sum("baseline_analgesic", filter=Q(week8_analgesic__isnull=False)),
-        analgesic_after=Sum("week8_analgesic", filter=Q(baseline_analgesic__isnull=False)),
-        work_reported=Count("pk", filter=Q(baseline_work__isnull=False, week8_work__isnull=False)),
-        work_change=Avg(
-            Cast(F("week8_work") - F("baseline_work"), FloatField()),
-            filter=Q(baseline_work__isnull=False, week8_work__isnull=False),
-        ),
+    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner)
+    week8 = Q(week8_odi__isnull=False)
+    both_analgesic = week8 & Q(baseline_analgesic__isnull=False, week8_analgesic__isnull=False)
+    both_work = week8 & Q(baseline_work__isnull=False, week8_work__isnull=False)
+    change = Cast(F("week8_odi") - F("baseline_odi"), FloatField()) * 100 / Cast(F("baseline_odi"), FloatField())
+    responders = {}
+    for n in RESPONDER_SESSIONS:
+        responders[f"reached_{n}"] = Count("pk", filter=Q(session_count__gte=n))
+        responders[f"responders_{n}"] = Count("pk", filter=Q(session_count__gte=n) & _responder(n))
+    figures = plans.aggregate(
+        with_baseline=Count("pk"),
+        n=Count("pk", filter=week8),
+        changeable=Count("pk", filter=week8 & Q(baseline_odi__gt=0)),
+        mean=Avg(change, filter=week8 & Q(baseline_odi__gt=0)),
+        analgesic_reported=Count("pk", filter=both_analgesic),
+        analgesic_cut=Count("pk", filter=both_analgesic & Q(week8_analgesic__lt=F("baseline_analgesic"))),
+        analgesic_before=Sum("baseline_analgesic", filter=both_analgesic),
+        analgesic_after=Sum("week8_analgesic", filter=both_analgesic),
+        work_reported=Count("pk", filter=both_work),
+        work_change=Avg(Cast(F("week8_work") - F("baseline_work"), FloatField()), filter=both_work),
+        **responders,
     )
     before, after = figures["analgesic_before"], figures["analgesic_after"]
     return ClinicOutcomes(
-        with_baseline=plans.count(),
+        with_baseline=figures["with_baseline"],
         cohort=figures["n"],
         mean_odi_change=_round(figures["mean"]),
-        median_odi_change=_median(cohort.filter(baseline_odi__gt=0), "odi_change"),
-        responders=[_responders(plans, n) for n in RESPONDER_SESSIONS],
+        median_odi_change=_median(_cohort(plans).filter(baseline_odi__gt=0), "odi_change", figures["changeable"]),
+        responders=[ResponderShare(n, figures[f"reached_{n}"], figures[f"responders_{n}"]) for n in RESPONDER_SESSIONS],
         analgesic_reported=figures["analgesic_reported"],
         analgesic_cut=figures["analgesic_cut"],
         analgesic_change=_percent(after - before, before) if before else None,
@@ -193,7 +221,7 @@ def _cell(value) -> object:
 
 
 def cohort_rows(*, start=None, end=None, practitioner=None):
-    plans = _cohort(plans_with_scores(start=start, end=end, practitioner=practitioner)).select_related(
+    plans = _cohort(plans_with_baseline(start=start, end=end, practitioner=practitioner)).select_related(
         "patient", "practitioner"
     )
     for plan in plans.order_by("start_date", "pk").iterator(chunk_size=1000):

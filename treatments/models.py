@@ -15,6 +15,22 @@ from clinic.concurrency import VersionedModel
 from clinic.models import Patient
 from intake.models import TcmPattern, range_check
 
+# TreatmentPlan's columns that refresh_plans derives from sessions and questionnaires.
+DERIVED_FIELDS = frozenset(
+    {
+        "session_count",
+        "baseline_odi",
+        "week8_odi",
+        "baseline_analgesic",
+        "week8_analgesic",
+        "baseline_work",
+        "week8_work",
+        "odi_at_session_4",
+        "odi_at_session_8",
+        "odi_at_session_12",
+    }
+)
+
 
 class SignedSessionError(ValidationError):
     """Raised by every write path that would change a signed session or anything in it."""
@@ -145,8 +161,18 @@ class TreatmentPlan(VersionedModel):
     review_at_4 = models.DateTimeField("session 4 review", null=True, blank=True)
     final_review_at = models.DateTimeField("end-of-course review", null=True, blank=True)
     review_notes = models.TextField("review notes", blank=True)
-    # Kept by treatments.services.save_session, so progress and reviews due need no count over sessions.
+    # Derived data, written only by refresh_plans when a session or a scored questionnaire changes,
+    # so progress, reviews due and the outcomes report read one row per plan (DESIGN section 6).
     session_count = models.PositiveSmallIntegerField("sessions logged", default=0, editable=False)
+    baseline_odi = models.PositiveSmallIntegerField("baseline ODI (%)", null=True, editable=False)
+    week8_odi = models.PositiveSmallIntegerField("week-8 ODI (%)", null=True, editable=False)
+    baseline_analgesic = models.PositiveSmallIntegerField("baseline analgesic days", null=True, editable=False)
+    week8_analgesic = models.PositiveSmallIntegerField("week-8 analgesic days", null=True, editable=False)
+    baseline_work = models.PositiveSmallIntegerField("baseline days off work", null=True, editable=False)
+    week8_work = models.PositiveSmallIntegerField("week-8 days off work", null=True, editable=False)
+    odi_at_session_4 = models.PositiveSmallIntegerField("ODI by session 4 (%)", null=True, editable=False)
+    odi_at_session_8 = models.PositiveSmallIntegerField("ODI by session 8 (%)", null=True, editable=False)
+    odi_at_session_12 = models.PositiveSmallIntegerField("ODI by session 12 (%)", null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -165,11 +191,11 @@ class TreatmentPlan(VersionedModel):
         return f"Plan {self.start_date:%Y-%m-%d} for {self.patient}"
 
     def save(self, *args, **kwargs):
-        # The session counter belongs to recount_sessions: an edit of the plan never writes back a
-        # count it read before a session was logged.
+        # The derived columns belong to refresh_plans: an edit of the plan never writes back a
+        # count or a score it read before a session or a questionnaire came in.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "session_count"
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in DERIVED_FIELDS
             ]
         super().save(*args, **kwargs)
 
@@ -241,14 +267,16 @@ class SessionQuerySet(models.QuerySet):
             raise SignedSessionError()
         plan_ids = list(self.values_list("plan_id", flat=True).distinct())
         deleted = super().delete()
-        recount_sessions(plan_ids)
+        refresh_plans(plan_ids)
         return deleted
 
 
-def recount_sessions(plan_ids) -> None:
-    """Set each plan's `session_count` from its sessions (after a session is added or removed)."""
+def refresh_plans(plan_ids) -> None:
+    """Recompute each plan's derived columns from its sessions and questionnaires, in one UPDATE."""
+    from outcomes.report import plan_scores  # outcomes builds on treatments, not the other way round
+
     count = Session.objects.filter(plan=OuterRef("pk")).order_by().values("plan").annotate(n=Count("pk")).values("n")
-    TreatmentPlan.objects.filter(pk__in=plan_ids).update(session_count=Coalesce(Subquery(count), 0))
+    TreatmentPlan.objects.filter(pk__in=plan_ids).update(session_count=Coalesce(Subquery(count), 0), **plan_scores())
 
 
 class Session(VersionedModel):
@@ -328,10 +356,9 @@ class Session(VersionedModel):
         # The lock is checked against the stored row, so no in-memory edit can slip past it.
         if self._stored_signed():
             raise SignedSessionError()
-        is_new = self._state.adding
         super().save(*args, **kwargs)
-        if is_new:
-            recount_sessions([self.plan_id])
+        # A new or moved session changes the count and which visit is the 4th, 8th or 12th.
+        refresh_plans([self.plan_id])
 
     def get_absolute_url(self) -> str:
         return reverse("treatments:session-detail", args=[self.pk])
@@ -340,7 +367,7 @@ class Session(VersionedModel):
         if self._stored_signed():
             raise SignedSessionError()
         deleted = super().delete(*args, **kwargs)
-        recount_sessions([self.plan_id])
+        refresh_plans([self.plan_id])
         return deleted
 
     def get_additional_data(self) -> dict:

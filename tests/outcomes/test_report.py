@@ -4,11 +4,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from outcomes.models import Response
 from outcomes.report import clinic_outcomes
+from outcomes.scoring import odi_meaningful
 from tests.factories import SessionFactory, TreatmentPlanFactory, UserFactory
 
 
@@ -118,3 +121,73 @@ def test_names_cannot_become_spreadsheet_formulas(manager_client, clinic):
     csv = manager_client.get(reverse("outcomes:report-csv")).content.decode()
     assert "'=HYPERLINK" not in csv.split("\n")[0]
     assert ",=HYPERLINK" not in csv and '"=HYPERLINK' not in csv
+
+
+# --- the plan's derived score columns the report reads ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("baseline", "by_session_4"),
+    [
+        (20, 14),  # 6 points, exactly 30 %: meaningful
+        (20, 15),  # 5 points, 25 %: not
+        (50, 40),  # exactly 10 points (20 %): meaningful
+        (50, 41),  # 9 points, 18 %: not
+        (8, 5),  # 3 points, 37.5 %: meaningful
+        (30, 30),  # no change
+        (20, 26),  # worse
+        (0, 0),  # nothing to improve on
+    ],
+)
+def test_responder_rule_in_sql_matches_the_scoring_rule(acupuncturist, baseline, by_session_4):
+    build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 8, 10], [(0, baseline, 0, 0), (1, by_session_4, 0, 0)])
+    share = clinic_outcomes().responders[0]
+    assert share.reached == 1
+    assert share.responders == int(odi_meaningful(baseline, by_session_4))
+
+
+def test_a_corrected_or_deleted_questionnaire_updates_the_plan(acupuncturist):
+    plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 8, 10], [(0, 40, 6, 2), (8, 20, 2, 0)])
+    plan.refresh_from_db()
+    assert (plan.baseline_odi, plan.week8_odi, plan.odi_at_session_4) == (40, 20, 40)
+    baseline = plan.responses.get(week=0)
+    baseline.odi_score = 44
+    baseline.save()
+    plan.responses.get(week=8).delete()
+    plan.refresh_from_db()
+    assert (plan.baseline_odi, plan.week8_odi, plan.week8_analgesic) == (44, None, None)
+    assert clinic_outcomes().cohort == 0
+
+
+def test_moving_a_session_changes_which_score_counts_for_it(acupuncturist):
+    # Week-1 score (28) is due on day 7; session 4 on day 10 sees it, on day 6 it does not.
+    plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 5, 10], [(0, 40, 0, 0), (1, 28, 0, 0)])
+    plan.refresh_from_db()
+    assert plan.odi_at_session_4 == 28
+    fourth = plan.sessions.order_by("started_at").last()
+    fourth.started_at = noon(date(2026, 1, 11))
+    fourth.save()
+    plan.refresh_from_db()
+    assert plan.odi_at_session_4 == 40
+    assert clinic_outcomes().responders[0].responders == 0
+
+
+def test_saving_a_plan_read_earlier_keeps_the_scores_that_came_in_since(acupuncturist):
+    plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3], [])
+    stale = type(plan).objects.get(pk=plan.pk)
+    for week, odi in [(0, 40), (8, 20)]:
+        due = plan.start_date + timedelta(weeks=week)
+        Response.objects.create(
+            patient=plan.patient, plan=plan, due_date=due, week=week, odi_score=odi, submitted_at=noon(due)
+        )
+    stale.goals = "Walk to the shops."
+    stale.save()
+    plan.refresh_from_db()
+    assert (plan.goals, plan.baseline_odi, plan.week8_odi, plan.session_count) == ("Walk to the shops.", 40, 20, 2)
+
+
+def test_report_reads_no_questionnaire_or_session(manager_client, clinic):
+    with CaptureQueriesContext(connection) as queries:
+        clinic_outcomes()
+    assert len(queries) == 2  # every figure in one aggregate, then the median's middle rows
+    assert not any("outcomes_response" in q["sql"] or "treatments_session" in q["sql"] for q in queries)
