@@ -4,8 +4,9 @@ from datetime import date
 
 from auditlog.registry import auditlog
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Q
 from django.urls import reverse
 
@@ -20,12 +21,39 @@ def score_field(low: int, high: int, verbose_name: str, **kwargs) -> models.Posi
     )
 
 
+class RangeCheck(models.CheckConstraint):
+    """A range CHECK in the database, validated in Python: no query per field on every form save.
+
+    Django validates a CheckConstraint by asking the database (one SELECT, in a savepoint, per
+    constraint); a range needs no database to check. Migrations see a plain CheckConstraint.
+    """
+
+    def __init__(self, *, field: str, low: int, high: int, **kwargs):
+        kwargs.setdefault(
+            "condition", Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": low, f"{field}__lte": high})
+        )
+        kwargs.setdefault("name", f"%(class)s_{field}_range")
+        super().__init__(**kwargs)
+        self.field, self.low, self.high = field, low, high
+
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
+        if exclude and self.field in exclude:
+            return
+        value = getattr(instance, self.field)
+        if value is not None and not self.low <= value <= self.high:
+            raise ValidationError(self.get_violation_error_message(), code=self.violation_error_code)
+
+    def clone(self) -> "RangeCheck":
+        return RangeCheck(field=self.field, low=self.low, high=self.high, name=self.name)
+
+    def deconstruct(self):
+        _path, args, kwargs = super().deconstruct()
+        return "django.db.models.CheckConstraint", args, kwargs
+
+
 def range_check(field: str, low: int, high: int) -> models.CheckConstraint:
     # Backs the form's friendly message: no code path may store an out-of-range value.
-    return models.CheckConstraint(
-        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": low, f"{field}__lte": high}),
-        name=f"%(class)s_{field}_range",
-    )
+    return RangeCheck(field=field, low=low, high=high)
 
 
 class PainSide(models.TextChoices):
@@ -76,7 +104,8 @@ class Source(models.TextChoices):
 
 class IntakeQuerySet(models.QuerySet):
     def current_for(self, patient: Patient) -> "Intake | None":
-        return self.filter(patient=patient).order_by("-created_at", "-id").first()
+        # The assessment comes along: the treatment check reads its exam findings as red flags.
+        return self.filter(patient=patient).select_related("assessment").order_by("-created_at", "-id").first()
 
     def with_self_harm_risk(self) -> "IntakeQuerySet":
         return self.filter(phq9_9__gt=0)

@@ -46,7 +46,10 @@ def _decide(patient: Patient, intake: Intake | None) -> Decision:
             [f"The referral closed on {latest_closed.closed_at:%Y-%m-%d} recorded: not to treat."],
             latest_closed,
         )
-    assessment = ClinicalAssessment.objects.filter(intake=intake).first()
+    try:
+        assessment = intake.assessment
+    except ClinicalAssessment.DoesNotExist:
+        assessment = None
     covered = {flag for referral in referrals for flag in referral.flags}
     uncovered = [flag for flag in intake.positive_red_flags(assessment) if flag not in covered]
     if uncovered:

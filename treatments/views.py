@@ -163,10 +163,10 @@ def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
     if not check.decision:
         context = {"plan": plan, "patient": plan.patient, "decision": check.decision}
         return render(request, "treatments/session_refused.html", context, status=409)
-    protocols = list(_protocols_for(request.user))
+    protocols = _protocols_for(request.user)  # read only when the form is shown
     session = Session(plan=plan, patient=plan.patient, practitioner=request.user, started_at=timezone.now())
     # The prefill is for the blank form only; a POST carries its own rows.
-    prefill = _prefill(plan, protocols, request.GET.get("protocol", "")) if request.method == "GET" else {}
+    prefill = _prefill(plan, list(protocols), request.GET.get("protocol", "")) if request.method == "GET" else {}
     if prefill.get("contact_minutes"):
         session.contact_minutes = prefill["contact_minutes"]
     entry = SessionEntry(

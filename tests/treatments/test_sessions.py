@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.sites import site
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -410,20 +412,17 @@ def test_session_pages_have_bounded_queries(lac_client, plan, django_assert_max_
         lac_client.get(create_url(plan))
 
 
-def test_saving_a_session_costs_the_same_for_two_points_or_twelve(lac_client, plan, django_assert_max_num_queries):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_saving_a_session_costs_the_same_for_two_points_or_twelve(lac_client, plan):
     post_session(lac_client, plan, points=["BL23"])  # warms the content-type cache the audit log uses
     counts = []
     for codes in (["BL23", "GB30"], ["BL23", "BL25", "GB30", "GB34", "BL40", "BL60", "ST36", "SP9", "KI3", "BL57"]):
         with CaptureQueriesContext(connection) as queries:
             assert post_session(lac_client, plan, points=codes).status_code == 302
-        counts.append(len(queries))
+        # The test's own transaction turns the service's into a savepoint pair; production has none.
+        counts.append(len([q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]))
     assert counts[0] == counts[1]
-    # Savepoints, the audit log entry and the lock checks included; fixed whatever the number of rows.
-    with django_assert_max_num_queries(32):
-        post_session(lac_client, plan, points=["BL23"])
+    # Both treatment checks, the inserts, the plan's derived columns and two audit entries.
+    assert counts[0] <= 15
 
 
 def test_editing_a_session_keeps_the_points_left_unchanged(lac_client, plan):
