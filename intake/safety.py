@@ -74,15 +74,15 @@ def consented_modalities(patient: Patient) -> set[str]:
 class TreatmentCheck:
     """All three answers at once, from one read of the current intake (the session form needs them all)."""
 
-    decision: Decision
+    decision: Decision | None
     precautions: list[rules.Precaution]
     consented: set[str]
 
 
-def treatment_check(patient: Patient) -> TreatmentCheck:
+def treatment_check(patient: Patient, *, decide: bool = True) -> TreatmentCheck:
+    """decide=False leaves `decision` None, for a caller whose service decides in its own transaction."""
     intake = Intake.objects.current_for(patient)
+    decision = _decide(patient, intake) if decide else None
     if intake is None:
-        return TreatmentCheck(_decide(patient, None), [], set())
-    return TreatmentCheck(
-        _decide(patient, intake), intake.precautions, set(intake.consents.values_list("modality", flat=True))
-    )
+        return TreatmentCheck(decision, [], set())
+    return TreatmentCheck(decision, intake.precautions, set(intake.consents.values_list("modality", flat=True)))

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_patient_for, permission_required
@@ -47,8 +48,8 @@ def patient_form(request: HttpRequest) -> HttpResponse:
     if response is None or response.is_submitted:
         close_link_session(request)
         return invalid_link_page(request)
-    form = ResponseForm(request.POST or None, includes_phq9=response.includes_phq9)
-    if request.method == "POST" and form.is_valid():
+    form = ResponseForm(request.POST, includes_phq9=response.includes_phq9) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         result = services.submit_response(response=response, answers=form.answers(), source="online", link=link)
         close_link_session(request)
         urgent = bool(result and result[0].cauda_equina_positive)
@@ -56,12 +57,14 @@ def patient_form(request: HttpRequest) -> HttpResponse:
         return _done(request, result[0] if result else None, urgent=urgent)
     context = {
         "form": form,
+        # The blank form is built only when its cached rendering has expired.
+        "blank_form": SimpleLazyObject(lambda: ResponseForm(includes_phq9=response.includes_phq9)),
         "first_name": link.patient.given_name,
         "response": response,
         "odi": odi(),
         "cauda_equina_intro": cauda_equina_intro(),
     }
-    return render(request, "outcomes/patient_form.html", context, status=400 if form.errors else 200)
+    return render(request, "outcomes/patient_form.html", context, status=400 if form is not None else 200)
 
 
 # --- staff ----------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Session workflows: save a session with its parts, sign it, add addenda, review a plan."""
 
+from auditlog.context import disable_auditlog
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -45,8 +47,19 @@ def save_session(
         raise SignedSessionError()
     session.patient = session.plan.patient
     is_new = session.pk is None
-    session.save()
-    before = [] if is_new else _point_summary(session)
+    after = [f"{row['code_point'].code} {row['side']}" for row in point_rows]
+    if is_new:
+        # One audit entry for the new session and its points (rows written in bulk, which the log does not see).
+        with disable_auditlog():
+            session.save()
+        LogEntry.objects.log_create(
+            session,
+            action=LogEntry.Action.CREATE,
+            changes={**model_instance_diff(None, session), "points": [[], after]},
+        )
+    else:
+        session.save()
+    before = after if is_new else _point_summary(session)
     if not is_new:
         SessionPoint.objects.filter(session=session).delete()
         ElectroPair.objects.filter(session=session).delete()
@@ -86,7 +99,6 @@ def save_session(
         )
         for row in adverse_rows
     )
-    after = [f"{row['code_point'].code} {row['side']}" for row in point_rows]
     if after != before:
         # The rows are written in bulk, which the audit log does not see: record them on the session.
         LogEntry.objects.log_create(session, action=LogEntry.Action.UPDATE, changes={"points": [before, after]})

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_view
 from clinic.concurrency import StaleRecordError
-from intake.safety import treatment_check
+from intake.safety import may_treat, treatment_check
 from treatments import billing, services
 from treatments.access import get_plan_for, get_session_for
 from treatments.forms import AddendumForm, PlanReviewForm, ProtocolForm, SessionEntry, TreatmentPlanForm
@@ -155,14 +155,21 @@ def _render_entry(request, *, entry: SessionEntry, plan: TreatmentPlan, session:
     return render(request, "treatments/session_form.html", context)
 
 
+def _refused(request, plan: TreatmentPlan, decision) -> HttpResponse:
+    context = {"plan": plan, "patient": plan.patient, "decision": decision}
+    return render(request, "treatments/session_refused.html", context, status=409)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("treatments.add_session")
 def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
     plan = get_plan_for(request.user, plan_pk)
-    check = treatment_check(plan.patient)
-    if not check.decision:
-        context = {"plan": plan, "patient": plan.patient, "decision": check.decision}
-        return render(request, "treatments/session_refused.html", context, status=409)
+    posted = request.method == "POST"
+    # A POST is decided by save_session inside its transaction; the form needs only the precautions
+    # and consents. A blank form is refused up front, and so is an invalid POST (below).
+    check = treatment_check(plan.patient, decide=not posted)
+    if check.decision is not None and not check.decision:
+        return _refused(request, plan, check.decision)
     protocols = _protocols_for(request.user)  # read only when the form is shown
     session = Session(plan=plan, patient=plan.patient, practitioner=request.user, started_at=timezone.now())
     # The prefill is for the blank form only; a POST carries its own rows.
@@ -186,10 +193,11 @@ def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
                 adverse_rows=entry.adverse_rows(),
             )
         except services.TreatmentRefused as refused:
-            context = {"plan": plan, "patient": plan.patient, "decision": refused.decision}
-            return render(request, "treatments/session_refused.html", context, status=409)
+            return _refused(request, plan, refused.decision)
         messages.success(request, "Session saved. Review it and sign when the note is complete.")
         return redirect(session)
+    if posted and not (decision := may_treat(plan.patient)):
+        return _refused(request, plan, decision)
     source = prefill.get("source", "")
     return _render_entry(request, entry=entry, plan=plan, session=None, protocols=protocols, source=source)
 
@@ -225,8 +233,7 @@ def session_update(request: HttpRequest, pk: int) -> HttpResponse:
                 adverse_rows=entry.adverse_rows(),
             )
         except services.TreatmentRefused as refused:
-            context = {"plan": session.plan, "patient": session.patient, "decision": refused.decision}
-            return render(request, "treatments/session_refused.html", context, status=409)
+            return _refused(request, session.plan, refused.decision)
         except SignedSessionError:
             messages.error(request, LOCKED_MESSAGE)
             return redirect(session)

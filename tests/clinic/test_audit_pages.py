@@ -49,9 +49,11 @@ def test_logging_a_session_records_the_session_and_its_points(lac_client, record
     lac_client.post(reverse("treatments:session-create", args=[plan.pk]), session_form_data(points=["BL23", "GB30"]))
     session = plan.sessions.latest("created_at")
     entries = LogEntry.objects.get_for_object(session)
-    assert entries.filter(action=LogEntry.Action.CREATE, actor=acupuncturist).exists()
-    points = entries.get(action=LogEntry.Action.UPDATE)
-    assert points.changes_dict["points"] == [[], ["BL23 B", "GB30 B"]]
+    created = entries.get(action=LogEntry.Action.CREATE, actor=acupuncturist)
+    assert created.changes_dict["points"] == [[], ["BL23 B", "GB30 B"]]
+    assert created.changes_dict["pain_before"][1] == "6"
+    assert created.additional_data["patient_id"] == plan.patient_id
+    assert not entries.filter(action=LogEntry.Action.UPDATE).exists()
 
 
 def test_changing_a_plan_records_old_and_new_values(lac_client, records):

@@ -126,7 +126,7 @@ def test_phq9_is_asked_at_week_4_and_item_9_raises_the_alert(client, plan):
         patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=4, includes_phq9=True
     )
     open_form(client, response)
-    assert "phq9_9" in client.get(FORM).context["form"].fields
+    assert 'name="phq9_9"' in client.get(FORM).content.decode()
     missing = client.post(FORM, questionnaire_data())
     assert missing.context["form"].errors["phq9_1"]
     client.post(FORM, questionnaire_data(phq9=(1, 1, 2, 2, 1, 0, 1, 0, 1)))
@@ -137,7 +137,8 @@ def test_phq9_is_asked_at_week_4_and_item_9_raises_the_alert(client, plan):
 
 def test_phq9_is_not_asked_in_other_weeks(client, response):
     open_form(client, response)
-    assert "phq9_1" not in client.get(FORM).context["form"].fields
+    page = client.get(FORM).content.decode()
+    assert 'name="leg_pain_now"' in page and 'name="phq9_1"' not in page
 
 
 def test_without_a_link_session_the_form_is_the_friendly_invalid_page(client):

@@ -171,7 +171,12 @@ def test_no_session_while_a_referral_is_open(lac_client, acupuncturist):
     intake = IntakeFactory(saddle_anaesthesia=True)
     plan = TreatmentPlanFactory(patient=intake.patient, practitioner=acupuncturist)
     referral = Referral.objects.get(patient=intake.patient)
-    for response in (lac_client.get(create_url(plan)), post_session(lac_client, plan, points=["BL23"])):
+    responses = (
+        lac_client.get(create_url(plan)),
+        post_session(lac_client, plan, points=["BL23"]),
+        post_session(lac_client, plan, points=["BL23"], pain_before="11"),  # invalid: still refused, not re-shown
+    )
+    for response in responses:
         assert response.status_code == 409
         assert reverse("intake:referral-detail", args=[referral.pk]) in response.content.decode()
         assert "Saddle" in response.content.decode()
