@@ -14,7 +14,7 @@ from clinic.audit import record_view
 from intake.models import Intake, Referral, ReferralSource, SelfHarmAlert
 from outcomes.chart import patient_outcomes
 from outcomes.models import Response
-from treatments.models import Session, TreatmentPlan
+from treatments.models import Session, TreatmentPlan, with_point_labels
 
 PANEL_SIZE = 15
 # The dashboard lists names, dates and states: read those columns, not whole clinical notes.
@@ -82,10 +82,12 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if user.has_perm("treatments.view_treatmentplan"):
         plans = list(TreatmentPlan.objects.filter(patient=patient).order_by("-start_date")[:5])
     if user.has_perm("treatments.view_session"):
-        sessions = list(
-            Session.objects.filter(patient=patient)
-            .prefetch_related("points__point")
-            .order_by("-started_at")[: CHART_SESSIONS + 1]
+        sessions = with_point_labels(
+            list(
+                Session.objects.filter(patient=patient)
+                .only("plan", "started_at", "pain_before", "pain_after", "signed_at")
+                .order_by("-started_at")[: CHART_SESSIONS + 1]
+            )
         )
     context = {
         "patient": patient,

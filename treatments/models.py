@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from clinic.concurrency import VersionedModel
 from clinic.models import Patient
@@ -269,6 +271,23 @@ class SessionQuerySet(models.QuerySet):
         deleted = super().delete()
         refresh_plans(plan_ids)
         return deleted
+
+
+def with_point_labels(sessions: list["Session"]) -> list["Session"]:
+    """Set `point_labels` on each session: its points in needling order ("BL23", "GB30" with a
+    one-sided L/R as a subscript), from one query, for the session lists of the chart and the plan."""
+    labels: dict[int, list[str]] = {s.pk: [] for s in sessions}
+    rows = (
+        SessionPoint.objects.filter(session__in=list(labels))
+        .order_by("session_id", "position", "id")
+        .values_list("session_id", "point__code", "side")
+    )
+    for session_id, code, side in rows:
+        one_side = side in (Side.LEFT, Side.RIGHT)
+        labels[session_id].append(format_html("{}<sub>{}</sub>", code, side) if one_side else escape(code))
+    for session in sessions:
+        session.point_labels = mark_safe(", ".join(labels[session.pk]))  # noqa: S308 - every part escaped above
+    return sessions
 
 
 def refresh_plans(plan_ids) -> None:

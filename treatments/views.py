@@ -14,7 +14,15 @@ from intake.safety import may_treat, treatment_check
 from treatments import billing, services
 from treatments.access import get_plan_for, get_session_for
 from treatments.forms import AddendumForm, PlanReviewForm, ProtocolForm, SessionEntry, TreatmentPlanForm
-from treatments.models import Point, Protocol, ProtocolPoint, Session, SignedSessionError, TreatmentPlan
+from treatments.models import (
+    Point,
+    Protocol,
+    ProtocolPoint,
+    Session,
+    SignedSessionError,
+    TreatmentPlan,
+    with_point_labels,
+)
 from treatments.superbill import build_superbill, superbill_pdf
 
 LOCKED_MESSAGE = "This session is signed and locked. To correct or add to it, write an addendum below."
@@ -70,7 +78,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Review recorded.")
             return redirect(plan)
     record_view(plan)
-    sessions = list(plan.sessions.prefetch_related("points__point").order_by("started_at"))
+    sessions = with_point_labels(list(plan.sessions.order_by("started_at")))
     context = {
         "plan": plan,
         "patient": plan.patient,

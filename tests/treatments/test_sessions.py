@@ -409,6 +409,12 @@ def test_unknown_session_is_404(lac_client):
     assert lac_client.get(reverse("treatments:session-detail", args=[999999])).status_code == 404
 
 
+def test_chart_and_plan_list_each_sessions_points_in_needling_order(lac_client, plan):
+    post_session(lac_client, plan, points=["GB30", {"code": "BL40", "side": "L"}, "BL23"])
+    for url in (reverse("patient-detail", args=[plan.patient.pk]), plan.get_absolute_url()):
+        assert "GB30, BL40<sub>L</sub>, BL23" in lac_client.get(url).content.decode()
+
+
 def test_session_pages_have_bounded_queries(lac_client, plan, django_assert_max_num_queries):
     sessions = [SessionFactory(plan=plan, points=["BL23", "BL25", "GB30", "GB34", "BL40", "BL60"]) for _ in range(6)]
     with django_assert_max_num_queries(15):
