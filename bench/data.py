@@ -1004,7 +1004,6 @@ class Builder:
                     diagnosis_codes=s["diagnosis"],
                     tcm_pattern=s["pattern"],
                     planned_sessions=s["planned"],
-                    session_count=len(sessions),
                     start_date=s["first_day"],
                     goals="Walk 30 minutes without leg pain; ODI below 20.",
                     status=s["status"],

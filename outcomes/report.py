@@ -147,10 +147,13 @@ def plans_with_baseline(*, start=None, end=None, practitioner=None):
     return plans
 
 
+def _odi_change():
+    """Baseline to week 8, in percent of the baseline (negative is better)."""
+    return Cast(F("week8_odi") - F("baseline_odi"), FloatField()) * 100 / Cast(F("baseline_odi"), FloatField())
+
+
 def _cohort(plans):
-    return plans.filter(week8_odi__isnull=False).annotate(
-        odi_change=Cast(F("week8_odi") - F("baseline_odi"), FloatField()) * 100 / Cast(F("baseline_odi"), FloatField())
-    )
+    return plans.filter(week8_odi__isnull=False).annotate(odi_change=_odi_change())
 
 
 def _median(queryset, field: str, n: int) -> Decimal | None:
@@ -180,7 +183,6 @@ def clinic_outcomes(*, start=None, end=None, practitioner=None) -> ClinicOutcome
     week8 = Q(week8_odi__isnull=False)
     both_analgesic = week8 & Q(baseline_analgesic__isnull=False, week8_analgesic__isnull=False)
     both_work = week8 & Q(baseline_work__isnull=False, week8_work__isnull=False)
-    change = Cast(F("week8_odi") - F("baseline_odi"), FloatField()) * 100 / Cast(F("baseline_odi"), FloatField())
     responders = {}
     for n in RESPONDER_SESSIONS:
         responders[f"reached_{n}"] = Count("pk", filter=Q(session_count__gte=n))
@@ -189,7 +191,7 @@ def clinic_outcomes(*, start=None, end=None, practitioner=None) -> ClinicOutcome
         with_baseline=Count("pk"),
         n=Count("pk", filter=week8),
         changeable=Count("pk", filter=week8 & Q(baseline_odi__gt=0)),
-        mean=Avg(change, filter=week8 & Q(baseline_odi__gt=0)),
+        mean=Avg(_odi_change(), filter=week8 & Q(baseline_odi__gt=0)),
         analgesic_reported=Count("pk", filter=both_analgesic),
         analgesic_cut=Count("pk", filter=both_analgesic & Q(week8_analgesic__lt=F("baseline_analgesic"))),
         analgesic_before=Sum("baseline_analgesic", filter=both_analgesic),

@@ -376,8 +376,11 @@ class Session(VersionedModel):
         if self._stored_signed():
             raise SignedSessionError()
         super().save(*args, **kwargs)
-        # A new or moved session changes the count and which visit is the 4th, 8th or 12th.
-        refresh_plans([self.plan_id])
+        # A new or moved session changes the count and which visit is the 4th, 8th or 12th; a save of
+        # other fields only (signing, say) changes neither.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"started_at", "plan", "plan_id"} & set(update_fields):
+            refresh_plans([self.plan_id])
 
     def get_absolute_url(self) -> str:
         return reverse("treatments:session-detail", args=[self.pk])
