@@ -4,6 +4,8 @@ This is the one module in `clinic/` allowed to import the other apps (DESIGN sec
 rest of the core never does.
 """
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -86,6 +88,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             list(
                 Session.objects.filter(patient=patient)
                 .only("plan", "started_at", "pain_before", "pain_after", "signed_at")
+                # Newest first, each numbered as the nth session of its course of care.
+                .annotate(number=Window(RowNumber(), partition_by=F("plan"), order_by=(F("started_at"), F("id"))))
                 .order_by("-started_at")[: CHART_SESSIONS + 1]
             )
         )

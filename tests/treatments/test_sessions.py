@@ -1,5 +1,6 @@
 """Logging, locking and amending sessions through the views (DESIGN section 1, step 4)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -413,6 +414,15 @@ def test_chart_and_plan_list_each_sessions_points_in_needling_order(lac_client, 
     post_session(lac_client, plan, points=["GB30", {"code": "BL40", "side": "L"}, "BL23"])
     for url in (reverse("patient-detail", args=[plan.patient.pk]), plan.get_absolute_url()):
         assert "GB30, BL40<sub>L</sub>, BL23" in lac_client.get(url).content.decode()
+
+
+def test_chart_numbers_sessions_within_their_course_of_care_newest_first(lac_client, plan):
+    start = timezone.now() - timedelta(days=30)
+    for day, pain in ((0, 7), (3, 5), (7, 3)):
+        SessionFactory(plan=plan, started_at=start + timedelta(days=day), pain_before=pain, points=[])
+    html = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).content.decode()
+    rows = re.findall(r"<tr>\s*<td>(\d+)</td>.*?<td class=\"text-nowrap\">(\d+)", html, re.S)
+    assert rows == [("3", "3"), ("2", "5"), ("1", "7")]  # (session number, pain before)
 
 
 def test_session_pages_have_bounded_queries(lac_client, plan, django_assert_max_num_queries):
