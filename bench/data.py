@@ -1167,7 +1167,7 @@ class Builder:
             self.tick("sign sessions", t)
             # bulk_create skips Session.save and Response.save, so derive every plan's columns once.
             t = time.perf_counter()
-            refresh_plans(TreatmentPlan.objects.values("pk"))
+            refresh_plans(TreatmentPlan.objects.values_list("pk", flat=True))
             self.tick("plan scores", t)
 
     def analyze(self) -> None:

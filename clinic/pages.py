@@ -4,7 +4,7 @@ This is the one module in `clinic/` allowed to import the other apps (DESIGN sec
 rest of the core never does.
 """
 
-from django.db.models import F, Window
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,11 +16,12 @@ from clinic.audit import record_view
 from intake.models import Intake, Referral, ReferralSource, SelfHarmAlert
 from outcomes.chart import patient_outcomes
 from outcomes.models import Response
-from treatments.models import Session, TreatmentPlan, with_point_labels
+from treatments.models import Session, TreatmentPlan, review_due, with_point_labels
 
 PANEL_SIZE = 15
-# The dashboard lists names, dates and states: read those columns, not whole clinical notes.
-PATIENT_COLUMNS = ("patient__id", "patient__given_name", "patient__family_name")
+# The dashboard lists names, dates and states: read those columns as plain rows, not whole records.
+PATIENT_NAME = {"family_name": F("patient__family_name"), "given_name": F("patient__given_name")}
+REVIEW_FIELDS = ("status", "planned_sessions", "session_count", "review_at_4", "final_review_at")
 CHART_SESSIONS = 30
 
 
@@ -35,36 +36,49 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         self_harm_alerts = list(
             SelfHarmAlert.objects.open().select_related("patient").order_by("raised_at")[:PANEL_SIZE]
         )
-    overdue = (
-        Response.objects.overdue(timezone.localdate())
-        .select_related("patient")
-        .only("due_date", "week", "reminded_at", *PATIENT_COLUMNS, "patient__email")
-        .order_by("due_date", "id")
-    )
-    overdue_page = list(overdue[:PANEL_SIZE]) if user.has_perm("clinic.view_patientlink") else []
+    overdue_page, overdue_count = [], 0
+    if user.has_perm("clinic.view_patientlink"):
+        overdue = Response.objects.overdue(timezone.localdate())
+        overdue_page = list(
+            overdue.order_by("due_date", "id").values(
+                "pk", "patient_id", "due_date", "week", "reminded_at", email=F("patient__email"), **PATIENT_NAME
+            )[:PANEL_SIZE]
+        )
+        overdue_count = overdue.count() if len(overdue_page) == PANEL_SIZE else len(overdue_page)
+    recent_sessions = []
+    if user.has_perm("treatments.view_session"):
+        recent_sessions = list(
+            Session.objects.order_by("-started_at").values(
+                "pk",
+                "patient_id",
+                "started_at",
+                "signed_at",
+                practitioner_first_name=F("practitioner__first_name"),
+                practitioner_last_name=F("practitioner__last_name"),
+                practitioner_username=F("practitioner__username"),
+                **PATIENT_NAME,
+            )[:PANEL_SIZE]
+        )
+    plan_reviews_due = []
+    if user.has_perm("treatments.view_treatmentplan"):
+        # The 15 ids come from the reviews-due index alone; only those rows are joined to their patients.
+        due = TreatmentPlan.objects.reviews_due().order_by("start_date", "pk").values("pk")[:PANEL_SIZE]
+        plan_reviews_due = [
+            {**plan, "review": review_due(**{name: plan[name] for name in REVIEW_FIELDS})}
+            for plan in TreatmentPlan.objects.filter(pk__in=due)
+            .order_by("start_date", "pk")
+            .values("pk", "patient_id", *REVIEW_FIELDS, **PATIENT_NAME)
+        ]
     context = {
         # Warning signs reported between visits go to the very top of the dashboard.
         "between_visit_referrals": [r for r in referrals if r.source == ReferralSource.QUESTIONNAIRE],
         "open_referrals": referrals,
         "open_referral_count": open_referrals.count() if len(referrals) == PANEL_SIZE else len(referrals),
         "self_harm_alerts": self_harm_alerts,
-        "recent_sessions": list(
-            Session.objects.select_related("patient", "practitioner")
-            .only("started_at", "signed_at", *PATIENT_COLUMNS, "practitioner__first_name", "practitioner__last_name")
-            .order_by("-started_at")[:PANEL_SIZE]
-        )
-        if user.has_perm("treatments.view_session")
-        else [],
-        "plan_reviews_due": list(
-            TreatmentPlan.objects.reviews_due()
-            .select_related("patient")
-            .only("status", "planned_sessions", "session_count", "review_at_4", "final_review_at", *PATIENT_COLUMNS)
-            .order_by("start_date")[:PANEL_SIZE]
-        )
-        if user.has_perm("treatments.view_treatmentplan")
-        else [],
+        "recent_sessions": recent_sessions,
+        "plan_reviews_due": plan_reviews_due,
         "overdue_questionnaires": overdue_page,
-        "overdue_count": overdue.count() if len(overdue_page) == PANEL_SIZE else len(overdue_page),
+        "overdue_count": overdue_count,
     }
     return render(request, "clinic/dashboard.html", context)
 
@@ -75,11 +89,16 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request.user, pk)
     record_view(patient)
     user = request.user
-    intakes = []
+    intake, intake_count = None, 0
     if user.has_perm("intake.view_intake"):
-        # A patient has a handful of episodes over the years: one read gives the current one and the count.
-        intakes = list(Intake.objects.filter(patient=patient).order_by("-created_at", "-id"))
-    intake = intakes[0] if intakes else None
+        # The current episode's intake, with how many the patient has, in one read.
+        intake = (
+            Intake.objects.filter(patient=patient)
+            .annotate(total=Window(Count("pk")))
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        intake_count = intake.total if intake else 0
     plans, sessions = [], []
     if user.has_perm("treatments.view_treatmentplan"):
         plans = list(TreatmentPlan.objects.filter(patient=patient).order_by("-start_date")[:5])
@@ -93,13 +112,17 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 .order_by("-started_at")[: CHART_SESSIONS + 1]
             )
         )
+    # A patient has a handful of referrals in all: one read gives the red banner's open ones and
+    # the chart's history.
+    referrals = list(Referral.objects.filter(patient=patient).order_by("-opened_at", "-id"))
     context = {
         "patient": patient,
+        "patient_referrals": referrals,
         "plans": plans,
         "sessions": sessions[:CHART_SESSIONS],
         "intake": intake,
-        "intake_count": len(intakes),
-        "closed_referrals": list(Referral.objects.filter(patient=patient, closed_at__isnull=False)[:5])
+        "intake_count": intake_count,
+        "closed_referrals": [r for r in referrals if r.closed_at is not None][:5]
         if user.has_perm("intake.view_referral")
         else [],
         "self_harm_alerts": list(SelfHarmAlert.objects.open().filter(patient=patient))

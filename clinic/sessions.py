@@ -1,14 +1,24 @@
-"""Idle timeout for staff sessions without a database write on every page.
+"""Per-session state kept without a database write (or read) on every page.
 
-The session lasts SESSION_COOKIE_AGE (15 minutes by default) from its last save. Saving on every
-request (SESSION_SAVE_EVERY_REQUEST) would add a write to every page; renewing at most once a
-minute keeps the timeout within a minute of exact for a fraction of the writes.
+Idle timeout: the session lasts SESSION_COOKIE_AGE (15 minutes by default) from its last save.
+Saving on every request (SESSION_SAVE_EVERY_REQUEST) would add a write to every page; renewing at
+most once a minute keeps the timeout within a minute of exact for a fraction of the writes.
+
+Permissions: every staff page asks `has_perm`, which reads the user's groups and permissions (one
+six-table join; most of its millisecond is PostgreSQL planning it). The session keeps the answer for
+the same minute, so a change of role reaches a signed-in user within a minute. Deactivating an
+account still takes effect on the next request: Django reloads the user on every request and an
+inactive user has no permissions whatever the session holds.
 """
 
 import time
 
+from django.contrib.auth import SESSION_KEY as USER_ID_KEY
+from django.utils.functional import empty
+
 RENEWED_KEY = "_renewed_at"
 RENEW_EVERY_SECONDS = 60
+PERMISSIONS_KEY = "_permissions"
 
 
 class IdleTimeoutMiddleware:
@@ -24,3 +34,42 @@ class IdleTimeoutMiddleware:
             if session.get(RENEWED_KEY, 0) <= now - RENEW_EVERY_SECONDS:
                 session[RENEWED_KEY] = now  # marks the session modified: saved with a new expiry
         return response
+
+
+class SessionPermissionsMiddleware:
+    """Give the signed-in user the permissions the session read within the last minute.
+
+    Goes after AuthenticationMiddleware. `ClinicModelBackend` answers `has_perm` from the user's
+    `_perm_cache`; this fills it from the session, and stores a fresh reading after a request that
+    had to make one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user_id = request.session.get(USER_ID_KEY)
+        entry = request.session.get(PERMISSIONS_KEY) if user_id is not None else None
+        fresh = entry is not None and entry["user"] == str(user_id) and entry["at"] > time.time() - RENEW_EVERY_SECONDS
+        if fresh and request.user.is_authenticated and not request.user.is_superuser:
+            request.user._perm_cache = set(entry["permissions"])
+        response = self.get_response(request)
+        if not fresh:
+            self._remember(request)
+        return response
+
+    @staticmethod
+    def _remember(request) -> None:
+        session = request.session
+        user = getattr(request, "user", None)
+        # Only a user this request loaded, still the session's user (not after a sign-out or a
+        # sign-in as someone else), whose permissions were read.
+        if user is None or getattr(user, "_wrapped", user) is empty or not user.is_authenticated:
+            return
+        if session.get(USER_ID_KEY) != str(user.pk) or user.is_superuser or not hasattr(user, "_perm_cache"):
+            return
+        session[PERMISSIONS_KEY] = {
+            "user": str(user.pk),
+            "at": int(time.time()),
+            "permissions": sorted(user._perm_cache),
+        }

@@ -18,6 +18,7 @@ from clinic.models import Patient
 from clinic.services import register_patient
 
 PAGE_SIZE = 25
+LIST_COLUMNS = ("pk", "chart_number", "family_name", "given_name", "date_of_birth", "phone", "email", "is_active")
 
 
 @require_safe
@@ -34,6 +35,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             patients = patients.filter(is_active=True)
     else:
         patients = patients.filter(is_active=True)
+    # The list shows these columns only: read them as plain rows.
+    patients = patients.values(*LIST_COLUMNS)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "query": query}
     template = (

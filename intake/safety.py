@@ -1,6 +1,7 @@
 """What the treatment log asks the intake before a session (DESIGN section 4: treatments -> intake).
 
-`may_treat(patient)` says whether needling may go ahead and why not; `precautions(patient)` lists
+`may_treat(patient)` says whether needling may go ahead and why not (`decision_for` the same,
+for an intake the caller has read); `precautions(patient)` lists
 the active contraindications and cautions; `consented_modalities(patient)` the modalities the
 patient has consented to; `treatment_check(patient)` all three from one read of the intake.
 """
@@ -23,10 +24,12 @@ class Decision:
 
 
 def may_treat(patient: Patient) -> Decision:
-    return _decide(patient, Intake.objects.current_for(patient))
+    return decision_for(patient, Intake.objects.current_for(patient))
 
 
-def _decide(patient: Patient, intake: Intake | None) -> Decision:
+def decision_for(patient: Patient, intake: Intake | None) -> Decision:
+    """The decision for the patient's current intake (as the caller read it) and their referrals as
+    they are now: a red flag recorded a moment ago has opened a referral, which stops treatment."""
     if intake is None:
         return Decision(False, ["No intake with a red-flag screen is on record for this patient."])
     if rules.unanswered_red_flags(intake.red_flag_answers):
@@ -77,12 +80,14 @@ class TreatmentCheck:
     decision: Decision | None
     precautions: list[rules.Precaution]
     consented: set[str]
+    intake: Intake | None = None
 
 
 def treatment_check(patient: Patient, *, decide: bool = True) -> TreatmentCheck:
     """decide=False leaves `decision` None, for a caller whose service decides in its own transaction."""
     intake = Intake.objects.current_for(patient)
-    decision = _decide(patient, intake) if decide else None
+    decision = decision_for(patient, intake) if decide else None
     if intake is None:
         return TreatmentCheck(decision, [], set())
-    return TreatmentCheck(decision, intake.precautions, set(intake.consents.values_list("modality", flat=True)))
+    consented = set(intake.consents.values_list("modality", flat=True))
+    return TreatmentCheck(decision, intake.precautions, consented, intake)

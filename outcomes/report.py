@@ -4,8 +4,8 @@ One row per course of care (`TreatmentPlan`). Its baseline is the first scored q
 weeks 0-1 (the intake or first-week score); its week-8 score is the scored questionnaire of weeks
 7-9 nearest week 8 (within ±7 days of the week-8 due date); its score by session 4, 8 or 12 is
 the latest one due by that visit's day. Those scores are columns of the plan, which
-`treatments.models.refresh_plans` recomputes with `plan_scores()` whenever a session or a scored
-questionnaire of the plan is written, so the report aggregates one row per plan and reads no
+`treatments.models.refresh_plans` recomputes with `outcomes.scoring.plan_scores` whenever a session
+or a scored questionnaire of the plan is written, so the report aggregates one row per plan and reads no
 questionnaire or session at all. Every figure is computed by the database; Python only formats it.
 """
 
@@ -14,15 +14,12 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Abs, Cast, TruncDate
+from django.db.models import Avg, Count, F, FloatField, Q, Sum
+from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThanOrEqual
 
-from outcomes.models import Response
-from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS
-from treatments.models import Session, TreatmentPlan
-
-RESPONDER_SESSIONS = (4, 8, 12)
+from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS, RESPONDER_SESSIONS
+from treatments.models import TreatmentPlan
 
 # DESIGN section 5: one multi-clinic cohort of 1,247 patients with lumbar radiculopathy.
 BENCHMARKS = {
@@ -90,50 +87,6 @@ def _percent(part: int, whole: int) -> Decimal | None:
 
 def _round(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
-
-
-def _scored():
-    return Response.objects.filter(plan=OuterRef("pk"), submitted_at__isnull=False, odi_score__isnull=False)
-
-
-def _baseline():
-    return _scored().filter(week__lte=1).order_by("week", "due_date")
-
-
-def _week8():
-    return (
-        _scored()
-        .filter(week__gte=7, week__lte=9)
-        .annotate(distance=Abs(F("week") - 8))
-        .order_by("distance", "due_date")
-    )
-
-
-def _score_by_session(n: int):
-    """The latest score whose questionnaire was due by the day of the plan's nth session.
-
-    The entry may come later: a paper form handed in after the visit still counts for that visit.
-    """
-    nth_day = (
-        Session.objects.filter(plan=OuterRef(OuterRef("pk")))
-        .order_by("started_at", "id")
-        .annotate(day=TruncDate("started_at"))
-        .values("day")[n - 1 : n]
-    )
-    return Subquery(_scored().filter(due_date__lte=Subquery(nth_day)).order_by("-due_date").values("odi_score")[:1])
-
-
-def plan_scores() -> dict:
-    """The expressions for a plan's derived score columns; treatments.models.refresh_plans writes them."""
-    return {
-        "baseline_odi": Subquery(_baseline().values("odi_score")[:1]),
-        "week8_odi": Subquery(_week8().values("odi_score")[:1]),
-        "baseline_analgesic": Subquery(_baseline().values("analgesic_days")[:1]),
-        "week8_analgesic": Subquery(_week8().values("analgesic_days")[:1]),
-        "baseline_work": Subquery(_baseline().values("work_days_off")[:1]),
-        "week8_work": Subquery(_week8().values("work_days_off")[:1]),
-        **{f"odi_at_session_{n}": _score_by_session(n) for n in RESPONDER_SESSIONS},
-    }
 
 
 def plans_with_baseline(*, start=None, end=None, practitioner=None):

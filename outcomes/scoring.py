@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -93,3 +94,48 @@ def pain_meaningful(baseline: int, current: int) -> bool:
 def is_responder(baseline_odi: int, current_odi: int) -> bool:
     """Meets the ODI criterion against the baseline (the intake or first-week score)."""
     return odi_meaningful(baseline_odi, current_odi)
+
+
+# --- a course of care's scores, as the outcomes report reads them ----------------------------
+
+RESPONDER_SESSIONS = (4, 8, 12)
+
+
+@dataclass(frozen=True)
+class ScoredWeek:
+    """A submitted questionnaire of a plan that has an ODI score."""
+
+    week: int
+    due_date: date
+    odi_score: int
+    analgesic_days: int | None = None
+    work_days_off: int | None = None
+
+
+def plan_scores(*, session_days: Sequence[date], scored: Sequence[ScoredWeek]) -> dict[str, int | None]:
+    """A plan's derived score columns, from its session days and its scored questionnaires.
+
+    Baseline: the first scored questionnaire of weeks 0-1 (the intake or first-week score). Week 8:
+    the scored questionnaire of weeks 7-9 nearest week 8, the earlier one on a tie. By session n:
+    the latest score whose questionnaire was due by the day of the plan's nth session (a paper form
+    handed in after that visit still counts for it); none before the plan has n sessions.
+    """
+    baseline = min((r for r in scored if r.week <= 1), key=lambda r: (r.week, r.due_date), default=None)
+    week8 = min((r for r in scored if 7 <= r.week <= 9), key=lambda r: (abs(r.week - 8), r.due_date), default=None)
+    days = sorted(session_days)
+
+    def by_session(n: int) -> int | None:
+        if len(days) < n:
+            return None
+        due = max((r for r in scored if r.due_date <= days[n - 1]), key=lambda r: r.due_date, default=None)
+        return due.odi_score if due else None
+
+    return {
+        "baseline_odi": baseline and baseline.odi_score,
+        "baseline_analgesic": baseline and baseline.analgesic_days,
+        "baseline_work": baseline and baseline.work_days_off,
+        "week8_odi": week8 and week8.odi_score,
+        "week8_analgesic": week8 and week8.analgesic_days,
+        "week8_work": week8 and week8.work_days_off,
+        **{f"odi_at_session_{n}": by_session(n) for n in RESPONDER_SESSIONS},
+    }

@@ -1,8 +1,11 @@
 """Questionnaire workflows: schedule what falls due, send links, take answers (online or paper)."""
 
 from collections.abc import Callable, Mapping
+from copy import copy
 from datetime import date, timedelta
 
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -19,7 +22,7 @@ from outcomes.models import ODI_FIELDS, PHQ9_FIELDS, Response, Source
 from outcomes.questionnaires import ODI_VERSION
 from outcomes.schedule import due_dates
 from outcomes.scoring import odi_score
-from treatments.models import PlanStatus, TreatmentPlan
+from treatments.models import PlanStatus, TreatmentPlan, refresh_plans
 
 # A reminder is not worth sending for a questionnaire that fell due this long ago.
 REMINDER_WINDOW = timedelta(days=6)
@@ -132,28 +135,40 @@ def submit_response(
     """
     if link is not None and not spend_link(link):
         return None
-    locked = Response.objects.select_for_update().filter(pk=response.pk, submitted_at__isnull=True).first()
-    if locked is None:
-        return None
+    submitted = copy(response)
     for name, value in answers.items():
-        setattr(locked, name, value)
-    locked.odi_version = ODI_VERSION
-    locked.odi_score = odi_score([getattr(locked, name) for name in ODI_FIELDS])
-    phq9 = [getattr(locked, name) for name in PHQ9_FIELDS]
-    if None not in phq9:
-        locked.phq9_total = rules.phq9_total(phq9)
-    locked.submitted_at = timezone.now()
-    locked.source = source
-    locked.entered_by = user if source == Source.PAPER else None
-    locked.save()
+        setattr(submitted, name, value)
+    submitted.odi_version = ODI_VERSION
+    submitted.odi_score = odi_score([getattr(submitted, name) for name in ODI_FIELDS])
+    phq9 = [getattr(submitted, name) for name in PHQ9_FIELDS]
+    submitted.phq9_total = rules.phq9_total(phq9) if None not in phq9 else None
+    submitted.submitted_at = timezone.now()
+    submitted.source = source
+    submitted.entered_by = user if source == Source.PAPER else None
+    written = [*answers, "odi_version", "odi_score", "phq9_total", "submitted_at", "source", "entered_by"]
+    # One conditional UPDATE writes the answers only if nobody submitted this questionnaire first.
+    if not Response.objects.filter(pk=response.pk, submitted_at__isnull=True).update(
+        **{name: getattr(submitted, name) for name in written}
+    ):
+        return None
+    # A queryset update is seen by neither the audit log nor Response.save: record the entry, and
+    # refresh the plan's scores, here.
+    LogEntry.objects.log_create(
+        submitted, action=LogEntry.Action.UPDATE, changes=model_instance_diff(response, submitted, written)
+    )
+    if submitted.plan_id:
+        refresh_plans([submitted.plan_id])
     referral = None
-    if locked.cauda_equina_positive:
+    if submitted.cauda_equina_positive:
         referral = open_referral(
-            patient=locked.patient, flags=locked.cauda_equina_positive, source=ReferralSource.QUESTIONNAIRE, user=user
+            patient=submitted.patient,
+            flags=submitted.cauda_equina_positive,
+            source=ReferralSource.QUESTIONNAIRE,
+            user=user,
         )
-    if rules.self_harm_risk(locked.phq9_9):
-        raise_self_harm_alert(patient=locked.patient, item9=locked.phq9_9)
-    return locked, referral
+    if rules.self_harm_risk(submitted.phq9_9):
+        raise_self_harm_alert(patient=submitted.patient, item9=submitted.phq9_9)
+    return submitted, referral
 
 
 @transaction.atomic

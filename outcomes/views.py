@@ -48,6 +48,7 @@ def patient_form(request: HttpRequest) -> HttpResponse:
     if response is None or response.is_submitted:
         close_link_session(request)
         return invalid_link_page(request)
+    response.patient = link.patient  # the row the link read, not another query
     form = ResponseForm(request.POST, includes_phq9=response.includes_phq9) if request.method == "POST" else None
     if form is not None and form.is_valid():
         result = services.submit_response(response=response, answers=form.answers(), source="online", link=link)

@@ -1,5 +1,6 @@
 """Point catalogue, protocols, the course of care, sessions and their parts, addenda and fees."""
 
+from datetime import date
 from decimal import Decimal
 
 from auditlog.registry import auditlog
@@ -7,10 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.urls import reverse
-from django.utils.html import escape, format_html
+from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from clinic.concurrency import VersionedModel
@@ -139,13 +140,32 @@ class PlanStatus(models.TextChoices):
 REVIEW_SESSION = 4
 
 
+def review_due(*, status: str, planned_sessions: int, session_count: int, review_at_4, final_review_at) -> str:
+    """The review a plan is waiting for ('' when none): the end-of-course one first, then session 4."""
+    if status != PlanStatus.ACTIVE:
+        return ""
+    if session_count >= planned_sessions and final_review_at is None:
+        return "End-of-course review"
+    if session_count >= REVIEW_SESSION and review_at_4 is None:
+        return f"Session {REVIEW_SESSION} review"
+    return ""
+
+
+def review_due_condition() -> Q:
+    """Active plans at or past session 4 without the first review, or at their end without the last.
+
+    One expression for the queryset and for the partial index that serves it, so the database can
+    see that the index covers the query.
+    """
+    return Q(status=PlanStatus.ACTIVE) & (
+        Q(session_count__gte=REVIEW_SESSION, review_at_4__isnull=True)
+        | Q(session_count__gte=F("planned_sessions"), final_review_at__isnull=True)
+    )
+
+
 class TreatmentPlanQuerySet(models.QuerySet):
     def reviews_due(self) -> "TreatmentPlanQuerySet":
-        """Active plans at or past session 4 without the first review, or at their end without the last."""
-        return self.filter(status=PlanStatus.ACTIVE).filter(
-            Q(session_count__gte=REVIEW_SESSION, review_at_4__isnull=True)
-            | Q(session_count__gte=F("planned_sessions"), final_review_at__isnull=True)
-        )
+        return self.filter(review_due_condition())
 
 
 class TreatmentPlan(VersionedModel):
@@ -184,8 +204,9 @@ class TreatmentPlan(VersionedModel):
         ordering = ["-start_date", "-id"]
         indexes = [
             models.Index(fields=["patient", "status"], name="plan_patient_status_idx"),
-            # The dashboard's reviews-due list walks active plans oldest first and stops at 15.
-            models.Index(fields=["start_date"], condition=Q(status="active"), name="plan_active_start_idx"),
+            # The dashboard's reviews-due list: the plans waiting for a review, oldest first, first 15.
+            # An index of exactly those rows, in that order, gives the 15 ids from the index alone.
+            models.Index(fields=["start_date", "id"], condition=review_due_condition(), name="plan_review_due_idx"),
         ]
         constraints = [range_check("planned_sessions", 1, 60)]
 
@@ -214,13 +235,13 @@ class TreatmentPlan(VersionedModel):
 
     def review_due(self, session_count: int) -> str:
         """The review this plan is waiting for, given how many sessions it has ('' when none)."""
-        if self.status != PlanStatus.ACTIVE:
-            return ""
-        if session_count >= self.planned_sessions and self.final_review_at is None:
-            return "End-of-course review"
-        if session_count >= REVIEW_SESSION and self.review_at_4 is None:
-            return f"Session {REVIEW_SESSION} review"
-        return ""
+        return review_due(
+            status=self.status,
+            planned_sessions=self.planned_sessions,
+            session_count=session_count,
+            review_at_4=self.review_at_4,
+            final_review_at=self.final_review_at,
+        )
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -282,20 +303,48 @@ def with_point_labels(sessions: list["Session"]) -> list["Session"]:
         .order_by("session_id", "position", "id")
         .values_list("session_id", "point__code", "side")
     )
+    one_sided = {Side.LEFT: "<sub>L</sub>", Side.RIGHT: "<sub>R</sub>"}
     for session_id, code, side in rows:
-        one_side = side in (Side.LEFT, Side.RIGHT)
-        labels[session_id].append(format_html("{}<sub>{}</sub>", code, side) if one_side else escape(code))
+        labels[session_id].append(escape(code) + one_sided.get(side, ""))
     for session in sessions:
         session.point_labels = mark_safe(", ".join(labels[session.pk]))  # noqa: S308 - every part escaped above
     return sessions
 
 
-def refresh_plans(plan_ids) -> None:
-    """Recompute each plan's derived columns from its sessions and questionnaires, in one UPDATE."""
-    from outcomes.report import plan_scores  # outcomes builds on treatments, not the other way round
+REFRESH_CHUNK = 2000
 
-    count = Session.objects.filter(plan=OuterRef("pk")).order_by().values("plan").annotate(n=Count("pk")).values("n")
-    TreatmentPlan.objects.filter(pk__in=plan_ids).update(session_count=Coalesce(Subquery(count), 0), **plan_scores())
+
+def refresh_plans(plan_ids) -> None:
+    """Recompute each plan's derived columns from its sessions and questionnaires.
+
+    Three queries for one plan (its session times, its scored questionnaires, one UPDATE), the rule
+    itself being `outcomes.scoring.plan_scores`; many plans go a chunk at a time, in bulk.
+    """
+    # outcomes builds on treatments, not the other way round: its rule is imported when needed.
+    from outcomes.models import Response
+    from outcomes.scoring import ScoredWeek, plan_scores
+
+    ids = list(plan_ids)
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[start : start + REFRESH_CHUNK]
+        days: dict[int, list[date]] = {pk: [] for pk in chunk}
+        for plan_id, started_at in Session.objects.filter(plan_id__in=chunk).values_list("plan_id", "started_at"):
+            days[plan_id].append(timezone.localtime(started_at).date())
+        scored: dict[int, list[ScoredWeek]] = {pk: [] for pk in chunk}
+        rows = Response.objects.scored().filter(plan_id__in=chunk)
+        for plan_id, *fields in rows.values_list(
+            "plan_id", "week", "due_date", "odi_score", "analgesic_days", "work_days_off"
+        ):
+            scored[plan_id].append(ScoredWeek(*fields))
+        columns = {
+            pk: {"session_count": len(days[pk]), **plan_scores(session_days=days[pk], scored=scored[pk])}
+            for pk in chunk
+        }
+        if len(chunk) == 1:
+            TreatmentPlan.objects.filter(pk=chunk[0]).update(**columns[chunk[0]])
+        else:
+            plans = [TreatmentPlan(pk=pk, **values) for pk, values in columns.items()]
+            TreatmentPlan.objects.bulk_update(plans, sorted(DERIVED_FIELDS), batch_size=500)
 
 
 class Session(VersionedModel):

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from intake.safety import may_treat
+from intake.safety import TreatmentCheck, decision_for, may_treat
 from treatments.models import (
     Addendum,
     AdverseEvent,
@@ -34,18 +34,21 @@ def save_session(
     point_rows: list[dict],
     electro_rows: list[dict],
     adverse_rows: list[dict],
+    check: TreatmentCheck | None = None,
 ) -> Session:
     """Create or update an unsigned session and replace its points, pairs and adverse events.
 
-    `may_treat` is asked again inside the transaction: a red flag recorded a moment ago by the
-    front desk still stops the save.
+    The treatment decision is taken inside the transaction, from the current intake (the one the
+    form was checked against, when the caller passes its `check`) and the referrals as they are
+    now: a red flag recorded a moment ago by the front desk has opened a referral, which stops the save.
     """
-    decision = may_treat(session.plan.patient)
+    patient = session.plan.patient
+    decision = decision_for(patient, check.intake) if check is not None else may_treat(patient)
     if not decision:
         raise TreatmentRefused(decision)
     if session.pk is not None and Session.objects.filter(pk=session.pk, signed_at__isnull=False).exists():
         raise SignedSessionError()
-    session.patient = session.plan.patient
+    session.patient = patient
     is_new = session.pk is None
     after = [f"{row['code_point'].code} {row['side']}" for row in point_rows]
     if is_new:

@@ -199,6 +199,7 @@ def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
                 point_rows=entry.point_rows(),
                 electro_rows=entry.electro_rows(),
                 adverse_rows=entry.adverse_rows(),
+                check=check,
             )
         except services.TreatmentRefused as refused:
             return _refused(request, plan, refused.decision)
@@ -239,6 +240,7 @@ def session_update(request: HttpRequest, pk: int) -> HttpResponse:
                 point_rows=entry.point_rows(),
                 electro_rows=entry.electro_rows(),
                 adverse_rows=entry.adverse_rows(),
+                check=check,
             )
         except services.TreatmentRefused as refused:
             return _refused(request, session.plan, refused.decision)

@@ -8,7 +8,7 @@ def backfill(apps, schema_editor):
     # rules here; it runs against the schema as of outcomes 0001, which is all those rules read.
     from treatments.models import TreatmentPlan, refresh_plans
 
-    refresh_plans(TreatmentPlan.objects.values("pk"))
+    refresh_plans(TreatmentPlan.objects.values_list("pk", flat=True))
 
 
 class Migration(migrations.Migration):
