@@ -641,6 +641,11 @@ def parse_args(argv=None):
     parser.add_argument("--scale", type=float, default=1.0, help="multiply --patients by this (e.g. 0.1)")
     parser.add_argument("--today", type=date.fromisoformat, default=None, help="anchor date (default: today)")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database, then migrate")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the database alone if it already holds this many patients and every migration (else --reset)",
+    )
     return parser.parse_args(argv)
 
 
@@ -676,6 +681,23 @@ def reset_database(db: dict) -> None:
     with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db["NAME"])))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+
+
+def already_built(patients: int) -> bool:
+    """The database exists, is fully migrated, and holds a data set of this size."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.utils import OperationalError, ProgrammingError
+
+    try:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            return False
+        from clinic.models import Patient
+
+        return Patient.objects.count() == patients
+    except (OperationalError, ProgrammingError):
+        return False
 
 
 @contextmanager
@@ -1188,6 +1210,12 @@ def main(argv=None) -> None:
     db = settings.DATABASES["default"]
     check_bench_database(db)
     total_start = time.perf_counter()
+    patients = max(3, round(args.patients * args.scale))
+    if args.keep:
+        if already_built(patients):
+            print(f"{db['NAME']} already holds {patients} patients and every migration: kept.")
+            return
+        args.reset = True
     if args.reset:
         t = time.perf_counter()
         reset_database(db)
@@ -1200,7 +1228,6 @@ def main(argv=None) -> None:
     if Patient.objects.exists():
         sys.exit("The bench database already holds patients; run with --reset to rebuild it.")
 
-    patients = max(3, round(args.patients * args.scale))
     from django.utils import timezone
 
     today = args.today or timezone.localdate()  # the clinic's date, as the dashboard counts it

@@ -84,6 +84,13 @@ def parse_args(argv=None):
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per target (default 20)")
     parser.add_argument("--rounds", type=int, default=4, help="targets take turns this many times (default 4)")
     parser.add_argument("--only", default="", help="comma-separated page names to run (debugging)")
+    parser.add_argument(
+        "--growth-database",
+        default="",
+        metavar="URL",
+        help="a smaller data set built by data.py: time the report on it too and compare growth with the data's",
+    )
+    parser.add_argument("--json", action="store_true", help="print the run as JSON instead of saving it")
     return parser.parse_args(argv)
 
 
@@ -534,9 +541,55 @@ def in_process(args) -> int:
         "all_pass": all(r["pass"] for r in rows),
         "seconds": round(time.perf_counter() - started, 1),
     }
+    if args.json:
+        print(json.dumps(out, default=str))
+        return 0
+    if args.growth_database and "outcomes report" in run["pages"]:
+        out["report_growth"] = report_growth(args, out)
+        out["all_pass"] = out["all_pass"] and out["report_growth"]["pass"]
     path = save_results("in_process", out)
     print(f"\nWrote {path.relative_to(ROOT)}; {'all targets met' if out['all_pass'] else 'SOME TARGETS FAILED'}.")
     return 0 if out["all_pass"] else 1
+
+
+def report_growth(args, full: dict) -> dict:
+    """Time the report on the smaller data set (a second process) and set its growth beside the data's."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--only",
+        "report",
+        "--report-requests",
+        str(args.report_requests),
+        "--report-warmup",
+        str(args.report_warmup),
+        "--requests",
+        str(args.requests),
+        "--json",
+    ]
+    env = {**os.environ, "DATABASE_URL": args.growth_database}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise RuntimeError(f"The report run on {args.growth_database} failed:\n{done.stderr[-2000:]}")
+    small = json.loads(done.stdout.strip().splitlines()[-1])
+    big_ms = full["pages"]["outcomes report"]["median_ms"]
+    small_ms = small["pages"]["outcomes report"]["median_ms"]
+    data_growth = full["dataset"]["plans"] / small["dataset"]["plans"]
+    time_growth = big_ms / small_ms
+    result = {
+        "small_dataset": small["dataset"],
+        "small_median_ms": small_ms,
+        "full_median_ms": big_ms,
+        "data_growth": round(data_growth, 2),
+        "time_growth": round(time_growth, 2),
+        "pass": time_growth <= data_growth,
+    }
+    print(
+        f"\noutcomes report growth: {small['dataset']['plans']:,} -> {full['dataset']['plans']:,} plans "
+        f"({data_growth:.1f}x the data), median {small_ms:.1f} -> {big_ms:.1f} ms ({time_growth:.1f}x the time); "
+        f"target: no faster than the data  {'PASS' if result['pass'] else 'FAIL'}"
+    )
+    return result
 
 
 # --- over HTTP ------------------------------------------------------------------------------

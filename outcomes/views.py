@@ -21,6 +21,8 @@ from outcomes.questionnaires import cauda_equina_intro, odi, urgent_instructions
 from outcomes.scoring import odi_band
 
 SUBMITTED_KEY = "questionnaire_submitted"
+# What the blank questionnaire page reads of its row.
+BLANK_FORM_COLUMNS = ("patient_id", "submitted_at", "includes_phq9")
 
 
 def get_response_for(user, pk: int) -> Response:
@@ -44,7 +46,10 @@ def patient_form(request: HttpRequest) -> HttpResponse:
         if done is not None:
             return _done(request, None, urgent=done["urgent"])
         return invalid_link_page(request)
-    response = Response.objects.filter(pk=link.subject_id, patient=link.patient).first()
+    rows = Response.objects.filter(pk=link.subject_id, patient=link.patient)
+    if request.method == "GET":
+        rows = rows.only(*BLANK_FORM_COLUMNS)  # a submit needs the whole row: it is written and audited
+    response = rows.first()
     if response is None or response.is_submitted:
         close_link_session(request)
         return invalid_link_page(request)
