@@ -90,3 +90,22 @@ def test_the_patient_form_has_no_serious_accessibility_violations(phone_page, li
     results = phone_page.evaluate("async () => (await axe.run(document)).violations")
     serious = [(v["id"], v["impact"], len(v["nodes"])) for v in results if v["impact"] in ("serious", "critical")]
     assert not serious
+
+
+def test_the_front_desk_resends_an_overdue_questionnaire_from_the_dashboard(
+    page, live_server, front_desk, acupuncturist
+):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    today = timezone.localdate()
+    older = Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=10), week=1)
+    Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=3), week=2)
+    sign_in(page, live_server, "desk")
+    # Two rows share one form; each button posts its own questionnaire.
+    page.get_by_role("button", name="Resend").first.click()
+    expect(page).to_have_url(f"{live_server.url}/responses/{older.pk}/link/")
+    expect(page.get_by_role("heading", name=re.compile(r"Questionnaire link for .* \(due"))).to_contain_text(
+        f"{older.due_date:%b} {older.due_date.day}"
+    )
+    expect(page.get_by_text(f"Emailed to {plan.patient.email}")).to_be_visible()
+    older.refresh_from_db()
+    assert older.reminded_at is not None

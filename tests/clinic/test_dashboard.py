@@ -1,6 +1,15 @@
-from django.urls import reverse
+import re
+from datetime import timedelta
 
-from tests.factories import PatientFactory
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from intake.models import ReferralDestination, ReferralOutcome, ReferralSource
+from intake.services import close_referral, open_referral
+from outcomes.models import Response
+from tests.factories import IntakeFactory, PatientFactory, SessionFactory, TreatmentPlanFactory, UserFactory
 
 
 def test_dashboard_shows_its_panels(desk_client):
@@ -21,3 +30,84 @@ def test_dashboard_query_count_does_not_grow(lac_client, django_assert_max_num_q
 def test_chart_query_count_is_bounded(desk_client, patient, django_assert_max_num_queries):
     with django_assert_max_num_queries(15):
         desk_client.get(reverse("patient-detail", args=[patient.pk]))
+
+
+def test_recent_sessions_name_the_patient_and_the_practitioner(lac_client, acupuncturist):
+    session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist))
+    nameless = UserFactory(first_name="", last_name="", username="locum")
+    SessionFactory(plan=TreatmentPlanFactory(practitioner=nameless))
+    html = lac_client.get(reverse("dashboard")).content.decode()
+    patient = session.patient
+    assert f'href="{reverse("patient-detail", args=[patient.pk])}">{patient.family_name}, {patient.given_name}' in html
+    assert "Wei Chen" in html and "locum" in html  # a practitioner without a name shows the username
+    assert f'href="{reverse("treatments:session-detail", args=[session.pk])}"><span' in html  # unsigned
+
+
+def test_plan_reviews_due_say_which_review(lac_client, acupuncturist):
+    at_four = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=10)
+    at_end = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=4, review_at_4=timezone.now())
+    not_yet = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=10)
+    for plan, count in ((at_four, 4), (at_end, 4), (not_yet, 3)):
+        for day in range(count):
+            SessionFactory(plan=plan, started_at=timezone.now() - timedelta(days=10 - day))
+    html = lac_client.get(reverse("dashboard")).content.decode()
+    assert f'{reverse("treatments:plan-detail", args=[at_four.pk])}">Session 4 review</a>' in html
+    assert f'{reverse("treatments:plan-detail", args=[at_end.pk])}">End-of-course review</a>' in html
+    assert reverse("treatments:plan-detail", args=[not_yet.pk]) not in html
+
+
+def test_each_resend_button_posts_its_own_questionnaire_with_one_csrf_token(desk_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    today = timezone.localdate()
+    rows = [
+        Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=d), week=d)
+        for d in (3, 10)
+    ]
+    html = desk_client.get(reverse("dashboard")).content.decode()
+    assert html.count('id="resend-link"') == 1 and html.count("csrfmiddlewaretoken") == 2  # + the sign-out form
+    for row in rows:
+        url = reverse("outcomes:response-link-create", args=[row.pk])
+        assert re.search(rf'form="resend-link" formaction="{url}" name="email" value="1"', html)
+    sent = desk_client.post(reverse("outcomes:response-link-create", args=[rows[1].pk]), {"email": "1"})
+    assert sent.status_code == 200 and sent.context["response"] == rows[1]
+
+
+def test_who_may_see_overdue_questionnaires_but_not_send_links_gets_no_resend_button(acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate() - timedelta(days=5), week=1)
+    reader = UserFactory()
+    reader.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_patient", "view_patientlink"], content_type__app_label="clinic")
+    )
+    client = Client()
+    client.force_login(reader)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert f"{plan.patient.family_name}, {plan.patient.given_name}" in html
+    assert "resend-link" not in html and "Resend" not in html
+
+
+def test_the_chart_reads_the_latest_intake_and_counts_the_others(lac_client, patient):
+    IntakeFactory(patient=patient, chief_complaint="First episode: lifting injury")
+    IntakeFactory(patient=patient, chief_complaint="Second episode: sciatica after a long drive")
+    html = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    assert "Second episode" in html and "First episode" not in html
+    assert "2 intakes on file; this is the latest" in html
+
+
+def test_the_chart_shows_an_open_referral_banner_and_the_closed_ones(lac_client, acupuncturist, patient):
+    IntakeFactory(patient=patient)
+    old = open_referral(patient=patient, flags=["fever"], source=ReferralSource.INTAKE)
+    close_referral(
+        referral=old,
+        user=acupuncturist,
+        referred_to=ReferralDestination.values[0],
+        referred_to_detail="GP",
+        referred_on=timezone.localdate(),
+        outcome=ReferralOutcome.CLEARED,
+        outcome_notes="Bloods normal.",
+    )
+    open_referral(patient=patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
+    html = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    assert html.count('data-testid="red-flag-banner"') == 1
+    assert "possible cauda equina" in html
+    assert "Cleared to treat" in html  # the closed referral, in the intake section
