@@ -1,6 +1,6 @@
 """Load test: gunicorn on PostgreSQL, staff and patients working at once for 60 seconds (issue 6).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench .venv/bin/python bench/data.py --reset --patients 2000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench .venv/bin/python bench/data.py --keep --patients 20000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench .venv/bin/python bench/load.py
 
 Starts gunicorn (bench.wsgi, 127.0.0.1:8200) and runs, concurrently for --duration seconds:
@@ -8,6 +8,7 @@ acupuncturists opening the dashboard, searching, reading charts and logging sess
 POST); the front desk searching and reading charts; patients opening a fresh personal link and
 submitting the weekly questionnaire. It prints requests, errors and latency percentiles per step
 and exits non-zero if any request failed (an error is any unexpected status, redirect or timeout).
+Afterwards it deletes what it added, so the data set stays as bench/data.py built it.
 """
 
 import argparse
@@ -30,7 +31,14 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 # Every patient here comes from 127.0.0.1; the per-address link limit would throttle the test itself.
 os.environ.setdefault("PATIENT_LINK_RATE", "1000000/h")
 
-from bench.data import PASSWORD, USERNAMES, check_bench_database  # noqa: E402
+from bench.data import (  # noqa: E402
+    CHART_PATIENT,
+    PASSWORD,
+    QUESTIONNAIRE_POST_PATIENT,
+    SESSION_POST_PATIENT,
+    USERNAMES,
+    check_bench_database,
+)
 from bench.run import HttpUser, questionnaire_post_data, session_post_data, start_gunicorn, summarise  # noqa: E402
 
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -85,39 +93,62 @@ def expect_page(path_fragment: str):
 
 
 def fixtures(patient_clients: int, duration: float) -> dict:
-    """Rows the flows need, read (and patient links issued) in-process before the clock starts."""
+    """Rows the flows need, read (and patient links issued) in-process before the clock starts.
+
+    The questionnaires patients submit are new rows made for this run (far-future due dates, one per
+    patient per date), so the data set's own due questionnaires stay as built; `clean_up` removes
+    them, and the sessions the run logs, afterwards.
+    """
     import django
 
     django.setup()
     from django.conf import settings
 
     check_bench_database(settings.DATABASES["default"])
+    from django.db.models import Max
+
     from clinic.links import issue_link
     from clinic.models import LinkPurpose, Patient
     from outcomes.models import Response
-    from treatments.models import TreatmentPlan
+    from treatments.models import Session, TreatmentPlan
 
+    special = [CHART_PATIENT, SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT]  # bench/run.py's rows
     plans = list(
-        TreatmentPlan.objects.filter(status="active", patient__referrals__isnull=True).values_list("pk", "patient_id")[
-            :400
-        ]
+        TreatmentPlan.objects.filter(status="active", patient__referrals__isnull=True)
+        .exclude(patient__chart_number__in=special)
+        .values_list("pk", "patient_id")[:400]
     )
     names = list(Patient.objects.order_by("?").values_list("family_name", flat=True)[:50])
-    # Enough fresh questionnaires for every patient client to submit one every half second; the run
-    # spends them, so top up with new due rows (far-future dates keep one per patient per date).
+    # Enough fresh questionnaires for every patient client to submit one every half second.
     needed = int(patient_clients * duration * 2) + 50
-    missing = needed - Response.objects.pending().count()
-    if missing > 0:
-        start = date(2030, 1, 1) + timedelta(days=Response.objects.filter(due_date__gte=date(2030, 1, 1)).count())
-        Response.objects.bulk_create(
-            Response(patient_id=patient_pk, plan_id=plan_pk, due_date=start + timedelta(days=i), week=1)
-            for i, (plan_pk, patient_pk) in enumerate(plans[i % len(plans)] for i in range(missing))
-        )
-    pending = list(Response.objects.pending().select_related("patient")[:needed])
-    tokens = [
-        issue_link(patient=row.patient, purpose=LinkPurpose.QUESTIONNAIRE, subject_id=row.pk)[1] for row in pending
-    ]
-    return {"plans": plans, "names": names, "tokens": tokens}
+    start = date(2030, 1, 1) + timedelta(days=Response.objects.filter(due_date__gte=date(2030, 1, 1)).count())
+    created = Response.objects.bulk_create(
+        Response(patient_id=patient_pk, plan_id=plan_pk, due_date=start + timedelta(days=i), week=1)
+        for i, (plan_pk, patient_pk) in enumerate(plans[i % len(plans)] for i in range(needed))
+    )
+    rows = Response.objects.filter(pk__in=[row.pk for row in created]).select_related("patient")
+    tokens = [issue_link(patient=row.patient, purpose=LinkPurpose.QUESTIONNAIRE, subject_id=row.pk)[1] for row in rows]
+    return {
+        "plans": plans,
+        "names": names,
+        "tokens": tokens,
+        "responses": [row.pk for row in created],
+        "last_session": Session.objects.aggregate(m=Max("pk"))["m"] or 0,
+    }
+
+
+def clean_up(data: dict) -> None:
+    """Delete what the run added: its questionnaires (and their links) and the sessions it logged."""
+    from clinic.models import LinkPurpose, PatientLink
+    from outcomes.models import Response
+    from treatments.models import Session, refresh_plans
+
+    ids = data["responses"]
+    plan_ids = set(Response.objects.filter(pk__in=ids).values_list("plan_id", flat=True))
+    PatientLink.objects.filter(purpose=LinkPurpose.QUESTIONNAIRE, subject_id__in=ids).delete()
+    Response.objects.filter(pk__in=ids).delete()
+    refresh_plans(plan_ids)
+    Session.objects.filter(pk__gt=data["last_session"], signed_at__isnull=True).delete()
 
 
 def staff_flow(browser: Browser, rec: Recorder, data: dict, stop: float, seed: int, logs_sessions: bool) -> None:
@@ -197,6 +228,7 @@ def main(argv=None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        clean_up(data)
 
     total = sum(len(v) for v in rec.latencies.values())
     failures = sum(len(v) for v in rec.errors.values())
