@@ -1218,6 +1218,9 @@ def main(argv=None) -> None:
         args.reset = True
     if args.reset:
         t = time.perf_counter()
+        from django.db import connection
+
+        connection.close()  # dropping the database ends every session on it, this one included
         reset_database(db)
         from django.core.management import call_command
 
