@@ -324,7 +324,7 @@ def refresh_plans(plan_ids) -> None:
     from outcomes.models import Response
     from outcomes.scoring import ScoredWeek, plan_scores
 
-    ids = list(plan_ids)
+    ids = list(dict.fromkeys(pk for pk in plan_ids if pk is not None))
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
         days: dict[int, list[date]] = {pk: [] for pk in chunk}

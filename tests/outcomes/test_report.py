@@ -191,3 +191,19 @@ def test_report_reads_no_questionnaire_or_session(manager_client, clinic):
         clinic_outcomes()
     assert len(queries) == 2  # every figure in one aggregate, then the median's middle rows
     assert not any("outcomes_response" in q["sql"] or "treatments_session" in q["sql"] for q in queries)
+
+
+def test_refreshing_many_plans_at_once_gives_what_refreshing_each_gives(acupuncturist):
+    from treatments.models import DERIVED_FIELDS, TreatmentPlan, refresh_plans
+
+    plans = [
+        build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 8, 10], [(0, 40, 6, 2), (8, 20, 2, 0)]),
+        build_plan(acupuncturist, date(2026, 2, 2), [1, 3], [(1, 52, 7, 3)]),
+        build_plan(acupuncturist, date(2026, 3, 2), [], []),
+    ]
+    fields = sorted(DERIVED_FIELDS)
+    each = list(TreatmentPlan.objects.order_by("pk").values_list(*fields))
+    TreatmentPlan.objects.update(**{**dict.fromkeys(fields, None), "session_count": 0})
+    refresh_plans([plan.pk for plan in plans] + [plans[0].pk, None])  # repeats and a missing plan are ignored
+    assert list(TreatmentPlan.objects.order_by("pk").values_list(*fields)) == each
+    assert each[0][fields.index("session_count")] == 4 and each[2][fields.index("baseline_odi")] is None
