@@ -39,7 +39,15 @@ from bench.data import (  # noqa: E402
     USERNAMES,
     check_bench_database,
 )
-from bench.run import HttpUser, questionnaire_post_data, session_post_data, start_gunicorn, summarise  # noqa: E402
+from bench.run import (  # noqa: E402
+    HttpUser,
+    questionnaire_post_data,
+    remove_questionnaires,
+    removing_new_sessions,
+    session_post_data,
+    start_gunicorn,
+    summarise,
+)
 
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -96,8 +104,8 @@ def fixtures(patient_clients: int, duration: float) -> dict:
     """Rows the flows need, read (and patient links issued) in-process before the clock starts.
 
     The questionnaires patients submit are new rows made for this run (far-future due dates, one per
-    patient per date), so the data set's own due questionnaires stay as built; `clean_up` removes
-    them, and the sessions the run logs, afterwards.
+    patient per date), so the data set's own due questionnaires stay as built; `main` removes them,
+    and the sessions the run logs, afterwards.
     """
     import django
 
@@ -105,12 +113,10 @@ def fixtures(patient_clients: int, duration: float) -> dict:
     from django.conf import settings
 
     check_bench_database(settings.DATABASES["default"])
-    from django.db.models import Max
-
     from clinic.links import issue_link
     from clinic.models import LinkPurpose, Patient
     from outcomes.models import Response
-    from treatments.models import Session, TreatmentPlan
+    from treatments.models import TreatmentPlan
 
     special = [CHART_PATIENT, SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT]  # bench/run.py's rows
     plans = list(
@@ -128,27 +134,7 @@ def fixtures(patient_clients: int, duration: float) -> dict:
     )
     rows = Response.objects.filter(pk__in=[row.pk for row in created]).select_related("patient")
     tokens = [issue_link(patient=row.patient, purpose=LinkPurpose.QUESTIONNAIRE, subject_id=row.pk)[1] for row in rows]
-    return {
-        "plans": plans,
-        "names": names,
-        "tokens": tokens,
-        "responses": [row.pk for row in created],
-        "last_session": Session.objects.aggregate(m=Max("pk"))["m"] or 0,
-    }
-
-
-def clean_up(data: dict) -> None:
-    """Delete what the run added: its questionnaires (and their links) and the sessions it logged."""
-    from clinic.models import LinkPurpose, PatientLink
-    from outcomes.models import Response
-    from treatments.models import Session, refresh_plans
-
-    ids = data["responses"]
-    plan_ids = set(Response.objects.filter(pk__in=ids).values_list("plan_id", flat=True))
-    PatientLink.objects.filter(purpose=LinkPurpose.QUESTIONNAIRE, subject_id__in=ids).delete()
-    Response.objects.filter(pk__in=ids).delete()
-    refresh_plans(plan_ids)
-    Session.objects.filter(pk__gt=data["last_session"], signed_at__isnull=True).delete()
+    return {"plans": plans, "names": names, "tokens": tokens, "responses": [row.pk for row in created]}
 
 
 def staff_flow(browser: Browser, rec: Recorder, data: dict, stop: float, seed: int, logs_sessions: bool) -> None:
@@ -198,37 +184,38 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     data = fixtures(args.patients, args.duration)
-    server = start_gunicorn(args)
-    base = f"http://127.0.0.1:{args.port}"
-    rec = Recorder()
-    try:
-        staff = []
-        for i in range(args.staff):
-            browser = Browser(base)
-            is_front_desk = i % 4 == 3
-            username = USERNAMES["front_desk"] if is_front_desk else USERNAMES["acupuncturists"][i % 4]
-            browser.login(username, PASSWORD)
-            staff.append((browser, not is_front_desk))
-        stop = time.perf_counter() + args.duration
-        lock = threading.Lock()
-        threads = [
-            threading.Thread(target=staff_flow, args=(browser, rec, data, stop, i, logs))
-            for i, (browser, logs) in enumerate(staff)
-        ]
-        threads += [
-            threading.Thread(target=patient_flow, args=(base, rec, data["tokens"], lock, stop))
-            for _ in range(args.patients)
-        ]
-        began = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - began
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        clean_up(data)
+    with removing_new_sessions():  # and the questionnaires made for the run, in `finally`
+        server = start_gunicorn(args)
+        base = f"http://127.0.0.1:{args.port}"
+        rec = Recorder()
+        try:
+            staff = []
+            for i in range(args.staff):
+                browser = Browser(base)
+                is_front_desk = i % 4 == 3
+                username = USERNAMES["front_desk"] if is_front_desk else USERNAMES["acupuncturists"][i % 4]
+                browser.login(username, PASSWORD)
+                staff.append((browser, not is_front_desk))
+            stop = time.perf_counter() + args.duration
+            lock = threading.Lock()
+            threads = [
+                threading.Thread(target=staff_flow, args=(browser, rec, data, stop, i, logs))
+                for i, (browser, logs) in enumerate(staff)
+            ]
+            threads += [
+                threading.Thread(target=patient_flow, args=(base, rec, data["tokens"], lock, stop))
+                for _ in range(args.patients)
+            ]
+            began = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - began
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            remove_questionnaires(data["responses"])
 
     total = sum(len(v) for v in rec.latencies.values())
     failures = sum(len(v) for v in rec.errors.values())

@@ -178,29 +178,6 @@ class Fixture:
         if not self.pending.exists():
             sys.exit("No pending questionnaire in the data set; rebuild with data.py.")
 
-    @contextmanager
-    def removing_new_sessions(self):
-        """Delete the sessions the save benchmark logs, so every run posts to a plan of the same size."""
-        from django.db.models import Max
-
-        from treatments.models import Session
-
-        last = Session.objects.aggregate(m=Max("pk"))["m"] or 0
-        try:
-            yield
-        finally:
-            Session.objects.filter(plan=self.post_plan, pk__gt=last, signed_at__isnull=True).delete()
-
-    def remove_responses(self, rows: list) -> None:
-        """Delete the questionnaires (and their links) the POST benchmark created and answered."""
-        from clinic.models import LinkPurpose, PatientLink
-        from outcomes.models import Response
-
-        ids = [row.pk for row in rows]
-        PatientLink.objects.filter(purpose=LinkPurpose.QUESTIONNAIRE, subject_id__in=ids).delete()
-        for response in Response.objects.filter(pk__in=ids):
-            response.delete()
-
     def new_pending_responses(self, count: int) -> list:
         """Fresh due questionnaires for the POST benchmark (one per request: a submit spends it)."""
         from django.db.models import Max
@@ -215,6 +192,33 @@ class Fixture:
             for i in range(count)
         ]
         return Response.objects.bulk_create(rows)
+
+
+@contextmanager
+def removing_new_sessions(**where):
+    """Delete the unsigned sessions (matching `where`) logged inside the block, so a benchmark run
+    leaves the data set as bench/data.py built it and the next run posts to plans of the same size."""
+    from django.db.models import Max
+
+    from treatments.models import Session
+
+    last = Session.objects.aggregate(m=Max("pk"))["m"] or 0
+    try:
+        yield
+    finally:
+        Session.objects.filter(pk__gt=last, signed_at__isnull=True, **where).delete()
+
+
+def remove_questionnaires(ids: list[int]) -> None:
+    """Delete questionnaires a benchmark created (and their links), then refresh their plans' scores."""
+    from clinic.models import LinkPurpose, PatientLink
+    from outcomes.models import Response
+    from treatments.models import refresh_plans
+
+    plan_ids = set(Response.objects.filter(pk__in=ids).values_list("plan_id", flat=True))
+    PatientLink.objects.filter(purpose=LinkPurpose.QUESTIONNAIRE, subject_id__in=ids).delete()
+    Response.objects.filter(pk__in=ids).delete()
+    refresh_plans(plan_ids)
 
 
 def summarise(samples: list[float]) -> dict:
@@ -433,7 +437,7 @@ class Bench:
                 "session form GET", lambda: staff.get(url), expect=200, n=n, warmup=w
             )
             post_url = f"/plans/{fx.post_plan.pk}/sessions/new/"
-            with fx.removing_new_sessions():
+            with removing_new_sessions(plan=fx.post_plan):
                 self.results["session save POST"] = self.measure(
                     "session save POST",
                     lambda: form_post(staff, post_url, session_post_data()),
@@ -458,7 +462,7 @@ class Bench:
                 warmup=w,
             )
             submitted = type(rows[0]).objects.filter(pk__in=[r.pk for r in rows], submitted_at__isnull=False).count()
-            fx.remove_responses(rows)
+            remove_questionnaires([row.pk for row in rows])
             if submitted != len(rows):
                 raise RuntimeError(f"questionnaire POST: {submitted} of {len(rows)} questionnaires were recorded")
         if self.wanted("report"):
