@@ -16,12 +16,11 @@ from clinic.audit import record_view
 from intake.models import Intake, Referral, ReferralSource, SelfHarmAlert
 from outcomes.chart import patient_outcomes
 from outcomes.models import Response
-from treatments.models import Session, TreatmentPlan, review_due, with_point_labels
+from treatments.models import REVIEW_FIELDS, Session, TreatmentPlan, review_due, with_point_labels
 
 PANEL_SIZE = 15
 # The dashboard lists names, dates and states: read those columns as plain rows, not whole records.
 PATIENT_NAME = {"family_name": F("patient__family_name"), "given_name": F("patient__given_name")}
-REVIEW_FIELDS = ("status", "planned_sessions", "session_count", "review_at_4", "final_review_at")
 CHART_SESSIONS = 30
 
 

@@ -140,6 +140,10 @@ class PlanStatus(models.TextChoices):
 REVIEW_SESSION = 4
 
 
+# What review_due reads of a plan (the dashboard reads exactly these columns).
+REVIEW_FIELDS = ("status", "planned_sessions", "session_count", "review_at_4", "final_review_at")
+
+
 def review_due(*, status: str, planned_sessions: int, session_count: int, review_at_4, final_review_at) -> str:
     """The review a plan is waiting for ('' when none): the end-of-course one first, then session 4."""
     if status != PlanStatus.ACTIVE:
@@ -227,11 +231,6 @@ class TreatmentPlan(VersionedModel):
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.patient_id}
-
-    @property
-    def pending_review(self) -> str:
-        """The review this plan waits for now ('' when none)."""
-        return self.review_due(self.session_count)
 
     def review_due(self, session_count: int) -> str:
         """The review this plan is waiting for, given how many sessions it has ('' when none)."""
