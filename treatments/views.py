@@ -222,7 +222,8 @@ def session_update(request: HttpRequest, pk: int) -> HttpResponse:
                 request, "treatments/session_locked.html", {"session": session, "patient": session.patient}, status=409
             )
         return redirect(session)
-    check = treatment_check(session.patient)
+    # As for a new session, save_session decides inside its transaction; the form needs only these.
+    check = treatment_check(session.patient, decide=False)
     entry = SessionEntry(
         request.POST or None,
         instance=session,

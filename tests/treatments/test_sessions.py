@@ -292,6 +292,22 @@ def test_a_signed_session_cannot_be_edited_through_the_view(lac_client, plan):
     assert [p.point.code for p in session.points.all()] == ["BL23", "BL25", "GB30", "BL40"]
 
 
+def test_an_unsigned_session_cannot_be_changed_once_a_red_flag_opens_a_referral(lac_client, plan):
+    from intake.models import ReferralSource
+    from intake.services import open_referral
+
+    session = SessionFactory(plan=plan)
+    open_referral(patient=plan.patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
+    response = lac_client.post(
+        reverse("treatments:session-update", args=[session.pk]), session_form_data(points=["ST36"], pain_before="2")
+    )
+    assert response.status_code == 409
+    assert "Urgent referral open since" in response.content.decode()
+    session.refresh_from_db()
+    assert session.pain_before == 6
+    assert [p.point.code for p in session.points.all()] == ["BL23", "BL25", "GB30", "BL40"]
+
+
 def test_an_unsigned_session_can_be_edited(lac_client, plan):
     session = SessionFactory(plan=plan)
     response = lac_client.post(
