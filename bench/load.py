@@ -31,14 +31,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 # Every patient here comes from 127.0.0.1; the per-address link limit would throttle the test itself.
 os.environ.setdefault("PATIENT_LINK_RATE", "1000000/h")
 
-from bench.data import (  # noqa: E402
-    CHART_PATIENT,
-    PASSWORD,
-    QUESTIONNAIRE_POST_PATIENT,
-    SESSION_POST_PATIENT,
-    USERNAMES,
-    check_bench_database,
-)
+from bench.data import PASSWORD, RESERVED_PATIENTS, USERNAMES, check_bench_database  # noqa: E402
 from bench.run import (  # noqa: E402
     HttpUser,
     questionnaire_post_data,
@@ -118,10 +111,9 @@ def fixtures(patient_clients: int, duration: float) -> dict:
     from outcomes.models import Response
     from treatments.models import TreatmentPlan
 
-    special = [CHART_PATIENT, SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT]  # bench/run.py's rows
     plans = list(
         TreatmentPlan.objects.filter(status="active", patient__referrals__isnull=True)
-        .exclude(patient__chart_number__in=special)
+        .exclude(patient__chart_number__in=RESERVED_PATIENTS)
         .values_list("pk", "patient_id")[:400]
     )
     names = list(Patient.objects.order_by("?").values_list("family_name", flat=True)[:50])
