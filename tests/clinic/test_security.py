@@ -1,6 +1,8 @@
 """Sign-in throttling, two-factor sign-in, idle sessions, headers, the append-only audit trail,
 database outages and oversized requests (issue 6)."""
 
+import html
+import re
 import threading
 import time
 from datetime import timedelta
@@ -175,6 +177,22 @@ def test_content_security_policy_allows_nothing_inline_or_foreign(desk_client, p
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert "style=" not in response.content.decode()
     assert "<script>" not in response.content.decode()
+
+
+def test_a_rejected_form_gives_back_what_was_typed_escaped(desk_client):
+    # Widgets render through the Jinja2 form renderer: what a user typed comes back in the field,
+    # escaped, never as markup.
+    hostile = '"><script>alert(1)</script>'
+    response = desk_client.post(
+        reverse("patient-create"),
+        {"given_name": hostile, "family_name": "Smith", "date_of_birth": "not a date", "sex": "F"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<script>alert(1)" not in body
+    given_name = re.search(r'<input type="text" name="given_name" value="([^"]*)"', body)
+    assert given_name and html.unescape(given_name.group(1)) == hostile
+    assert 'name="date_of_birth" value="not a date"' in body
 
 
 def test_production_cookies_and_hsts():
