@@ -30,7 +30,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's event loop (see below) stops once the browser tests are done. Kept for
+# the whole session, it stayed running in the main thread under every later test, whose database
+# connections then lived in the loop's context, where the test database's teardown could not close
+# them ("database test_clinic is being accessed by other users").
+@pytest.fixture(scope="package")
 def chromium():
     in_ci = os.environ.get("CI", "").lower() == "true"
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
