@@ -7,8 +7,8 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import F, Q
+from django.db import models, transaction
+from django.db.models import DateField, DateTimeField, F, IntegerField, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -316,34 +316,64 @@ REFRESH_CHUNK = 2000
 def refresh_plans(plan_ids) -> None:
     """Recompute each plan's derived columns from its sessions and questionnaires.
 
-    Three queries for one plan (its session times, its scored questionnaires, one UPDATE), the rule
-    itself being `outcomes.scoring.plan_scores`; many plans go a chunk at a time, in bulk.
+    Three queries for one plan (its lock; its session times and scored questionnaires, in one
+    UNION ALL; one UPDATE), the rule itself being `outcomes.scoring.plan_scores`, which does not
+    depend on the order of its inputs. Many plans go a chunk at a time, in bulk.
+
+    The plans are locked before anything is read, so two writes to one plan at once (a session
+    logged while the patient's answers arrive) take turns: the second reads the first's row
+    instead of overwriting the scores with a count that misses it. FOR NO KEY UPDATE is the lock the
+    UPDATE below takes anyway, taken earlier; it does not hold up other rows' foreign-key checks
+    against the plan. Plans are locked in id order, so two bulk refreshes cannot deadlock.
     """
     # outcomes builds on treatments, not the other way round: its rule is imported when needed.
     from outcomes.models import Response
     from outcomes.scoring import ScoredWeek, plan_scores
 
-    ids = list(dict.fromkeys(pk for pk in plan_ids if pk is not None))
+    ids = sorted({pk for pk in plan_ids if pk is not None})  # one locking order for every caller
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
-        days: dict[int, list[date]] = {pk: [] for pk in chunk}
-        for plan_id, started_at in Session.objects.filter(plan_id__in=chunk).values_list("plan_id", "started_at"):
-            days[plan_id].append(timezone.localtime(started_at).date())
-        scored: dict[int, list[ScoredWeek]] = {pk: [] for pk in chunk}
-        rows = Response.objects.scored().filter(plan_id__in=chunk)
-        for plan_id, *fields in rows.values_list(
-            "plan_id", "week", "due_date", "odi_score", "analgesic_days", "work_days_off"
-        ):
-            scored[plan_id].append(ScoredWeek(*fields))
-        columns = {
-            pk: {"session_count": len(days[pk]), **plan_scores(session_days=days[pk], scored=scored[pk])}
-            for pk in chunk
-        }
-        if len(chunk) == 1:
-            TreatmentPlan.objects.filter(pk=chunk[0]).update(**columns[chunk[0]])
-        else:
-            plans = [TreatmentPlan(pk=pk, **values) for pk, values in columns.items()]
-            TreatmentPlan.objects.bulk_update(plans, sorted(DERIVED_FIELDS), batch_size=500)
+        # In the caller's transaction (a new one if there is none), held until it commits. SQLite
+        # ignores the lock: it lets one writer at a time anyway.
+        with transaction.atomic(savepoint=False):
+            locked = TreatmentPlan.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
+            list(locked.values_list("pk", flat=True))
+            # A session row has its time and blank questionnaire columns; a questionnaire row the reverse.
+            blank_questionnaire = (
+                Value(None, IntegerField()),
+                Value(None, DateField()),
+                *[Value(None, IntegerField())] * 3,
+            )
+            sessions = Session.objects.filter(plan_id__in=chunk).order_by()
+            questionnaires = Response.objects.scored().filter(plan_id__in=chunk).order_by()
+            rows = sessions.values_list("plan_id", "started_at", *blank_questionnaire).union(
+                questionnaires.values_list(
+                    "plan_id",
+                    Value(None, DateTimeField()),
+                    "week",
+                    "due_date",
+                    "odi_score",
+                    "analgesic_days",
+                    "work_days_off",
+                ),
+                all=True,
+            )
+            days: dict[int, list[date]] = {pk: [] for pk in chunk}
+            scored: dict[int, list[ScoredWeek]] = {pk: [] for pk in chunk}
+            for plan_id, started_at, *fields in rows:
+                if started_at is not None:
+                    days[plan_id].append(timezone.localtime(started_at).date())
+                else:
+                    scored[plan_id].append(ScoredWeek(*fields))
+            columns = {
+                pk: {"session_count": len(days[pk]), **plan_scores(session_days=days[pk], scored=scored[pk])}
+                for pk in chunk
+            }
+            if len(chunk) == 1:
+                TreatmentPlan.objects.filter(pk=chunk[0]).update(**columns[chunk[0]])
+            else:
+                plans = [TreatmentPlan(pk=pk, **values) for pk, values in columns.items()]
+                TreatmentPlan.objects.bulk_update(plans, sorted(DERIVED_FIELDS), batch_size=500)
 
 
 class Session(VersionedModel):

@@ -6,7 +6,7 @@ import pytest
 
 from intake import services
 from intake.models import ClinicalAssessment, Referral
-from intake.safety import consented_modalities, may_treat, precautions
+from intake.safety import consented_modalities, may_treat, precautions, treatment_check
 from tests.factories import IntakeFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +106,13 @@ def test_consented_modalities():
     intake = IntakeFactory(consents=["needling", "cupping"])
     assert consented_modalities(intake.patient) == {"needling", "cupping"}
     assert consented_modalities(PatientFactory()) == set()
+
+
+def test_only_the_current_intakes_consents_count():
+    old = IntakeFactory(consents=["needling", "cupping", "moxibustion"])
+    IntakeFactory(patient=old.patient, consents=["needling"])  # a new episode: consent asked again
+    assert consented_modalities(old.patient) == {"needling"}
+    assert treatment_check(old.patient).consented == {"needling"}
 
 
 def test_withdrawn_consent_is_removed():

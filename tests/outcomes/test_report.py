@@ -1,10 +1,12 @@
 """The clinic outcomes report on a small data set worked out by hand."""
 
+import threading
+import time as time_module
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -207,3 +209,104 @@ def test_refreshing_many_plans_at_once_gives_what_refreshing_each_gives(acupunct
     refresh_plans([plan.pk for plan in plans] + [plans[0].pk, None])  # repeats and a missing plan are ignored
     assert list(TreatmentPlan.objects.order_by("pk").values_list(*fields)) == each
     assert each[0][fields.index("session_count")] == 4 and each[2][fields.index("baseline_odi")] is None
+
+
+def in_thread(errors: list, work):
+    """Run work in a thread of its own, with its own database connection; keep what it raises."""
+
+    def run():
+        try:
+            work()
+        except Exception as error:  # pragma: no cover - the test reports it
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_until_a_transaction_waits_on_a_lock():
+    with connection.cursor() as cursor:
+        for _ in range(500):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time_module.sleep(0.01)
+    pytest.fail("no transaction waited on another's lock")
+
+
+def concurrent(test):
+    """Real transactions on PostgreSQL; SQLite lets one writer at a time, so it has no such race."""
+    test = pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer at a time")(test)
+    return pytest.mark.django_db(transaction=True)(test)
+
+
+@concurrent
+def test_a_session_and_a_questionnaire_saved_at_once_both_reach_the_plan(acupuncturist):
+    # The patient answers the week-8 questionnaire in the waiting room while the last session is
+    # saved. Each write refreshes the plan's scores; neither may compute them without the other's row.
+    plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3], [(0, 40, 6, 2)])
+    week8 = Response.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 3, 2), week=8)
+    session_written, release_session = threading.Event(), threading.Event()
+    errors = []
+
+    def log_session():
+        with transaction.atomic():
+            SessionFactory(plan=plan, started_at=noon(date(2026, 1, 15)), points=[])
+            session_written.set()
+            release_session.wait(10)  # still uncommitted while the answers come in
+
+    def submit_answers():
+        session_written.wait(10)
+        with transaction.atomic():
+            week8.odi_score, week8.submitted_at = 20, noon(date(2026, 3, 2))
+            week8.save()
+
+    threads = [in_thread(errors, log_session), in_thread(errors, submit_answers)]
+    session_written.wait(10)
+    wait_until_a_transaction_waits_on_a_lock()  # the answers wait for the session
+    release_session.set()
+    for thread in threads:
+        thread.join(10)
+    assert not errors
+    plan.refresh_from_db()
+    assert (plan.session_count, plan.baseline_odi, plan.week8_odi) == (3, 40, 20)
+
+
+@concurrent
+def test_two_sessions_saved_at_once_both_count(acupuncturist):
+    # Both sessions are in, neither committed, before either refreshes the plan's scores.
+    from treatments.models import Session, refresh_plans
+
+    plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3], [])
+    inserted = [threading.Event(), threading.Event()]
+    first_refreshed, release_first = threading.Event(), threading.Event()
+    errors = []
+
+    def log(n: int):
+        template = plan.sessions.first()
+        with transaction.atomic():
+            template.pk, template.started_at = None, noon(date(2026, 1, 8 + n))
+            Session.objects.bulk_create([template])  # the row alone; the refresh follows by hand
+            inserted[n].set()
+            inserted[1 - n].wait(10)
+            if n == 1:
+                first_refreshed.wait(10)
+            refresh_plans([plan.pk])
+            if n == 0:
+                first_refreshed.set()
+                release_first.wait(10)
+
+    threads = [in_thread(errors, lambda: log(0)), in_thread(errors, lambda: log(1))]
+    first_refreshed.wait(10)
+    wait_until_a_transaction_waits_on_a_lock()  # the second refresh waits for the first
+    release_first.set()
+    for thread in threads:
+        thread.join(15)
+    assert not errors
+    plan.refresh_from_db()
+    assert plan.session_count == 4
