@@ -152,10 +152,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Form widgets render through Django's own Jinja2 copies of its widget templates: the same HTML,
-# about half the time of the session form (15 point rows, ~90 widgets: 57 -> 28 ms; bench/RESULTS.md).
-# Pages themselves stay in Django's template language.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Form widgets render through Django's own Jinja2 copies of its widget templates (the same HTML, about
+# half the time of the session form); pages, and the admin's widgets, stay in Django's template language.
+FORM_RENDERER = "clinic.renderers.FormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
