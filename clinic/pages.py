@@ -121,7 +121,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sessions": sessions[:CHART_SESSIONS],
         "intake": intake,
         "intake_count": intake_count,
-        "closed_referrals": [r for r in referrals if r.closed_at is not None][:5]
+        "closed_referrals": [r for r in referrals if not r.is_open][:5]
         if user.has_perm("intake.view_referral")
         else [],
         "self_harm_alerts": list(SelfHarmAlert.objects.open().filter(patient=patient))

@@ -15,5 +15,5 @@ def red_flag_banner(context, patient):
     if read is None:
         referrals = list(Referral.objects.open().filter(patient=patient))
     else:
-        referrals = [r for r in read if r.closed_at is None]
+        referrals = [r for r in read if r.is_open]
     return {"referrals": referrals, "perms": context.get("perms")}
