@@ -24,6 +24,11 @@ PATIENT_NAME = {"family_name": F("patient__family_name"), "given_name": F("patie
 CHART_SESSIONS = 30
 
 
+def panel_total(queryset, panel: list) -> int:
+    """How many rows the panel stands for: a panel that is not full holds them all, so no count."""
+    return queryset.count() if len(panel) == PANEL_SIZE else len(panel)
+
+
 @require_safe
 @permission_required("clinic.view_patient")
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -43,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "pk", "patient_id", "due_date", "week", "reminded_at", email=F("patient__email"), **PATIENT_NAME
             )[:PANEL_SIZE]
         )
-        overdue_count = overdue.count() if len(overdue_page) == PANEL_SIZE else len(overdue_page)
+        overdue_count = panel_total(overdue, overdue_page)
     recent_sessions = []
     if user.has_perm("treatments.view_session"):
         recent_sessions = list(
@@ -72,7 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # Warning signs reported between visits go to the very top of the dashboard.
         "between_visit_referrals": [r for r in referrals if r.source == ReferralSource.QUESTIONNAIRE],
         "open_referrals": referrals,
-        "open_referral_count": open_referrals.count() if len(referrals) == PANEL_SIZE else len(referrals),
+        "open_referral_count": panel_total(open_referrals, referrals),
         "self_harm_alerts": self_harm_alerts,
         "recent_sessions": recent_sessions,
         "plan_reviews_due": plan_reviews_due,

@@ -330,6 +330,8 @@ def refresh_plans(plan_ids) -> None:
     from outcomes.models import Response
     from outcomes.scoring import ScoredWeek, plan_scores
 
+    # A session row has its time and blank questionnaire columns; a questionnaire row the reverse.
+    blank_questionnaire = (Value(None, IntegerField()), Value(None, DateField()), *[Value(None, IntegerField())] * 3)
     ids = sorted({pk for pk in plan_ids if pk is not None})  # one locking order for every caller
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
@@ -338,12 +340,6 @@ def refresh_plans(plan_ids) -> None:
         with transaction.atomic(savepoint=False):
             locked = TreatmentPlan.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
             list(locked.values_list("pk", flat=True))
-            # A session row has its time and blank questionnaire columns; a questionnaire row the reverse.
-            blank_questionnaire = (
-                Value(None, IntegerField()),
-                Value(None, DateField()),
-                *[Value(None, IntegerField())] * 3,
-            )
             sessions = Session.objects.filter(plan_id__in=chunk).order_by()
             questionnaires = Response.objects.scored().filter(plan_id__in=chunk).order_by()
             rows = sessions.values_list("plan_id", "started_at", *blank_questionnaire).union(
