@@ -6,7 +6,10 @@ Pure functions: no database, no Django. The superbill and the session page both 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 ACUPUNCTURE_INITIAL = "97810"
 ACUPUNCTURE_ADDITIONAL = "97811"
@@ -51,29 +54,92 @@ def timed_units(minutes: int) -> int:
     return (minutes + UNIT_MINUTES - MINIMUM_UNIT_MINUTES) // UNIT_MINUTES
 
 
-def cpt_lines(*, contact_minutes: int, electroacupuncture: bool, tuina_minutes: int = 0) -> list[CptLine]:
-    """The claim lines for one session.
-
-    `contact_minutes` is personal one-on-one acupuncture time, not needle retention. One initial code
-    per day: with electrical stimulation 97813 (+97814 per further unit), otherwise 97810 (+97811);
-    never both initial codes. Tui Na minutes are billed on their own as 97140.
-    """
-    lines: list[CptLine] = []
-    units = timed_units(contact_minutes)
-    if units:
-        initial, additional = (
-            (ELECTRO_INITIAL, ELECTRO_ADDITIONAL)
-            if electroacupuncture
-            else (ACUPUNCTURE_INITIAL, ACUPUNCTURE_ADDITIONAL)
-        )
-        lines.append(CptLine(initial, 1))
-        if units > 1:
-            lines.append(CptLine(additional, units - 1))
-    manual_units = timed_units(tuina_minutes)
-    if manual_units:
-        modifiers = (DISTINCT_SERVICE_MODIFIER,) if lines else ()
-        lines.append(CptLine(MANUAL_THERAPY, manual_units, modifiers))
+def _acupuncture_lines(*, units: int, electroacupuncture: bool, initial: bool) -> list[CptLine]:
+    if not units:
+        return []
+    initial_code, additional = (
+        (ELECTRO_INITIAL, ELECTRO_ADDITIONAL) if electroacupuncture else (ACUPUNCTURE_INITIAL, ACUPUNCTURE_ADDITIONAL)
+    )
+    if not initial:
+        return [CptLine(additional, units)]
+    lines = [CptLine(initial_code, 1)]
+    if units > 1:
+        lines.append(CptLine(additional, units - 1))
     return lines
+
+
+def _manual_therapy_lines(*, tuina_minutes: int, acupuncture_same_day: bool) -> list[CptLine]:
+    units = timed_units(tuina_minutes)
+    if not units:
+        return []
+    return [CptLine(MANUAL_THERAPY, units, (DISTINCT_SERVICE_MODIFIER,) if acupuncture_same_day else ())]
+
+
+def cpt_lines(*, contact_minutes: int, electroacupuncture: bool, tuina_minutes: int = 0) -> list[CptLine]:
+    """The claim lines for one session, as if it were the only session of its day.
+
+    `contact_minutes` is personal one-on-one acupuncture time, not needle retention. With electrical
+    stimulation 97813 (+97814 per further unit), otherwise 97810 (+97811). Tui Na minutes are billed on
+    their own as 97140. A superbill reads `day_cpt_lines`, which also applies "one initial code per day"
+    across the patient's other sessions of that date.
+    """
+    lines = _acupuncture_lines(units=timed_units(contact_minutes), electroacupuncture=electroacupuncture, initial=True)
+    return lines + _manual_therapy_lines(tuina_minutes=tuina_minutes, acupuncture_same_day=bool(lines))
+
+
+@dataclass(frozen=True)
+class SessionTime:
+    """One session as the day's billing rule sees it: plain values, no model."""
+
+    id: int
+    service_date: date  # the local date of service, as printed on the superbill
+    started_at: datetime
+    contact_minutes: int
+    electroacupuncture: bool
+    tuina_minutes: int = 0
+
+
+def day_cpt_lines(sessions: Iterable[SessionTime]) -> dict[int, list[CptLine]]:
+    """The claim lines of each of one patient's sessions, by session id, with one initial code per day.
+
+    Sessions are grouped by date of service and ordered by `started_at`, then id:
+
+    - The initial code (97810 or 97813) goes to the first session of the day with a billable unit
+      (at least MINIMUM_UNIT_MINUTES of one-on-one contact). A session under that minimum bills no
+      acupuncture code and does not take the initial code: an add-on cannot be billed without it.
+    - Every unit of every later session that day is an add-on: +97814 if that session used electrical
+      stimulation, otherwise +97811 (CPT allows either add-on with either initial code). Units are
+      `timed_units` of each session's own contact minutes, as for a single session.
+    - Electrical stimulation: the initial code describes the first 15 minutes performed, so it follows
+      the session that takes it and is never changed by a later one. When the first session had no
+      stimulation and a later one did, the day bills 97810 and the later session's units as +97814;
+      97810 is never raised to 97813 for time that was performed without stimulation (CMS guidance;
+      the conservative choice), and the day never carries both 97810 and 97813.
+    - Tui Na (97140) carries modifier 59 whenever acupuncture is billed on the same date, in the same
+      session or another: payers' NCCI edits bundle by date of service, not by visit.
+    """
+    by_day: dict[date, list[SessionTime]] = defaultdict(list)
+    for session in sessions:
+        by_day[session.service_date].append(session)
+    result: dict[int, list[CptLine]] = {}
+    for day in by_day.values():
+        day.sort(key=lambda session: (session.started_at, session.id))
+        acupuncture_same_day = any(timed_units(session.contact_minutes) for session in day)
+        initial_billed = False
+        for session in day:
+            if session.id in result:
+                raise ValueError(f"Session {session.id} is listed twice.")
+            lines = _acupuncture_lines(
+                units=timed_units(session.contact_minutes),
+                electroacupuncture=session.electroacupuncture,
+                initial=not initial_billed,
+            )
+            initial_billed = initial_billed or bool(lines)
+            lines += _manual_therapy_lines(
+                tuina_minutes=session.tuina_minutes, acupuncture_same_day=acupuncture_same_day
+            )
+            result[session.id] = lines
+    return result
 
 
 # --- ICD-10-CM -------------------------------------------------------------------------------
@@ -106,6 +172,24 @@ NON_BILLABLE: dict[str, str] = {
     "M51": "M51 is a chapter heading; use a full code such as M51.16.",
 }
 
+# The categories the clinic codes from, with every billable child in ICD-10-CM (the codes of M54.3,
+# M54.4 and M54.5 are all in COMMON_ICD10; M54.1 and M51.1 have further regions). A code in one of these
+# categories must be one of its children: M54.5X, M54.52 or M54.500 would pass the shape check alone and
+# be denied by the payer.
+BILLABLE_CHILDREN: dict[str, tuple[str, ...]] = {
+    "M54.1": ("M54.10", "M54.11", "M54.12", "M54.13", "M54.14", "M54.15", "M54.16", "M54.17", "M54.18"),
+    "M54.3": ("M54.30", "M54.31", "M54.32"),
+    "M54.4": ("M54.40", "M54.41", "M54.42"),
+    "M54.5": ("M54.50", "M54.51", "M54.59"),
+    "M51.1": ("M51.14", "M51.15", "M51.16", "M51.17"),
+}
+_CATEGORY_LENGTH = len("M54.5")
+
+
+def _choices(codes: tuple[str, ...]) -> str:
+    return f"{', '.join(codes[:-1])} or {codes[-1]}"
+
+
 # Letter, two digits (the second may be a letter in a few chapters), then an optional dot and 1-4
 # characters: the shape of an ICD-10-CM code such as M54.50, S33.5XXA or Z79.01.
 _ICD10 = re.compile(r"^([A-TV-Z][0-9][0-9AB])(?:\.?([0-9A-Z]{1,4}))?$")
@@ -128,6 +212,9 @@ def validate_icd10(raw: str) -> str:
         raise ValueError(f"“{raw.strip()}” is not an ICD-10-CM code (a letter, two digits, a dot and up to four more).")
     if code in NON_BILLABLE:
         raise ValueError(NON_BILLABLE[code])
+    children = BILLABLE_CHILDREN.get(code[:_CATEGORY_LENGTH])
+    if children and code not in children:
+        raise ValueError(f"{code} is not a billable code; use {_choices(children)}.")
     return code
 
 

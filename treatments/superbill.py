@@ -1,17 +1,17 @@
 """The superbill of a signed session: the lines a patient sends to their insurer."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from fpdf import FPDF
 
 from treatments import billing
-from treatments.models import Fee, Session
+from treatments.models import ElectroPair, Fee, Session
 
 POINTER_LETTERS = "ABCDEFGHIJKL"
 
@@ -58,6 +58,36 @@ class Superbill:
         return self.total - self.paid
 
 
+def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
+    """The session's claim lines with "one initial code per day" applied across the patient's day.
+
+    One query: the patient's signed sessions on the session's local date of service (and the session
+    itself, signed or not), each with whether it used electrical stimulation.
+    """
+    service_date = timezone.localtime(session.started_at).date()
+    day_start = timezone.make_aware(datetime.combine(service_date, time.min))
+    next_day_start = timezone.make_aware(datetime.combine(service_date + timedelta(days=1), time.min))
+    rows = (
+        Session.objects.filter(patient_id=session.patient_id, started_at__gte=day_start, started_at__lt=next_day_start)
+        .filter(Q(signed_at__isnull=False) | Q(pk=session.pk))
+        .annotate(electroacupuncture=Exists(ElectroPair.objects.filter(session=OuterRef("pk"))))
+        .order_by()
+        .values_list("pk", "started_at", "contact_minutes", "electroacupuncture", "tuina_minutes")
+    )
+    day = [
+        billing.SessionTime(
+            id=pk,
+            service_date=service_date,
+            started_at=started_at,
+            contact_minutes=contact_minutes,
+            electroacupuncture=electroacupuncture,
+            tuina_minutes=tuina_minutes,
+        )
+        for pk, started_at, contact_minutes, electroacupuncture, tuina_minutes in rows
+    ]
+    return billing.day_cpt_lines(day)[session.pk]
+
+
 def build_superbill(session: Session) -> Superbill:
     plan = session.plan
     profile = getattr(session.practitioner, "staff_profile", None)
@@ -65,11 +95,7 @@ def build_superbill(session: Session) -> Superbill:
     diagnoses = [(POINTER_LETTERS[i], code, billing.describe_icd10(code)) for i, code in enumerate(codes)]
     pointers = ",".join(letter for letter, _, _ in diagnoses[:4])  # a claim line links at most four
     fees = dict(Fee.objects.values_list("cpt_code", "amount"))
-    cpt = billing.cpt_lines(
-        contact_minutes=session.contact_minutes,
-        electroacupuncture=session.electro_pairs.exists(),
-        tuina_minutes=session.tuina_minutes,
-    )
+    cpt = billed_cpt_lines(session)
     lines = [
         SuperbillLine(
             code=line.code,

@@ -1,7 +1,10 @@
+from datetime import UTC, date, datetime, timedelta
+from itertools import product
+
 import pytest
 
 from treatments import billing
-from treatments.billing import CptLine, cpt_lines, timed_units
+from treatments.billing import CptLine, SessionTime, cpt_lines, day_cpt_lines, timed_units
 
 
 def expected_units(minutes: int) -> int:
@@ -77,6 +80,171 @@ def test_every_line_has_a_description():
     assert CptLine("97814", 2).description.startswith("Acupuncture, with electrical stimulation")
 
 
+# --- one initial code per day ----------------------------------------------------------------
+
+DAY = date(2025, 3, 4)
+INITIALS = {"97810", "97813"}
+
+
+def visit(id: int, hour: int, minutes: int, electro: bool = False, tuina: int = 0, day: date = DAY) -> SessionTime:
+    return SessionTime(
+        id=id,
+        service_date=day,
+        started_at=datetime(day.year, day.month, day.day, hour, tzinfo=UTC),
+        contact_minutes=minutes,
+        electroacupuncture=electro,
+        tuina_minutes=tuina,
+    )
+
+
+def initial_codes(lines_by_session: dict[int, list[CptLine]]) -> list[str]:
+    return [line.code for lines in lines_by_session.values() for line in lines if line.code in INITIALS]
+
+
+@pytest.mark.parametrize("minutes", [0, 7, 8, 22, 23, 45, 60])
+@pytest.mark.parametrize("electro", [False, True])
+@pytest.mark.parametrize("tuina", [0, 20])
+def test_one_session_bills_as_a_session_on_its_own(minutes, electro, tuina):
+    assert day_cpt_lines([visit(1, 9, minutes, electro, tuina)]) == {
+        1: cpt_lines(contact_minutes=minutes, electroacupuncture=electro, tuina_minutes=tuina)
+    }
+
+
+def test_no_sessions_no_lines():
+    assert day_cpt_lines([]) == {}
+
+
+def test_two_sessions_without_stimulation_bill_one_97810():
+    assert day_cpt_lines([visit(1, 9, 30), visit(2, 14, 30)]) == {
+        1: [CptLine("97810", 1), CptLine("97811", 1)],
+        2: [CptLine("97811", 2)],
+    }
+
+
+def test_two_sessions_with_stimulation_bill_one_97813():
+    assert day_cpt_lines([visit(1, 9, 30, electro=True), visit(2, 14, 20, electro=True)]) == {
+        1: [CptLine("97813", 1), CptLine("97814", 1)],
+        2: [CptLine("97814", 1)],
+    }
+
+
+def test_stimulation_only_in_the_second_session_keeps_97810_and_adds_97814():
+    assert day_cpt_lines([visit(1, 9, 15), visit(2, 14, 30, electro=True)]) == {
+        1: [CptLine("97810", 1)],
+        2: [CptLine("97814", 2)],
+    }
+
+
+def test_stimulation_only_in_the_first_session_keeps_97813_and_adds_97811():
+    assert day_cpt_lines([visit(1, 9, 15, electro=True), visit(2, 14, 30)]) == {
+        1: [CptLine("97813", 1)],
+        2: [CptLine("97811", 2)],
+    }
+
+
+def test_three_sessions_on_one_day_bill_one_initial_code():
+    # The reviewer's case: three signed sessions billed 97810 twice and 97810 + 97813.
+    lines = day_cpt_lines([visit(1, 9, 30), visit(2, 12, 20, electro=True), visit(3, 16, 40)])
+    assert lines == {
+        1: [CptLine("97810", 1), CptLine("97811", 1)],
+        2: [CptLine("97814", 1)],
+        3: [CptLine("97811", 3)],
+    }
+    assert initial_codes(lines) == ["97810"]
+
+
+def test_the_first_session_by_start_time_takes_the_initial_code_whatever_the_order_given():
+    lines = day_cpt_lines([visit(1, 15, 30), visit(2, 8, 30, electro=True)])
+    assert lines == {2: [CptLine("97813", 1), CptLine("97814", 1)], 1: [CptLine("97811", 2)]}
+
+
+def test_sessions_starting_at_the_same_time_are_ordered_by_id():
+    lines = day_cpt_lines([visit(7, 9, 20, electro=True), visit(5, 9, 20)])
+    assert lines == {5: [CptLine("97810", 1)], 7: [CptLine("97814", 1)]}
+
+
+def test_sessions_on_different_days_each_bill_an_initial_code():
+    tomorrow = DAY + timedelta(days=1)
+    lines = day_cpt_lines([visit(1, 9, 30), visit(2, 9, 30, electro=True, day=tomorrow), visit(3, 14, 15)])
+    assert lines == {
+        1: [CptLine("97810", 1), CptLine("97811", 1)],
+        3: [CptLine("97811", 1)],
+        2: [CptLine("97813", 1), CptLine("97814", 1)],
+    }
+
+
+def test_the_day_is_the_date_of_service_not_the_utc_date():
+    # 23:30 and 00:30 UTC are the same clinic date when the caller says so; the rule trusts service_date.
+    late = SessionTime(1, DAY, datetime(2025, 3, 4, 23, 30, tzinfo=UTC), 20, False)
+    later = SessionTime(2, DAY, datetime(2025, 3, 5, 0, 30, tzinfo=UTC), 20, False)
+    assert day_cpt_lines([late, later]) == {1: [CptLine("97810", 1)], 2: [CptLine("97811", 1)]}
+
+
+def test_a_first_session_under_the_minimum_bills_nothing_and_leaves_the_initial_code():
+    assert billing.MINIMUM_UNIT_MINUTES == 8
+    lines = day_cpt_lines([visit(1, 9, 7, electro=True), visit(2, 14, 30)])
+    assert lines == {1: [], 2: [CptLine("97810", 1), CptLine("97811", 1)]}
+
+
+def test_a_first_session_of_exactly_the_minimum_takes_the_initial_code():
+    assert day_cpt_lines([visit(1, 9, 8), visit(2, 14, 8)]) == {1: [CptLine("97810", 1)], 2: [CptLine("97811", 1)]}
+
+
+def test_a_later_session_under_the_minimum_bills_nothing():
+    assert day_cpt_lines([visit(1, 9, 30), visit(2, 14, 7, electro=True)]) == {
+        1: [CptLine("97810", 1), CptLine("97811", 1)],
+        2: [],
+    }
+
+
+def test_a_day_with_no_billable_acupuncture_has_no_initial_code():
+    assert day_cpt_lines([visit(1, 9, 5), visit(2, 14, 7)]) == {1: [], 2: []}
+
+
+def test_tuina_beside_acupuncture_in_another_session_of_the_day_carries_modifier_59():
+    lines = day_cpt_lines([visit(1, 9, 30), visit(2, 14, 0, tuina=30)])
+    assert lines[2] == [CptLine("97140", 2, ("59",))]
+    tuina_first = day_cpt_lines([visit(1, 9, 0, tuina=30), visit(2, 14, 20)])
+    assert tuina_first == {1: [CptLine("97140", 2, ("59",))], 2: [CptLine("97810", 1)]}
+
+
+def test_tuina_on_a_day_without_acupuncture_needs_no_modifier():
+    lines = day_cpt_lines([visit(1, 9, 5, tuina=30), visit(2, 9, 30, tuina=15, day=DAY + timedelta(days=1))])
+    assert lines[1] == [CptLine("97140", 2)]
+    assert lines[2] == [CptLine("97810", 1), CptLine("97811", 1), CptLine("97140", 1, ("59",))]
+
+
+def test_a_session_listed_twice_is_refused():
+    with pytest.raises(ValueError, match="listed twice"):
+        day_cpt_lines([visit(1, 9, 30), visit(1, 9, 30)])
+
+
+MINUTES = [0, 7, 8, 22, 23, 37, 38, 60]
+
+
+def test_every_day_of_up_to_three_sessions_has_at_most_one_initial_code_and_every_unit():
+    """Exhaustive over the unit bands and stimulation flags: the day's invariants."""
+    visits = [(minutes, electro) for minutes in MINUTES for electro in (False, True)]
+    for count in (1, 2, 3):
+        for day in product(visits, repeat=count):
+            sessions = [visit(n, 8 + n, minutes, electro) for n, (minutes, electro) in enumerate(day, start=1)]
+            lines = day_cpt_lines(sessions)
+            initials = initial_codes(lines)
+            billable = [s for s in sessions if timed_units(s.contact_minutes)]
+            assert initials == ([] if not billable else [lines[billable[0].id][0].code]), day
+            for session in sessions:
+                codes = {line.code for line in lines[session.id]}
+                assert sum(line.units for line in lines[session.id]) == timed_units(session.contact_minutes)
+                # Each session bills its own kind of stimulation, and never both kinds.
+                wrong = {"97810", "97811"} if session.electroacupuncture else {"97813", "97814"}
+                assert not codes & wrong, (day, session)
+                if session is not (billable[0] if billable else None):
+                    assert not codes & INITIALS, (day, session)
+
+
+# --- ICD-10-CM -------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     ("raw", "code"),
     [("M54.50", "M54.50"), ("m5450", "M54.50"), (" m54.42 ", "M54.42"), ("M51.16", "M51.16"), ("S33.5XXA", "S33.5XXA")],
@@ -110,3 +278,54 @@ def test_common_codes_are_all_valid_and_described():
         assert billing.validate_icd10(code) == code
         assert billing.describe_icd10(code) == text
     assert billing.describe_icd10("Z99.9") == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("M54.5X", "M54.5X is not a billable code; use M54.50, M54.51 or M54.59."),
+        ("M545X", "M54.5X is not a billable code; use M54.50, M54.51 or M54.59."),
+        (" m54.5x ", "M54.5X is not a billable code; use M54.50, M54.51 or M54.59."),
+        ("M54.52", "M54.52 is not a billable code; use M54.50, M54.51 or M54.59."),
+        ("M54.58", "M54.58 is not a billable code; use M54.50, M54.51 or M54.59."),
+        ("M54.500", "M54.500 is not a billable code; use M54.50, M54.51 or M54.59."),
+        ("M5459A", "M54.59A is not a billable code; use M54.50, M54.51 or M54.59."),
+        ("M54.3X", "M54.3X is not a billable code; use M54.30, M54.31 or M54.32."),
+        ("M54.33", "M54.33 is not a billable code; use M54.30, M54.31 or M54.32."),
+        ("M54.4X", "M54.4X is not a billable code; use M54.40, M54.41 or M54.42."),
+        ("M54.49", "M54.49 is not a billable code; use M54.40, M54.41 or M54.42."),
+        ("M54.420", "M54.420 is not a billable code; use M54.40, M54.41 or M54.42."),
+        ("M54.1X", "M54.1X is not a billable code; use M54.10, M54.11, M54.12, M54.13, M54.14, M54.15, M54.16"),
+        ("M54.19", "M54.19 is not a billable code; use M54.10, M54.11, M54.12, M54.13, M54.14, M54.15, M54.16"),
+        ("M54.160", "M54.160 is not a billable code; use M54.10, M54.11, M54.12, M54.13, M54.14, M54.15, M54.16"),
+        ("M51.1X", "M51.1X is not a billable code; use M51.14, M51.15, M51.16 or M51.17."),
+        ("M51.18", "M51.18 is not a billable code; use M51.14, M51.15, M51.16 or M51.17."),
+        ("M51.10", "M51.10 is not a billable code; use M51.14, M51.15, M51.16 or M51.17."),
+        ("M51.160", "M51.160 is not a billable code; use M51.14, M51.15, M51.16 or M51.17."),
+    ],
+)
+def test_a_code_in_a_known_category_must_be_one_of_its_billable_children(raw, message):
+    with pytest.raises(ValueError) as refused:
+        billing.validate_icd10(raw)
+    assert str(refused.value).startswith(message)
+
+
+def test_the_deleted_m54_5_keeps_its_own_message():
+    with pytest.raises(ValueError, match="M54.5 was deleted in October 2021; use M54.50, M54.51 or M54.59."):
+        billing.validate_icd10("M54.5")
+
+
+@pytest.mark.parametrize("code", [code for children in billing.BILLABLE_CHILDREN.values() for code in children])
+def test_every_billable_child_of_a_known_category_passes(code):
+    assert billing.validate_icd10(code) == code
+    assert billing.validate_icd10(code.replace(".", "").lower()) == code
+
+
+def test_every_common_code_is_a_billable_child_of_its_known_category():
+    for code, _ in billing.COMMON_ICD10:
+        assert code in billing.BILLABLE_CHILDREN[code[:5]], code
+
+
+@pytest.mark.parametrize("code", ["M54.2", "M54.6", "M54.89", "M51.26", "M51.27", "M47.816", "S33.5XXA"])
+def test_codes_of_other_categories_keep_the_shape_check_only(code):
+    assert billing.validate_icd10(code) == code

@@ -1,14 +1,19 @@
 """The superbill from a signed session: HTML and PDF (DESIGN section 3, billing)."""
 
 import io
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.factories import SessionFactory, TreatmentPlanFactory
-from treatments.models import ElectroPair, Payment, Point
+from treatments.models import ElectroPair, Payment, Point, Session
+from treatments.services import sign_session
 from treatments.superbill import build_superbill
 
 
@@ -82,3 +87,106 @@ def test_no_superbill_from_an_unsigned_session(lac_client, acupuncturist):
 
 def test_unknown_session_superbill_is_404(lac_client):
     assert lac_client.get(reverse("treatments:superbill-pdf", args=[424242])).status_code == 404
+
+
+# --- one initial code per day across the patient's sessions ----------------------------------
+
+SERVICE_DAY = date(2025, 3, 4)
+
+
+@pytest.fixture
+def plan(acupuncturist):
+    return TreatmentPlanFactory(practitioner=acupuncturist, diagnosis_codes=["M54.42"])
+
+
+def session_at(plan, at: time, *, minutes: int, electro: bool = False, signed: bool = True, day: date = SERVICE_DAY):
+    """A session at a local clock time, with electrical stimulation if asked, signed as the app signs."""
+    started_at = timezone.make_aware(datetime.combine(day, at))
+    session = SessionFactory(plan=plan, started_at=started_at, contact_minutes=minutes, points=["BL23", "BL25"])
+    if electro:
+        ElectroPair.objects.create(
+            session=session,
+            point_a=Point.objects.get(code="BL25"),
+            point_b=Point.objects.get(code="BL40"),
+            frequency_hz=2,
+            minutes=15,
+        )
+    if signed:
+        sign_session(session=session, user=plan.practitioner)
+    return Session.objects.select_related("plan", "patient", "practitioner__staff_profile").get(pk=session.pk)
+
+
+def billed(session) -> list[tuple[str, int]]:
+    return [(line.code, line.units) for line in build_superbill(session).lines]
+
+
+def test_three_signed_sessions_on_one_day_bill_one_initial_code(plan):
+    # Created out of order: the first session of the day is the earliest, not the first saved.
+    afternoon = session_at(plan, time(15, 0), minutes=40)
+    morning = session_at(plan, time(9, 0), minutes=30)
+    midday = session_at(plan, time(11, 30), minutes=20, electro=True)
+    assert billed(morning) == [("97810", 1), ("97811", 1)]
+    assert billed(midday) == [("97814", 1)]
+    assert billed(afternoon) == [("97811", 3)]
+    codes = [code for session in (morning, midday, afternoon) for code, _ in billed(session)]
+    assert [code for code in codes if code in {"97810", "97813"}] == ["97810"]
+
+
+def test_stimulation_in_the_first_session_makes_the_days_initial_97813(plan):
+    first = session_at(plan, time(9, 0), minutes=15, electro=True)
+    second = session_at(plan, time(13, 0), minutes=30)
+    assert (billed(first), billed(second)) == ([("97813", 1)], [("97811", 2)])
+
+
+def test_an_unsigned_session_of_the_day_does_not_take_the_initial_code(plan):
+    session_at(plan, time(8, 0), minutes=30, signed=False)
+    signed = session_at(plan, time(10, 0), minutes=30)
+    assert billed(signed) == [("97810", 1), ("97811", 1)]
+
+
+def test_a_short_first_session_leaves_the_initial_code_to_the_next(plan):
+    short = session_at(plan, time(9, 0), minutes=7)
+    full = session_at(plan, time(10, 0), minutes=20)
+    assert (billed(short), billed(full)) == ([], [("97810", 1)])
+
+
+def test_other_days_and_other_patients_do_not_count(plan, acupuncturist):
+    # 23:30 the evening before and 00:30 the morning after are other local dates of service, though
+    # the evening before falls on the same UTC date.
+    session_at(plan, time(23, 30), minutes=30, day=SERVICE_DAY - timedelta(days=1))
+    session_at(plan, time(0, 30), minutes=30, day=SERVICE_DAY + timedelta(days=1))
+    session_at(TreatmentPlanFactory(practitioner=acupuncturist), time(8, 0), minutes=30)
+    today = session_at(plan, time(9, 0), minutes=30)
+    assert billed(today) == [("97810", 1), ("97811", 1)]
+
+
+def test_sessions_of_another_plan_of_the_same_patient_count(plan, acupuncturist):
+    other_plan = TreatmentPlanFactory(practitioner=acupuncturist, patient=plan.patient)
+    session_at(other_plan, time(9, 0), minutes=20)
+    later = session_at(plan, time(14, 0), minutes=20)
+    assert billed(later) == [("97811", 1)]
+
+
+def test_superbill_of_a_later_session_shows_add_ons_only(desk_client, plan):
+    session_at(plan, time(9, 0), minutes=30)
+    later = session_at(plan, time(14, 0), minutes=30)
+    page = desk_client.get(reverse("treatments:superbill", args=[later.pk])).content.decode()
+    assert "97811" in page
+    assert "97810" not in page and "97813" not in page
+
+
+def test_superbill_reads_the_same_queries_for_a_busy_day(desk_client, plan, django_assert_max_num_queries):
+    def queries(session) -> int:
+        url = reverse("treatments:superbill", args=[session.pk])
+        desk_client.get(url)  # warm per-process caches
+        with CaptureQueriesContext(connection) as captured:
+            assert desk_client.get(url).status_code == 200
+        return len(captured)
+
+    alone = session_at(plan, time(9, 0), minutes=30, day=SERVICE_DAY - timedelta(days=7))
+    busy = session_at(plan, time(9, 0), minutes=30, electro=True)
+    for hour in (11, 13, 15, 17):
+        session_at(plan, time(hour, 0), minutes=30, electro=hour % 2 == 1)
+    assert queries(busy) == queries(alone)
+    with django_assert_max_num_queries(15):
+        desk_client.get(reverse("treatments:superbill", args=[busy.pk]))
