@@ -2,9 +2,10 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from clinic.models import Patient, StaffProfile
+from clinic.roles import ROLE_PERMISSIONS
 
 
 @admin.register(Patient)
@@ -21,8 +22,58 @@ class StaffProfileInline(admin.StackedInline):
 
 
 class StaffUserAdmin(UserAdmin):
+    """Superusers manage every account; a manager (auth.change_user) manages staff accounts only.
+
+    A manager creates accounts, gives them one of the role groups, resets their passwords and
+    deactivates them. Who may use the admin, superuser status and single permissions stay with
+    superusers, and superuser accounts are invisible to everyone else (so cannot be taken over).
+    """
+
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active", "last_login"]
+    manager_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Role and access", {"fields": ("is_active", "groups", "is_staff")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        # Not listed, not opened, no password change: the admin answers as for a missing account.
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return self.manager_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        readonly = ["is_staff", "last_login", "date_joined"]
+        if obj.pk == request.user.pk:
+            # No changing one's own role, and no locking oneself out.
+            readonly += ["is_active", "groups"]
+        return readonly
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=ROLE_PERMISSIONS).order_by("name")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        # A group only a superuser may give is not among the manager's choices: keep it.
+        kept = []
+        if change and "groups" in form.fields and not request.user.is_superuser:
+            kept = list(form.instance.groups.exclude(name__in=ROLE_PERMISSIONS))
+        super().save_related(request, form, formsets, change)
+        form.instance.groups.add(*kept)
 
     def has_delete_permission(self, request, obj=None):
         # Staff who leave are deactivated: their notes, signatures and audit entries keep their name.
