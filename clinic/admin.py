@@ -26,7 +26,9 @@ class StaffUserAdmin(UserAdmin):
 
     A manager creates accounts, gives them one of the role groups, resets their passwords and
     deactivates them. Who may use the admin, superuser status and single permissions stay with
-    superusers, and superuser accounts are invisible to everyone else (so cannot be taken over).
+    superusers. Superuser accounts are invisible to everyone else, and an account holding access a
+    manager cannot give (a single permission, a group that is not a role) is read-only to them, so
+    that no password reset takes over more access than the manager has.
     """
 
     inlines = [StaffProfileInline]
@@ -44,9 +46,20 @@ class StaffUserAdmin(UserAdmin):
         return users if request.user.is_superuser else users.filter(is_superuser=False)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if obj is not None and not request.user.is_superuser and self._beyond_roles(obj):
             return False
         return super().has_change_permission(request, obj)
+
+    @staticmethod
+    def _beyond_roles(user) -> bool:
+        # Asked several times per page for the same instance: read once.
+        if not hasattr(user, "_beyond_roles"):
+            user._beyond_roles = (
+                user.is_superuser
+                or user.user_permissions.exists()
+                or user.groups.exclude(name__in=ROLE_PERMISSIONS).exists()
+            )
+        return user._beyond_roles
 
     def get_fieldsets(self, request, obj=None):
         if obj is None or request.user.is_superuser:
@@ -66,14 +79,6 @@ class StaffUserAdmin(UserAdmin):
         if db_field.name == "groups" and not request.user.is_superuser:
             kwargs["queryset"] = Group.objects.filter(name__in=ROLE_PERMISSIONS).order_by("name")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def save_related(self, request, form, formsets, change):
-        # A group only a superuser may give is not among the manager's choices: keep it.
-        kept = []
-        if change and "groups" in form.fields and not request.user.is_superuser:
-            kept = list(form.instance.groups.exclude(name__in=ROLE_PERMISSIONS))
-        super().save_related(request, form, formsets, change)
-        form.instance.groups.add(*kept)
 
     def has_delete_permission(self, request, obj=None):
         # Staff who leave are deactivated: their notes, signatures and audit entries keep their name.
