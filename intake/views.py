@@ -94,13 +94,17 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("intake.change_clinicalassessment")
 def assessment_update(request: HttpRequest, pk: int) -> HttpResponse:
     intake = get_intake_for(request.user, pk)
-    assessment = ClinicalAssessment.objects.filter(intake=intake).first() or ClinicalAssessment(intake=intake)
+    assessment = ClinicalAssessment.objects.filter(intake=intake).first() or ClinicalAssessment()
+    assessment.intake = intake  # read with its patient: the audit entry and str() need no more queries
     form = ClinicalAssessmentForm(request.POST or None, instance=assessment)
     if request.method == "POST" and form.is_valid():
         referral = services.record_assessment(assessment=form.save(commit=False), user=request.user)
         messages.success(request, "Clinical assessment saved.")
         _announce(request, referral)
         return redirect(intake)
+    if request.method == "GET":
+        # Before the first assessment the page shows the intake it will belong to.
+        record_view(assessment if assessment.pk else intake)
     return render(request, "intake/assessment_form.html", {"form": form, "intake": intake, "patient": intake.patient})
 
 

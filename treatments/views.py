@@ -61,6 +61,8 @@ def plan_update(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Treatment plan saved.")
             return redirect(plan)
+    if request.method == "GET":
+        record_view(plan)
     context = {"form": form, "patient": plan.patient, "plan": plan, "common_icd10": billing.COMMON_ICD10}
     return render(request, "treatments/plan_form.html", context)
 
@@ -253,6 +255,8 @@ def session_update(request: HttpRequest, pk: int) -> HttpResponse:
             return _render_entry(request, entry=entry, plan=session.plan, session=session, protocols=[], source="")
         messages.success(request, "Session saved.")
         return redirect(session)
+    if request.method == "GET":
+        record_view(session)
     return _render_entry(request, entry=entry, plan=session.plan, session=session, protocols=[], source="")
 
 

@@ -5,6 +5,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.models import ClinicalAssessment
 from outcomes.models import Response
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory, session_form_data
 
@@ -42,6 +43,38 @@ def test_reading_a_page_of_patient_data_is_recorded(kind, url_for, record_for, r
         LogEntry.objects.get_for_object(record_for(records)).filter(action=LogEntry.Action.ACCESS).latest("timestamp")
     )
     assert (entry.actor, entry.remote_addr) == (acupuncturist, "10.1.2.3")
+
+
+def access_entries(record):
+    return LogEntry.objects.get_for_object(record).filter(action=LogEntry.Action.ACCESS)
+
+
+EDITS = [
+    ("intake", lambda r: reverse("intake:intake-update", args=[r["intake"].pk]), lambda r: r["intake"]),
+    ("plan", lambda r: reverse("treatments:plan-update", args=[r["plan"].pk]), lambda r: r["plan"]),
+    ("session", lambda r: reverse("treatments:session-update", args=[r["open"].pk]), lambda r: r["open"]),
+    ("assessment", lambda r: reverse("intake:assessment-update", args=[r["intake"].pk]), lambda r: r["assessment"]),
+    ("first assessment", lambda r: reverse("intake:assessment-update", args=[r["intake"].pk]), lambda r: r["intake"]),
+]
+
+
+@pytest.mark.parametrize(("kind", "url_for", "record_for"), EDITS, ids=[kind for kind, *_ in EDITS])
+def test_opening_an_edit_page_is_recorded(
+    kind, url_for, record_for, records, lac_client, acupuncturist, django_assert_max_num_queries
+):
+    records["open"] = SessionFactory(plan=records["plan"])  # a signed one cannot be edited
+    if kind == "assessment":
+        records["assessment"] = ClinicalAssessment.objects.create(intake=records["intake"], assessed_by=acupuncturist)
+    url = url_for(records)
+    lac_client.get(url)  # warms the content-type cache the audit log uses
+    before = access_entries(record_for(records)).count()
+    with django_assert_max_num_queries(15):
+        assert lac_client.get(url, REMOTE_ADDR="10.1.2.3").status_code == 200
+    entries = access_entries(record_for(records))
+    assert entries.count() == before + 1
+    entry = entries.latest("timestamp")
+    assert (entry.actor, entry.remote_addr) == (acupuncturist, "10.1.2.3")
+    assert entry.additional_data["patient_id"] == records["plan"].patient_id
 
 
 def test_logging_a_session_records_the_session_and_its_points(lac_client, records, acupuncturist):
