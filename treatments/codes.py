@@ -167,6 +167,16 @@ def normalise_point_code(raw: str) -> str | None:
     return None if number is None else f"{prefix}{number}"
 
 
+# A list of codes splits at commas and semicolons, and at a space before a letter ("BL 23 GB30": BL 23, GB30).
+_LIST_SEPARATORS = re.compile(r"[,;]+|\s+(?=[^\W\d_])")
+
+
+def split_point_codes(text: str) -> list[str]:
+    """The codes typed in one box, in order, each as typed (``"bl 23, GB30 ST36"``: three codes)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return [part.strip() for part in _LIST_SEPARATORS.split(text) if part.strip()]
+
+
 def load_points_csv(path: str | os.PathLike[str] | None = None) -> list[PointRow]:
     """Read the point reference CSV (default ``treatments/data/points.csv``) with ``number`` as int."""
     csv_path = Path(path) if path is not None else DEFAULT_POINTS_CSV

@@ -9,7 +9,7 @@ from clinic.forms import DateInput
 from intake.models import TcmPattern
 from intake.rules import Precaution
 from treatments import billing
-from treatments.codes import normalise_point_code, suggest
+from treatments.codes import normalise_point_code, split_point_codes, suggest
 from treatments.models import (
     TUINA_TECHNIQUES,
     AdverseEventKind,
@@ -143,8 +143,15 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
             raise forms.ValidationError("The session time cannot be in the future.")
         return started_at
 
+    def clean_moxibustion_points(self):
+        # Checked against the catalogue with the needling rows' codes, in their one query (SessionEntry).
+        self.moxibustion_codes = split_point_codes(self.cleaned_data["moxibustion_points"])
+        return self.cleaned_data["moxibustion_points"]
+
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("moxibustion_points") and not cleaned.get("moxibustion_kind"):
+            self.add_error("moxibustion_kind", "Choose the kind of moxibustion used on these points.")
         if cleaned.get("tuina_techniques") and not cleaned.get("tuina_minutes"):
             self.add_error("tuina_minutes", "Enter the Tui Na minutes for the techniques ticked.")
         if cleaned.get("cupping_kind") and not cleaned.get("cupping_minutes"):
@@ -187,10 +194,34 @@ class AdverseEventForm(forms.Form):
     action_taken = forms.CharField(max_length=300, required=False)
 
 
+def resolve_point_codes(raw_codes: set[str]) -> dict[str, Point | None]:
+    """Each typed code's catalogue point (None for a code the catalogue lacks), in one query."""
+    normalised = {raw: normalise_point_code(raw) for raw in raw_codes}
+    catalogue = {p.code: p for p in Point.objects.filter(code__in={c for c in normalised.values() if c})}
+    return {raw: catalogue.get(code) if code else None for raw, code in normalised.items()}
+
+
+def unknown_point_messages(raw_codes: set[str]) -> dict[str, str]:
+    """A message for each code the catalogue lacks, with the nearest codes it has."""
+    known = list(Point.objects.values_list("code", flat=True)) if raw_codes else []
+    messages = {}
+    for raw in raw_codes:
+        code = normalise_point_code(raw)
+        near = suggest(code, known) if code else []
+        hint = f" Did you mean {', '.join(near)}?" if near else ""
+        messages[raw] = f"“{code or raw}” is not a point in the catalogue.{hint}"
+    return messages
+
+
 class PointRowsFormSet(forms.BaseFormSet):
-    """Resolves every typed point code against the catalogue in one query."""
+    """Resolves every typed point code against the catalogue in one query.
+
+    `extra_codes`, set before validation, are looked up in the same query (the session's moxibustion
+    points); `resolved` then holds every code's point.
+    """
 
     code_fields: tuple[str, ...] = ()
+    extra_codes: tuple[str, ...] = ()
 
     def clean(self):
         super().clean()
@@ -201,9 +232,8 @@ class PointRowsFormSet(forms.BaseFormSet):
             for name in self.code_fields
             if form.cleaned_data.get(name)
         }
-        normalised = {raw: normalise_point_code(raw) for raw in raw_codes}
-        catalogue = {p.code: p for p in Point.objects.filter(code__in={c for c in normalised.values() if c})}
-        known_codes: list[str] | None = None
+        self.resolved = resolve_point_codes(raw_codes | set(self.extra_codes))
+        unknown = unknown_point_messages({raw for raw in raw_codes if self.resolved[raw] is None})
         for form in self.forms:
             if not hasattr(form, "cleaned_data"):
                 continue
@@ -211,15 +241,9 @@ class PointRowsFormSet(forms.BaseFormSet):
                 raw = form.cleaned_data.get(name)
                 if not raw:
                     continue
-                code = normalised[raw]
-                point = catalogue.get(code) if code else None
+                point = self.resolved[raw]
                 if point is None:
-                    if known_codes is None:
-                        known_codes = list(Point.objects.values_list("code", flat=True))
-                    near = suggest(code or raw, known_codes) if code else []
-                    hint = f" Did you mean {', '.join(near)}?" if near else ""
-                    what = code or raw
-                    form.add_error(name, f"“{what}” is not a point in the catalogue.{hint}")
+                    form.add_error(name, unknown[raw])
                 else:
                     form.cleaned_data[f"{name}_point"] = point
                     form.cleaned_data[name] = point.code
@@ -277,9 +301,31 @@ class SessionEntry:
     def adverse_rows(self) -> list[dict]:
         return [f.cleaned_data for f in self.adverse.forms if f.cleaned_data.get("kind")]
 
+    def moxibustion_points(self) -> list[Point]:
+        """The moxibustion points typed, each checked against the catalogue; an unknown one is a field error."""
+        codes = getattr(self.form, "moxibustion_codes", [])
+        resolved = getattr(self.points, "resolved", {})
+        points, unknown = [], set()
+        for raw in codes:
+            point = resolved.get(raw)
+            if point is None:
+                unknown.add(raw)
+            elif point not in points:
+                points.append(point)
+        if unknown:
+            for message in unknown_point_messages(unknown).values():
+                self.form.add_error("moxibustion_points", message)
+        elif codes:  # stored in the catalogue's spelling, as the needling rows are
+            normalised = ", ".join(p.code for p in points)
+            self.form.cleaned_data["moxibustion_points"] = self.form.instance.moxibustion_points = normalised
+        return points
+
     def is_valid(self) -> bool:
-        valid = all([self.form.is_valid(), self.points.is_valid(), self.electro.is_valid(), self.adverse.is_valid()])
-        if not valid:
+        form_valid = self.form.is_valid()
+        self.points.extra_codes = tuple(getattr(self.form, "moxibustion_codes", ()))
+        valid = all([form_valid, self.points.is_valid(), self.electro.is_valid(), self.adverse.is_valid()])
+        moxibustion = self.moxibustion_points() if self.points.is_valid() else []
+        if not valid or self.form.errors:
             return False
         cleaned = self.form.cleaned_data
         points = [PlannedPoint(r["code_point"].code, r["code_point"].region) for r in self.point_rows()]
@@ -289,7 +335,7 @@ class SessionEntry:
             for p in (r["point_a_point"], r["point_b_point"])
         ]
         modalities = set()
-        if points:
+        if points or electro:  # electroacupuncture is current through needles: it is needling too
             modalities.add("needling")
         if electro:
             modalities.add("electroacupuncture")
@@ -305,6 +351,7 @@ class SessionEntry:
             precautions=self.precautions,
             points=points,
             electro_points=electro,
+            moxibustion_points=[PlannedPoint(p.code, p.region) for p in moxibustion],
             override_reason=cleaned.get("override_reason", ""),
             cautions_acknowledged=cleaned.get("cautions_acknowledged", False),
             modalities_used=modalities,

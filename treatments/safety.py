@@ -55,6 +55,7 @@ def session_problems(
     precautions: Sequence[Precaution],
     points: Sequence[PlannedPoint] = (),
     electro_points: Sequence[PlannedPoint] = (),
+    moxibustion_points: Sequence[PlannedPoint] = (),
     override_reason: str = "",
     cautions_acknowledged: bool = False,
     modalities_used: Iterable[str] = (),
@@ -64,12 +65,13 @@ def session_problems(
     problems: list[Problem] = []
     keys = {p.key for p in precautions}
     if "pregnancy" in keys:
-        blocked = pregnancy_blocked_points(points)
+        # A blocked point is blocked however it is stimulated: needled, wired for electroacupuncture or warmed.
+        blocked = pregnancy_blocked_points([*points, *electro_points, *moxibustion_points])
         if blocked and not override_reason.strip():
             problems.append(
                 Problem(
                     "override_reason",
-                    f"Pregnancy: {_codes(blocked)} {'is' if len(blocked) == 1 else 'are'} blocked. "
+                    f"Pregnancy: {_codes(blocked)} {'is' if len({p.code for p in blocked}) == 1 else 'are'} blocked. "
                     "Remove them or record the clinical reason for overriding.",
                 )
             )

@@ -62,6 +62,38 @@ def test_pregnancy_allows_safe_distal_points():
     assert session_problems(precautions=PREGNANT, points=[GB34, ST36, BL40]) == []
 
 
+@pytest.mark.parametrize("code", ["LI4", "SP6", "BL60", "BL67"])
+def test_pregnancy_blocks_a_forbidden_point_wired_for_electroacupuncture_without_being_needled(code):
+    forbidden = PlannedPoint(code, "upper_limb" if code == "LI4" else "lower_limb")
+    (problem,) = session_problems(precautions=PREGNANT, points=[ST36], electro_points=[forbidden, GB34])
+    assert problem.field == "override_reason"
+    assert f"{code} is blocked" in problem.message
+
+
+def test_pregnancy_blocks_moxibustion_on_a_forbidden_point_or_the_lower_abdomen():
+    sp6 = PlannedPoint("SP6", "lower_limb")
+    (problem,) = session_problems(precautions=PREGNANT, moxibustion_points=[CV4, sp6])
+    assert problem.field == "override_reason"
+    assert "CV4, SP6 are blocked" in problem.message
+
+
+def test_an_override_reason_allows_a_forbidden_point_however_it_is_stimulated():
+    li4, bl67 = PlannedPoint("LI4", "upper_limb"), PlannedPoint("BL67", "lower_limb")
+    reason = "Breech at 34 weeks: OB asked for moxa on BL67"
+    assert session_problems(precautions=PREGNANT, electro_points=[li4, GB34], override_reason=reason) == []
+    assert session_problems(precautions=PREGNANT, moxibustion_points=[bl67], override_reason=reason) == []
+
+
+def test_a_point_both_needled_and_wired_is_named_once():
+    sp6 = PlannedPoint("SP6", "lower_limb")
+    (problem,) = session_problems(precautions=PREGNANT, points=[sp6], electro_points=[sp6, GB34])
+    assert "SP6 is blocked" in problem.message
+
+
+def test_moxibustion_on_the_lower_abdomen_is_allowed_when_not_pregnant():
+    assert session_problems(precautions=DEVICE, moxibustion_points=[CV4]) == []
+
+
 def test_pregnancy_blocks_electroacupuncture_on_the_trunk_even_with_an_override():
     problems = session_problems(
         precautions=PREGNANT, points=[BL23], electro_points=[BL23, BL40], override_reason="agreed with OB"

@@ -228,6 +228,61 @@ def test_pregnancy_blocks_electro_on_the_trunk_even_with_an_override(lac_client,
     assert not Session.objects.exists()
 
 
+def test_pregnancy_blocks_forbidden_points_wired_for_electroacupuncture(lac_client, acupuncturist):
+    plan = pregnant_plan(acupuncturist)
+    electro = [{"point_a": "LI4", "point_b": "SP6", "frequency_hz": "2", "minutes": "20"}]
+    response = post_session(lac_client, plan, points=["ST36"], electro=electro)
+    assert "LI4, SP6 are blocked" in " ".join(response.context["entry"].form.errors["override_reason"])
+    assert not Session.objects.exists()
+
+
+def test_pregnancy_blocks_moxibustion_on_the_lower_abdomen(lac_client, acupuncturist):
+    plan = pregnant_plan(acupuncturist)
+    response = post_session(lac_client, plan, points=["ST36"], moxibustion_kind="box", moxibustion_points="CV4 CV6")
+    assert "CV4, CV6 are blocked" in " ".join(response.context["entry"].form.errors["override_reason"])
+    assert not Session.objects.exists()
+
+
+@pytest.fixture
+def moxa_plan(acupuncturist):
+    patient = IntakeFactory(consents=["needling", "electroacupuncture", "moxibustion"]).patient
+    return TreatmentPlanFactory(patient=patient, practitioner=acupuncturist)
+
+
+def test_moxibustion_points_are_checked_against_the_catalogue(lac_client, moxa_plan):
+    plan = moxa_plan
+    response = post_session(lac_client, plan, points=["ST36"], moxibustion_kind="box", moxibustion_points="BL23 XY99")
+    errors = response.context["entry"].form.errors["moxibustion_points"]
+    assert errors == ["“XY99” is not a point in the catalogue."]
+    assert 'value="BL23 XY99"' in response.content.decode()  # what was typed comes back
+    assert not Session.objects.exists()
+
+
+def test_moxibustion_points_are_stored_in_the_catalogues_spelling(lac_client, moxa_plan):
+    plan = moxa_plan
+    response = post_session(lac_client, plan, points=["ST36"], moxibustion_kind="box", moxibustion_points="bl 23, du4")
+    assert response.status_code == 302
+    assert Session.objects.get().moxibustion_points == "BL23, GV4"
+
+
+def test_moxibustion_points_need_the_kind_of_moxibustion(lac_client, moxa_plan):
+    plan = moxa_plan
+    response = post_session(lac_client, plan, points=["ST36"], moxibustion_points="BL23")
+    assert response.context["entry"].form.errors["moxibustion_kind"] == [
+        "Choose the kind of moxibustion used on these points."
+    ]
+
+
+def test_electroacupuncture_needs_consent_to_needling_too(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(
+        patient=IntakeFactory(consents=["electroacupuncture"]).patient, practitioner=acupuncturist
+    )
+    electro = [{"point_a": "GB30", "point_b": "GB34", "frequency_hz": "2", "minutes": "20"}]
+    response = post_session(lac_client, plan, electro=electro)
+    assert "No consent to acupuncture needling" in " ".join(response.context["entry"].form.non_field_errors())
+    assert not Session.objects.exists()
+
+
 def test_implanted_device_blocks_electroacupuncture(lac_client, acupuncturist):
     plan = TreatmentPlanFactory(patient=IntakeFactory(implanted_device=True).patient, practitioner=acupuncturist)
     electro = [{"point_a": "GB30", "point_b": "GB34", "frequency_hz": "2", "minutes": "20"}]
@@ -447,15 +502,21 @@ def test_session_pages_have_bounded_queries(lac_client, plan, django_assert_max_
         lac_client.get(create_url(plan))
 
 
-def test_saving_a_session_costs_the_same_for_two_points_or_twelve(lac_client, plan):
+def test_saving_a_session_costs_the_same_for_two_points_or_twelve(lac_client, moxa_plan):
+    plan = moxa_plan
     post_session(lac_client, plan, points=["BL23"])  # warms the content-type cache the audit log uses
     counts = []
-    for codes in (["BL23", "GB30"], ["BL23", "BL25", "GB30", "GB34", "BL40", "BL60", "ST36", "SP9", "KI3", "BL57"]):
+    for codes, moxibustion in (
+        (["BL23", "GB30"], {}),
+        (["BL23", "BL25", "GB30", "GB34", "BL40", "BL60", "ST36", "SP9", "KI3", "BL57"], {}),
+        # Moxibustion points are looked up in the needling rows' one catalogue query.
+        (["BL23", "GB30"], {"moxibustion_kind": "box", "moxibustion_points": "BL23 BL25 GV4"}),
+    ):
         with CaptureQueriesContext(connection) as queries:
-            assert post_session(lac_client, plan, points=codes).status_code == 302
+            assert post_session(lac_client, plan, points=codes, **moxibustion).status_code == 302
         # The test's own transaction turns the service's into a savepoint pair; production has none.
         counts.append(len([q for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]))
-    assert counts[0] == counts[1]
+    assert counts[0] == counts[1] == counts[2]
     # Both treatment checks, the inserts, the plan's derived columns and two audit entries.
     assert counts[0] <= 15
 
