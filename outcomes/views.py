@@ -10,7 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_patient_for, permission_required
-from clinic.audit import record_view
+from clinic.audit import record_export, record_view
 from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
 from clinic.models import LinkPurpose
 from outcomes import report, services
@@ -19,6 +19,7 @@ from outcomes.models import Response
 from outcomes.qr import qr_svg
 from outcomes.questionnaires import cauda_equina_intro, odi, urgent_instructions
 from outcomes.scoring import odi_band
+from treatments.models import TreatmentPlan
 
 SUBMITTED_KEY = "questionnaire_submitted"
 # What the blank questionnaire page reads of its row.
@@ -168,10 +169,33 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
 @permission_required("outcomes.view_report")
 def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
     form = _report_filters(request)
+    filters = form.filters()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{date.today():%Y%m%d}.csv"'
+    response["Cache-Control"] = "no-store"  # patient names and scores
     writer = csv.writer(response)
     writer.writerow(["patient", "chart number", "practitioner", "plan start", "baseline ODI", "week-8 ODI", "change %"])
-    for row in report.cohort_rows(**form.filters()):
+    chart_numbers = []
+    for row in report.cohort_rows(**filters):
         writer.writerow(row)
+        chart_numbers.append(row[1])
+    record_export(
+        TreatmentPlan,
+        description=_export_description(filters, len(chart_numbers)),
+        export="outcomes-report-csv",
+        filters={key: value.pk if key == "practitioner" else value.isoformat() for key, value in filters.items()},
+        chart_numbers=chart_numbers,
+    )
     return response
+
+
+def _export_description(filters: dict, count: int) -> str:
+    """What the audit log page shows for the export: how many patients, chosen how."""
+    scope = []
+    if "start" in filters:
+        scope.append(f"plans started from {filters['start']}")
+    if "end" in filters:
+        scope.append(f"to {filters['end']}")
+    if "practitioner" in filters:
+        scope.append(f"practitioner {filters['practitioner'].get_full_name()}")
+    return f"Outcomes report CSV: {count} patients" + (f" ({', '.join(scope)})" if scope else "")

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,6 +16,7 @@ from outcomes.models import Response
 from outcomes.report import clinic_outcomes
 from outcomes.scoring import odi_meaningful
 from tests.factories import SessionFactory, TreatmentPlanFactory, UserFactory
+from treatments.models import TreatmentPlan
 
 
 def noon(day: date):
@@ -123,6 +125,32 @@ def test_names_cannot_become_spreadsheet_formulas(manager_client, clinic):
     csv = manager_client.get(reverse("outcomes:report-csv")).content.decode()
     assert "'=HYPERLINK" not in csv.split("\n")[0]
     assert ",=HYPERLINK" not in csv and '"=HYPERLINK' not in csv
+
+
+def test_the_csv_export_is_audited_once_and_not_cached(
+    manager_client, manager, acupuncturist, clinic, django_assert_max_num_queries
+):
+    query = {"start": "2026-01-01", "practitioner": acupuncturist.pk}
+    with django_assert_max_num_queries(15):
+        export = manager_client.get(reverse("outcomes:report-csv"), query, REMOTE_ADDR="10.1.2.3")
+    assert export["Cache-Control"] == "no-store"
+    charts = [line.split(",")[1] for line in export.content.decode().strip().splitlines()[1:]]
+    assert len(charts) == 3
+    entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
+    assert (entry.actor, entry.remote_addr) == (manager, "10.1.2.3")
+    assert entry.content_type.model_class() is TreatmentPlan
+    assert entry.object_repr == (
+        f"Outcomes report CSV: {len(charts)} patients (plans started from 2026-01-01, "
+        f"practitioner {acupuncturist.get_full_name()})"
+    )
+    assert entry.additional_data == {
+        "export": "outcomes-report-csv",
+        "filters": {"start": "2026-01-01", "practitioner": acupuncturist.pk},
+        "chart_numbers": charts,
+    }
+    page = manager_client.get(reverse("audit-log"), {"actor": manager.pk, "action": LogEntry.Action.ACCESS})
+    assert list(page.context["page"]) == [entry]
+    assert f"{len(charts)} patients" in page.content.decode()
 
 
 # --- the plan's derived score columns the report reads ---------------------------------------
