@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 
+from clinic.audit import RecordViewAdminMixin
 from clinic.models import Patient, StaffProfile
 from clinic.roles import ROLE_PERMISSIONS
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(RecordViewAdminMixin, admin.ModelAdmin):
     list_display = ["chart_number", "family_name", "given_name", "date_of_birth", "phone", "is_active"]
     list_filter = ["is_active", "sex"]
     search_fields = ["chart_number", "family_name", "given_name", "phone_digits"]

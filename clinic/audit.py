@@ -2,7 +2,8 @@
 
 django-auditlog records every create, update and delete of a registered model, with the user
 and IP address its middleware captures. Reads are ours to record: a view that shows a
-patient's data calls `record_view` once per page.
+patient's data calls `record_view` once per page, and so does the admin of such a model
+through `RecordViewAdminMixin`.
 """
 
 from auditlog.cid import get_cid
@@ -33,3 +34,30 @@ def record_export(model: type[Model], *, description: str, **details) -> None:
         additional_data=details,
         cid=get_cid(),
     )
+
+
+class RecordViewAdminMixin:
+    """For the ModelAdmin of a model holding patient data: a read entry for each opened record.
+
+    The change page (also the read-only one) and the history page show the record, so a GET of
+    either writes one entry, for the object the page rendered (none for a missing one).
+    """
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET":
+            _record_admin_page(response, "original")
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        if request.method == "GET":
+            _record_admin_page(response, "object")
+        return response
+
+
+def _record_admin_page(response, key: str) -> None:
+    # The page's own context holds the object it shows: no second read of the row.
+    instance = (getattr(response, "context_data", None) or {}).get(key)
+    if response.status_code == 200 and isinstance(instance, Model):
+        record_view(instance)

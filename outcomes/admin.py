@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from clinic.audit import RecordViewAdminMixin
 from outcomes.models import Response
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(RecordViewAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "due_date", "week", "kind", "odi_score", "submitted_at", "source"]
     list_filter = ["kind", "source"]
     raw_id_fields = ["patient", "plan", "entered_by"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from clinic.audit import RecordViewAdminMixin
 from treatments.models import Fee, Point, Protocol, ProtocolPoint, Session, SessionPoint
 
 
@@ -48,7 +49,7 @@ class SessionPointInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(RecordViewAdminMixin, admin.ModelAdmin):
     list_display = ["started_at", "patient", "practitioner", "signed_at"]
     list_select_related = ["patient", "practitioner"]
     inlines = [SessionPointInline]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from intake.models import ClinicalAssessment
 from outcomes.models import Response
+from tests.conftest import _client_for
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory, session_form_data
 
 
@@ -75,6 +76,55 @@ def test_opening_an_edit_page_is_recorded(
     entry = entries.latest("timestamp")
     assert (entry.actor, entry.remote_addr) == (acupuncturist, "10.1.2.3")
     assert entry.additional_data["patient_id"] == records["plan"].patient_id
+
+
+ADMIN_READS = [
+    ("patient", lambda r: r["plan"].patient),
+    ("session", lambda r: r["session"]),  # signed: the admin's read-only page
+    ("questionnaire", lambda r: r["response"]),
+]
+
+
+@pytest.mark.parametrize("page", ["change", "history"])
+@pytest.mark.parametrize(("kind", "record_for"), ADMIN_READS, ids=[kind for kind, _ in ADMIN_READS])
+def test_opening_a_record_in_the_admin_is_recorded(kind, record_for, page, records, admin_client, admin_user):
+    record = record_for(records)
+    url = reverse(f"admin:{record._meta.app_label}_{record._meta.model_name}_{page}", args=[record.pk])
+    before = access_entries(record).count()
+    assert admin_client.get(url, REMOTE_ADDR="10.1.2.3").status_code == 200
+    entries = access_entries(record)
+    assert entries.count() == before + 1
+    entry = entries.latest("timestamp")
+    assert (entry.actor, entry.remote_addr) == (admin_user, "10.1.2.3")
+    assert entry.additional_data["patient_id"] == records["plan"].patient_id
+
+
+def test_a_manager_reading_a_note_in_the_admin_is_recorded(records, manager):
+    manager.is_staff = True
+    manager.save(update_fields=["is_staff"])
+    session = records["session"]
+    page = _client_for(manager).get(reverse("admin:treatments_session_change", args=[session.pk]))
+    assert page.status_code == 200
+    assert access_entries(session).get().actor == manager
+
+
+def test_a_missing_record_in_the_admin_records_nothing(admin_client, db):
+    response = admin_client.get(reverse("admin:clinic_patient_change", args=[9999]))
+    assert response.status_code == 302  # the admin's answer: back to the index with a message
+    assert not LogEntry.objects.filter(action=LogEntry.Action.ACCESS).exists()
+
+
+def test_saving_in_the_admin_is_an_update_not_a_read(admin_client, records):
+    patient = records["plan"].patient
+    url = reverse("admin:clinic_patient_change", args=[patient.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: value for name, value in data.items() if value is not None}
+    data["phone"] = "(217) 555-4444"
+    reads = access_entries(patient).count()
+    assert admin_client.post(url, data).status_code == 302
+    assert access_entries(patient).count() == reads
+    assert LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.UPDATE).exists()
 
 
 def test_logging_a_session_records_the_session_and_its_points(lac_client, records, acupuncturist):
