@@ -127,7 +127,9 @@ def intake_link_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         build_url=lambda token: request.build_absolute_uri(reverse("link-open", args=[token])),
     )
     context = {"patient": patient, "link": link, "url": url, "emailed": emailed}
-    return render(request, "intake/intake_link.html", context)
+    page = render(request, "intake/intake_link.html", context)
+    page["Cache-Control"] = "no-store"  # the page holds a working link
+    return page
 
 
 @require_http_methods(["GET", "POST"])

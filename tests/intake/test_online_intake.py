@@ -97,3 +97,9 @@ def test_a_questionnaire_session_cannot_open_the_intake_form(client, patient):
     session["patient_link"] = {"id": link.pk, "purpose": "questionnaire"}
     session.save()
     assert client.get(reverse("intake:patient-intake")).status_code == 404
+
+
+def test_the_page_with_the_link_is_not_cached(desk_client, patient):
+    response = desk_client.post(reverse("intake:intake-link-create", args=[patient.pk]))
+    assert response.context["url"] in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
