@@ -118,8 +118,12 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         else:
             if response.cauda_equina_positive:
                 messages.error(request, "Cauda equina warning sign reported: an urgent referral is now open.")
-            score = "incomplete" if response.odi_score is None else f"{response.odi_score} %"
-            messages.success(request, f"Paper questionnaire saved (ODI {score}).")
+            if request.user.has_perm("outcomes.view_response"):
+                score = "incomplete" if response.odi_score is None else f"{response.odi_score} %"
+                messages.success(request, f"Paper questionnaire saved (ODI {score}).")
+            else:
+                # The front desk enters paper forms; scores are read on the clinical chart.
+                messages.success(request, "Paper questionnaire saved.")
             return redirect(f"{reverse('patient-detail', args=[patient.pk])}#outcomes")
     context = {"form": form, "patient": patient, "odi": odi(), "cauda_equina_intro": cauda_equina_intro()}
     return render(request, "outcomes/response_form.html", context)

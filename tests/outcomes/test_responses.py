@@ -166,6 +166,20 @@ def test_staff_enter_a_paper_form(desk_client, plan, front_desk):
     assert (response.odi_score, response.source, response.entered_by) == (20, "paper", front_desk)
 
 
+@pytest.mark.parametrize(
+    ("client_name", "message"),
+    [
+        ("desk_client", "Paper questionnaire saved."),
+        ("lac_client", "Paper questionnaire saved (ODI 20 %)."),
+    ],
+)
+def test_only_clinical_staff_see_the_score_on_saving_a_paper_form(request, plan, client_name, message):
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    data = questionnaire_data(odi=(1,) * 10, due_date=timezone.localdate().isoformat())
+    page = request.getfixturevalue(client_name).post(url, data, follow=True)
+    assert [str(m) for m in page.context["messages"]] == [message]
+
+
 def test_a_paper_form_for_a_future_date_is_refused(desk_client, plan):
     url = reverse("outcomes:response-create", args=[plan.patient.pk])
     page = desk_client.post(url, questionnaire_data(due_date=(date.today() + timedelta(days=9)).isoformat()))
