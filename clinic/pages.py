@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_view
-from intake.models import Intake, Referral, ReferralSource, SelfHarmAlert
+from intake.models import Intake, Referral, SelfHarmAlert
 from outcomes.chart import patient_outcomes
 from outcomes.models import Response
 from treatments.models import REVIEW_FIELDS, Session, TreatmentPlan, review_due, with_point_labels
@@ -33,8 +33,14 @@ def panel_total(queryset, panel: list) -> int:
 @permission_required("clinic.view_patient")
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    open_referrals = Referral.objects.open().select_related("patient").order_by("opened_at")
-    referrals = sorted(open_referrals[:PANEL_SIZE], key=lambda r: (not r.is_emergency, r.opened_at))
+    # Ordered in SQL before the panel is cut: warning signs reported between visits (newest first), then
+    # possible cauda equina, then the rest oldest first, so no new emergency falls off a full panel.
+    open_referrals = Referral.objects.open().select_related("patient")
+    referrals = list(
+        open_referrals.order_by(
+            F("reported_between_visits_at").desc(nulls_last=True), "-is_emergency", "opened_at", "id"
+        )[:PANEL_SIZE]
+    )
     self_harm_alerts = []
     if user.has_perm("intake.view_selfharmalert"):
         self_harm_alerts = list(
@@ -75,7 +81,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ]
     context = {
         # Warning signs reported between visits go to the very top of the dashboard.
-        "between_visit_referrals": [r for r in referrals if r.source == ReferralSource.QUESTIONNAIRE],
+        "between_visit_referrals": [r for r in referrals if r.reported_between_visits_at],
         "open_referrals": referrals,
         "open_referral_count": panel_total(open_referrals, referrals),
         "self_harm_alerts": self_harm_alerts,

@@ -457,8 +457,13 @@ class Referral(models.Model):
     intake = models.ForeignKey(Intake, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals")
     source = models.CharField(max_length=15, choices=ReferralSource.choices)
     flags = models.JSONField(default=list)
+    # Kept from the flags by save(), so the dashboard can put possible cauda equina first in SQL.
+    is_emergency = models.BooleanField("possible cauda equina", default=False, editable=False)
     reason = models.TextField()
     opened_at = models.DateTimeField(auto_now_add=True)
+    # When a weekly questionnaire last reported a warning sign into this referral, whether it opened the
+    # referral or added to one already open: the dashboard puts these at the very top.
+    reported_between_visits_at = models.DateTimeField(null=True, blank=True, editable=False)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -490,6 +495,12 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral for {self.patient}: {self.reason}"
 
+    def save(self, *args, **kwargs):
+        self.is_emergency = rules.is_emergency(self.flags)
+        if kwargs.get("update_fields") is not None and "flags" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "is_emergency"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("intake:referral-detail", args=[self.pk])
 
@@ -499,10 +510,6 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
-
-    @property
-    def is_emergency(self) -> bool:
-        return rules.is_emergency(self.flags)
 
     @property
     def flag_labels(self) -> list[str]:

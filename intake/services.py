@@ -31,14 +31,23 @@ def open_referral(
     Public: the weekly questionnaire opens referrals through here when a cauda equina answer is yes.
     """
     flags = [key for key in rules.RED_FLAG_KEYS if key in set(flags)]
+    # A warning sign reported between visits puts the patient at the top of the dashboard, even when
+    # it joins a referral the intake opened (or repeats a sign already on it).
+    reported = timezone.now() if source == ReferralSource.QUESTIONNAIRE else None
     # Lock the patient's open referral so two saves at once cannot open two.
     existing = Referral.objects.select_for_update().open().filter(patient=patient).first()
     if existing is not None:
+        changed = []
         merged = [key for key in rules.RED_FLAG_KEYS if key in {*existing.flags, *flags}]
         if merged != existing.flags:
             existing.flags = merged
             existing.reason = rules.describe_flags(merged)
-            existing.save(update_fields=["flags", "reason"])
+            changed += ["flags", "reason"]
+        if reported:
+            existing.reported_between_visits_at = reported
+            changed.append("reported_between_visits_at")
+        if changed:
+            existing.save(update_fields=changed)
         return existing
     return Referral.objects.create(
         patient=patient,
@@ -46,6 +55,7 @@ def open_referral(
         source=source,
         flags=flags,
         reason=rules.describe_flags(flags),
+        reported_between_visits_at=reported,
         opened_by=user if getattr(user, "is_authenticated", False) else None,
     )
 

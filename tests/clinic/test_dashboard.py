@@ -111,3 +111,66 @@ def test_the_chart_shows_an_open_referral_banner_and_the_closed_ones(lac_client,
     assert html.count('data-testid="red-flag-banner"') == 1
     assert "possible cauda equina" in html
     assert "Cleared to treat" in html  # the closed referral, in the intake section
+
+
+# --- the red-flag panel's order: nothing urgent falls off a full panel --------------------
+
+
+def open_routine_referrals(count):
+    """`count` patients with an open, non-emergency referral from their intake, each older than the next."""
+    from intake.models import Referral
+
+    referrals = [
+        open_referral(patient=PatientFactory(), flags=["cancer_history"], source=ReferralSource.INTAKE)
+        for _ in range(count)
+    ]
+    for age, referral in enumerate(reversed(referrals), start=1):
+        Referral.objects.filter(pk=referral.pk).update(opened_at=timezone.now() - timedelta(days=age))
+    return referrals
+
+
+def test_a_warning_sign_reported_between_visits_tops_a_full_panel(lac_client):
+    open_routine_referrals(16)
+    patient = PatientFactory(family_name="Newcase")
+    reported = open_referral(patient=patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
+    context = lac_client.get(reverse("dashboard")).context
+    assert context["between_visit_referrals"] == [reported]
+    assert context["open_referrals"][0] == reported
+    assert context["open_referral_count"] == 17
+
+
+def test_a_cauda_equina_referral_from_the_intake_comes_before_routine_ones_on_a_full_panel(lac_client):
+    open_routine_referrals(16)
+    emergency = open_referral(patient=PatientFactory(), flags=["bladder_dysfunction"], source=ReferralSource.INTAKE)
+    context = lac_client.get(reverse("dashboard")).context
+    assert context["open_referrals"][0] == emergency
+    assert context["between_visit_referrals"] == []
+
+
+def test_a_warning_sign_added_to_an_open_intake_referral_still_tops_the_dashboard(lac_client, patient):
+    open_routine_referrals(16)
+    from_intake = open_referral(patient=patient, flags=["cancer_history"], source=ReferralSource.INTAKE)
+    merged = open_referral(patient=patient, flags=["bladder_dysfunction"], source=ReferralSource.QUESTIONNAIRE)
+    assert merged == from_intake
+    assert merged.is_emergency
+    html = lac_client.get(reverse("dashboard")).content.decode()
+    banner = html.split('data-testid="urgent-referral"')[1].split("</div>")[0]
+    assert patient.family_name in banner
+    assert "new bladder dysfunction" in banner.lower()
+
+
+def test_a_repeated_warning_sign_is_reported_again(patient):
+    first = open_referral(patient=patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
+    reported_at = first.reported_between_visits_at
+    again = open_referral(patient=patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
+    again.refresh_from_db()
+    assert again.reported_between_visits_at > reported_at
+
+
+def test_a_referral_knows_it_is_an_emergency_from_its_flags(patient):
+    referral = open_referral(patient=patient, flags=["fever"], source=ReferralSource.INTAKE)
+    assert not referral.is_emergency
+    open_referral(patient=patient, flags=["motor_weakness"], source=ReferralSource.EXAM)
+    referral.refresh_from_db()
+    assert referral.is_emergency
+    assert referral.reported_between_visits_at is None  # the exam is a visit
