@@ -69,3 +69,13 @@ def test_audit_page_query_count_is_bounded(manager_client, desk_client, django_a
         desk_client.get(reverse("patient-detail", args=[patient.pk]))
     with django_assert_max_num_queries(11):  # includes loading the manager's two-factor device
         manager_client.get(reverse("audit-log"))
+
+
+@pytest.mark.parametrize("value", ["-1e5000", "1e5000", "-1e1000000", "1.5", "0", "-1", "9223372036854775808"])
+def test_a_patient_id_that_is_no_record_id_gets_a_message_beside_the_field(manager_client, value):
+    # Read as a decimal, "-1e5000" raised a ValueError (500) and "-1e1000000" spent seconds building an int.
+    response = manager_client.get(reverse("audit-log"), {"patient": value})
+    assert response.status_code == 200
+    assert response.context["filter"].form.errors["patient"]
+    assert 'id="error_1_id_patient"' in response.content.decode()
+    assert f'value="{value}"' in response.content.decode()
