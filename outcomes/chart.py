@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from clinic.models import Patient
 from outcomes.models import Response
-from outcomes.scoring import ODI_MEANINGFUL_POINTS, Change, OdiBand, change, is_responder, odi_band
+from outcomes.scoring import ODI_MEANINGFUL_POINTS, Change, OdiBand, baseline_of, change, is_responder, odi_band
 from treatments.models import Session
 
 
@@ -35,8 +35,10 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, session_tim
     responses = list(Response.objects.filter(patient=patient).order_by("due_date"))
     submitted = [r for r in responses if r.is_submitted]
     scored = [r for r in submitted if r.odi_score is not None]
-    baseline = next((r for r in scored if r.week <= 1), scored[0] if scored else None)
     latest = scored[-1] if scored else None
+    # Change and responder status are within the latest score's course of care, against its own baseline,
+    # as the outcomes report counts them: an earlier course's baseline says nothing of this one.
+    baseline = baseline_of([r for r in scored if r.plan_id == latest.plan_id]) if latest else None
     summary = OutcomeSummary(
         baseline=baseline,
         latest=latest,

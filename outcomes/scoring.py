@@ -112,6 +112,11 @@ class ScoredWeek:
     work_days_off: int | None = None
 
 
+def baseline_of(scored: Sequence):
+    """A course of care's baseline: its first scored questionnaire of weeks 0-1 (the intake or first week)."""
+    return min((r for r in scored if r.week <= 1), key=lambda r: (r.week, r.due_date), default=None)
+
+
 def plan_scores(*, session_days: Sequence[date], scored: Sequence[ScoredWeek]) -> dict[str, int | None]:
     """A plan's derived score columns, from its session days and its scored questionnaires.
 
@@ -120,7 +125,7 @@ def plan_scores(*, session_days: Sequence[date], scored: Sequence[ScoredWeek]) -
     the latest score whose questionnaire was due by the day of the plan's nth session (a paper form
     handed in after that visit still counts for it); none before the plan has n sessions.
     """
-    baseline = min((r for r in scored if r.week <= 1), key=lambda r: (r.week, r.due_date), default=None)
+    baseline = baseline_of(scored)
     week8 = min((r for r in scored if 7 <= r.week <= 9), key=lambda r: (abs(r.week - 8), r.due_date), default=None)
     days = sorted(session_days)
 

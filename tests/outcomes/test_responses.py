@@ -232,3 +232,31 @@ def test_the_front_desk_sees_due_questionnaires_but_not_scores(desk_client, resp
     html = desk_client.get(reverse("patient-detail", args=[response.patient.pk])).content.decode()
     assert "Due and not answered" in html
     assert "outcome-chart" not in html
+
+
+def scored(plan, due, week, odi):
+    return Response.objects.create(
+        patient=plan.patient, plan=plan, due_date=due, week=week, odi_score=odi, submitted_at=timezone.now()
+    )
+
+
+def test_the_chart_measures_change_within_the_current_course_of_care(lac_client, plan):
+    earlier = TreatmentPlanFactory(patient=plan.patient, start_date=date(2025, 1, 6))
+    scored(earlier, date(2025, 1, 6), 0, 60)
+    scored(earlier, date(2025, 3, 3), 8, 40)
+    scored(plan, date(2026, 10, 1), 0, 32)
+    scored(plan, date(2026, 10, 29), 4, 31)
+    page = lac_client.get(reverse("patient-detail", args=[plan.patient.pk]))
+    summary = page.context["outcomes"]["summary"]
+    assert (summary.baseline.odi_score, summary.latest.odi_score) == (32, 31)
+    assert summary.responder is False  # -1 point: not the -29 points against the earlier course's 60
+    assert "Not yet a responder" in page.content.decode()
+    assert page.context["outcomes"]["chart"]["baseline"] == 32
+
+
+def test_the_chart_shows_no_responder_status_without_a_baseline_in_this_course(lac_client, plan):
+    earlier = TreatmentPlanFactory(patient=plan.patient, start_date=date(2025, 1, 6))
+    scored(earlier, date(2025, 1, 6), 0, 60)
+    scored(plan, date(2026, 10, 29), 4, 31)  # the current course's first weeks went unanswered
+    summary = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).context["outcomes"]["summary"]
+    assert summary.baseline is None and summary.change is None and summary.responder is None
