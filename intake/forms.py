@@ -116,12 +116,20 @@ class IntakeForm(VersionedFormMixin, forms.ModelForm):
             "pregnancy_weeks": number_input(1, 42),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, show_phq9: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         for flag in rules.RED_FLAGS:
             self.fields[flag.key] = yes_no_field(flag.question)
+        # The PHQ-9's answers are clinical (item 9 asks about self-harm): staff without clinical read
+        # access may enter a paper packet's answers once, but not read them back on a saved intake.
+        self.phq9_hidden = not show_phq9 and any(
+            getattr(self.instance, f"phq9_{number}") is not None for number in range(1, 10)
+        )
         for number in range(1, 10):
-            self.fields[f"phq9_{number}"] = phq9_field(number)
+            if self.phq9_hidden:
+                del self.fields[f"phq9_{number}"]
+            else:
+                self.fields[f"phq9_{number}"] = phq9_field(number)
         self.fields["pain_side"].required = True
         self.fields["pain_side"].choices = PainSide.choices
         self.fields["pain_side"].widget = forms.RadioSelect(choices=PainSide.choices)
@@ -185,7 +193,9 @@ class IntakeForm(VersionedFormMixin, forms.ModelForm):
             ),
             Fieldset(
                 "PHQ-9 — over the last 2 weeks, how often has the patient been bothered by…",
-                *[InlineRadios(f"phq9_{n}") for n in range(1, 10)],
+                HTML('<p class="small text-secondary">Recorded; the answers are for the clinician.</p>')
+                if self.phq9_hidden
+                else Div(*[InlineRadios(f"phq9_{n}") for n in range(1, 10)]),
             ),
             Fieldset(
                 "Consent",

@@ -48,7 +48,8 @@ def intake_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 @permission_required("intake.change_intake")
 def intake_update(request: HttpRequest, pk: int) -> HttpResponse:
     intake = get_intake_for(request.user, pk)
-    form = IntakeForm(request.POST or None, instance=intake)
+    show_phq9 = request.user.has_perm("intake.view_clinicalassessment")
+    form = IntakeForm(request.POST or None, instance=intake, show_phq9=show_phq9)
     if request.method == "POST" and form.is_valid():
         try:
             intake, referral = services.record_intake(

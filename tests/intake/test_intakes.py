@@ -282,3 +282,43 @@ def test_patients_with_several_intakes_show_the_latest(lac_client):
     chart = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
     assert "Second episode 2026" in chart
     assert "First episode 2024" not in chart
+
+
+# --- the PHQ-9 is clinical: the front desk may enter it but not read it back ------------------
+
+
+def test_the_front_desk_does_not_read_phq9_answers_or_the_self_harm_flag(desk_client, lac_client):
+    intake = IntakeFactory(phq9_1=3, phq9_2=3, phq9_3=3, phq9_4=1, phq9_9=1)
+    for client, shown in ((desk_client, False), (lac_client, True)):
+        detail = client.get(intake.get_absolute_url()).content.decode()
+        chart = client.get(reverse("patient-detail", args=[intake.patient.pk])).content.decode()
+        assert ("Item 9 answered above 0" in detail) is shown
+        assert ("PHQ-9: 11" in detail) is shown
+        assert ("PHQ-9 item 9" in chart) is shown
+        assert ("PHQ-9 11 (moderate)" in chart) is shown
+    assert "Recorded; the answers are for the clinician." in desk_client.get(intake.get_absolute_url()).content.decode()
+
+
+def test_the_front_desk_edits_an_intake_without_seeing_or_changing_its_phq9(desk_client, front_desk):
+    intake = IntakeFactory(phq9_1=2, phq9_9=1)
+    url = reverse("intake:intake-update", args=[intake.pk])
+    page = desk_client.get(url).content.decode()
+    assert 'name="phq9_1"' not in page and 'name="phq9_9"' not in page
+    assert "Recorded; the answers are for the clinician." in page
+    data = form_data(chief_complaint="Sciatica, now both legs", version=str(intake.version))
+    data = {key: value for key, value in data.items() if not key.startswith("phq9_")}
+    assert desk_client.post(url, data).status_code == 302
+    intake.refresh_from_db()
+    assert intake.chief_complaint == "Sciatica, now both legs"
+    assert (intake.phq9_1, intake.phq9_9) == (2, 1)
+
+
+def test_the_front_desk_enters_a_paper_phq9_on_a_new_intake(desk_client, patient):
+    page = desk_client.get(reverse("intake:intake-create", args=[patient.pk])).content.decode()
+    assert 'name="phq9_9"' in page
+
+
+def test_the_clinician_edits_the_phq9(lac_client):
+    intake = IntakeFactory(phq9_1=2)
+    page = lac_client.get(reverse("intake:intake-update", args=[intake.pk])).content.decode()
+    assert 'name="phq9_1"' in page
