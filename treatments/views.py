@@ -23,7 +23,7 @@ from treatments.models import (
     TreatmentPlan,
     with_point_labels,
 )
-from treatments.superbill import build_superbill, superbill_pdf
+from treatments.superbill import billed_cpt_lines, build_superbill, superbill_pdf
 
 LOCKED_MESSAGE = "This session is signed and locked. To correct or add to it, write an addendum below."
 
@@ -273,9 +273,8 @@ def _session_page(request: HttpRequest, session: Session, addendum_form: Addendu
         "adverse_events": list(session.adverse_events.all()),
         "addenda": list(session.addenda.select_related("author")),
         "addendum_form": addendum_form,
-        "cpt_lines": billing.cpt_lines(
-            contact_minutes=session.contact_minutes, electroacupuncture=bool(pairs), tuina_minutes=session.tuina_minutes
-        ),
+        # The lines the superbill bills: "one initial code per day" applies across the patient's sessions.
+        "cpt_lines": billed_cpt_lines(session),
         "can_sign": not session.is_signed and session.practitioner_id == request.user.pk,
     }
     return render(request, "treatments/session_detail.html", context, status=status)

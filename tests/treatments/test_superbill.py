@@ -190,3 +190,14 @@ def test_superbill_reads_the_same_queries_for_a_busy_day(desk_client, plan, djan
     assert queries(busy) == queries(alone)
     with django_assert_max_num_queries(15):
         desk_client.get(reverse("treatments:superbill", args=[busy.pk]))
+
+
+def test_the_session_page_shows_the_lines_the_superbill_bills(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    morning = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    first = SessionFactory(plan=plan, started_at=morning, contact_minutes=20, signed=True)
+    second = SessionFactory(plan=plan, started_at=morning + timedelta(hours=5), contact_minutes=20, signed=True)
+    first_page = lac_client.get(first.get_absolute_url()).context["cpt_lines"]
+    second_page = lac_client.get(second.get_absolute_url()).context["cpt_lines"]
+    assert [line.code for line in first_page] == ["97810"]
+    assert [line.code for line in second_page] == ["97811"]  # the day's initial code is already billed
