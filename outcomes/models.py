@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from clinic.models import Patient
 from intake.models import range_check, score_field
-from intake.rules import CAUDA_EQUINA_KEYS
+from intake.rules import CAUDA_EQUINA_KEYS, phq9_band, phq9_flagged
 from treatments.models import TreatmentPlan, refresh_plans
 
 # Overdue is "due more than two days ago and not submitted" (issue 5).
@@ -182,6 +182,15 @@ class Response(models.Model):
     @property
     def cauda_equina_positive(self) -> list[str]:
         return [key for key, answer in self.cauda_equina_answers.items() if answer]
+
+    @property
+    def phq9_band(self) -> str | None:
+        return phq9_band(self.phq9_total) if self.phq9_total is not None else None
+
+    @property
+    def phq9_flagged(self) -> bool:
+        """A total of 10 or more: pain may respond more slowly (DESIGN section 3)."""
+        return self.phq9_total is not None and phq9_flagged(self.phq9_total)
 
 
 auditlog.register(Response)

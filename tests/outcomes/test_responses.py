@@ -260,3 +260,14 @@ def test_the_chart_shows_no_responder_status_without_a_baseline_in_this_course(l
     scored(plan, date(2026, 10, 29), 4, 31)  # the current course's first weeks went unanswered
     summary = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).context["outcomes"]["summary"]
     assert summary.baseline is None and summary.change is None and summary.responder is None
+
+
+@pytest.mark.parametrize(
+    ("total", "band", "flagged"), [(9, "mild", False), (10, "moderate", True), (20, "severe", True)]
+)
+def test_a_weekly_phq9_shows_its_band_and_the_10_or_more_flag(lac_client, plan, total, band, flagged):
+    response = scored(plan, date(2026, 10, 1), 0, 40)
+    Response.objects.filter(pk=response.pk).update(phq9_total=total)
+    html = lac_client.get(reverse("outcomes:response-detail", args=[response.pk])).content.decode()
+    assert f"{total} ({band})" in html
+    assert ("PHQ-9 ≥ 10" in html) is flagged
