@@ -12,6 +12,10 @@ from django.db import models
 from django.utils import timezone
 
 STALE_MESSAGE = "Someone else saved this record while you were editing it. Nothing of yours was saved."
+UNVERSIONED_MESSAGE = (
+    "This form was sent without the version of the record it was opened at (an old or altered page), so it "
+    "could not be checked against changes made by others. Nothing was saved: check the record, then save again."
+)
 
 
 class StaleRecordError(Exception):
@@ -35,8 +39,10 @@ class VersionedModel(models.Model):
         super().save(*args, **kwargs)
 
 
-def changes_since(instance: VersionedModel, loaded_version: int) -> list[str]:
+def changes_since(instance: VersionedModel, loaded_version: int | None) -> list[str]:
     """What other people changed since `loaded_version`, newest first, from the audit trail."""
+    if loaded_version is None:  # not known: no diff rather than a guess
+        return []
     missed = max(instance.version - loaded_version, 0)
     if not missed:
         return []
@@ -72,27 +78,55 @@ def _short(value) -> str:
 
 
 class VersionedFormMixin:
-    """A hidden `version` field; `clean()` refuses the form when the record moved on since it was opened."""
+    """A hidden `version` field; `clean()` refuses the form when the record moved on since it was opened.
+
+    Editing a record, the version is required: a form posted without it (an old page, a template that
+    forgot the field) would otherwise be saved over whatever others changed, unchecked.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+        editing = self.instance.pk is not None
+        self.fields["version"] = forms.IntegerField(
+            widget=forms.HiddenInput,
+            required=editing,
+            min_value=0,
+            error_messages={"required": UNVERSIONED_MESSAGE, "invalid": UNVERSIONED_MESSAGE},
+        )
         self.fields["version"].initial = self.instance.version
+        # The version the record was read at for this request: what a save without a form version is checked against.
+        self.loaded_version = self.instance.version
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        if "version" in self._errors:
+            # A hidden field has no place on the page for its message: it is the form's.
+            del self._errors["version"]
+            self.add_error(None, UNVERSIONED_MESSAGE)
+            self._show_current_version()
+            return cleaned
         loaded = cleaned.get("version")
-        if self.instance.pk is not None and loaded is not None and loaded != self.instance.version:
+        if loaded is not None and loaded != self.instance.version:
             self.add_stale_error(loaded)
         return cleaned
 
-    def add_stale_error(self, loaded: int) -> None:
-        """Refuse this save: say who changed what since version `loaded` (also after a lost race at save)."""
+    def add_stale_error(self, loaded: int | None) -> None:
+        """Refuse this save: say who changed what since version `loaded` (also after a lost race at save).
+
+        Without a posted version, the diff runs from the version the record was read at for this request.
+        """
+        if loaded is None:
+            loaded = self.loaded_version
         model = type(self.instance)
         self.instance.version = model._base_manager.filter(pk=self.instance.pk).values_list("version", flat=True).get()
         changes = changes_since(self.instance, loaded)
         self.stale_changes = changes
         self.add_error(None, STALE_MESSAGE + (" Their changes: " + " | ".join(changes) if changes else ""))
+        self._show_current_version()
+
+    def _show_current_version(self) -> None:
         # Show the form again at the current version, so the next save is checked against it.
         self.data = self.data.copy()
         self.data[self.add_prefix("version")] = self.instance.version

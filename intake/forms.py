@@ -143,6 +143,7 @@ class IntakeForm(VersionedFormMixin, forms.ModelForm):
 
     def build_layout(self) -> Layout:
         return Layout(
+            "version",  # hidden: without it a second save would silently overwrite the first
             Fieldset(
                 "Pain history",
                 "chief_complaint",

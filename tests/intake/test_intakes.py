@@ -153,7 +153,8 @@ def test_edit_keeps_consent_time_for_unchanged_modalities(desk_client, patient):
     intake = IntakeFactory(patient=patient, consents=["needling"])
     consented_at = intake.consents.get().consented_at
     response = desk_client.post(
-        reverse("intake:intake-update", args=[intake.pk]), form_data(consent_modalities=["needling", "cupping"])
+        reverse("intake:intake-update", args=[intake.pk]),
+        form_data(consent_modalities=["needling", "cupping"], version=str(intake.version)),
     )
     assert response.status_code == 302
     assert intake.consents.get(modality="needling").consented_at == consented_at

@@ -58,7 +58,8 @@ def test_common_codes_are_offered(lac_client, patient):
 def test_edit_a_plan_and_discontinue_it(lac_client, acupuncturist):
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
     response = lac_client.post(
-        reverse("treatments:plan-update", args=[plan.pk]), plan_data(status="discontinued", planned_sessions="8")
+        reverse("treatments:plan-update", args=[plan.pk]),
+        plan_data(status="discontinued", planned_sessions="8", version=str(plan.version)),
     )
     assert response.status_code == 302
     plan.refresh_from_db()

@@ -336,7 +336,8 @@ def test_only_the_treating_practitioner_signs(lac_client, plan):
 def assert_edit_refused(client, session, says: str) -> None:
     """An edit of the factory's session (pain 6, four points) is refused and changes nothing stored."""
     response = client.post(
-        reverse("treatments:session-update", args=[session.pk]), session_form_data(points=["ST36"], pain_before="1")
+        reverse("treatments:session-update", args=[session.pk]),
+        session_form_data(points=["ST36"], pain_before="1", version=str(session.version)),
     )
     assert response.status_code == 409
     assert says in response.content.decode()
@@ -364,7 +365,8 @@ def test_an_unsigned_session_cannot_be_changed_once_a_red_flag_opens_a_referral(
 def test_an_unsigned_session_can_be_edited(lac_client, plan):
     session = SessionFactory(plan=plan)
     response = lac_client.post(
-        reverse("treatments:session-update", args=[session.pk]), session_form_data(points=["ST36"], pain_before="2")
+        reverse("treatments:session-update", args=[session.pk]),
+        session_form_data(points=["ST36"], pain_before="2", version=str(session.version)),
     )
     assert response.status_code == 302
     session.refresh_from_db()
@@ -525,5 +527,6 @@ def test_editing_a_session_keeps_the_points_left_unchanged(lac_client, plan):
     session = SessionFactory(plan=plan, points=["BL23", "GB30"])
     url = reverse("treatments:session-update", args=[session.pk])
     rows = [{"code": "BL23", "side": "B", "technique": "even", "retention_minutes": "25"}, "GB30"]
-    assert lac_client.post(url, session_form_data(points=rows, pain_before="4")).status_code == 302
+    data = session_form_data(points=rows, pain_before="4", version=str(session.version))
+    assert lac_client.post(url, data).status_code == 302
     assert [p.point.code for p in session.points.all()] == ["BL23", "GB30"]
