@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/stay-signed-in/", views.stay_signed_in, name="stay-signed-in"),
     path("accounts/2fa/setup/", twofactor.twofactor_setup, name="twofactor-setup"),
     path("accounts/2fa/verify/", twofactor.twofactor_verify, name="twofactor-verify"),
     path("healthz/", HealthCheckView.as_view(checks=["health_check.checks.Database"]), name="healthz"),

@@ -2,11 +2,12 @@
 
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from clinic.access import get_patient_for, permission_required
@@ -94,3 +95,14 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
     response = redirect(LANDING_URLS[link.purpose])
     response["Referrer-Policy"] = "no-referrer"  # this request's URL held the token
     return response
+
+
+@require_POST
+@login_required
+def stay_signed_in(request: HttpRequest) -> HttpResponse:
+    """A form being typed into says so, once every few minutes: a long note outlives the idle timeout.
+
+    Signing in again is not this: a session that has already ended gets the login redirect, which
+    the form shows as a warning before anything typed is sent and lost.
+    """
+    return HttpResponse(status=204)

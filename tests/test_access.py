@@ -44,6 +44,8 @@ ACCESS: dict[str, tuple] = {
     "password_change_done": (None, staff()),
     # Two-factor: anyone signed in may set it up; verifying needs a device (others are sent to set-up).
     "twofactor-setup": (None, staff()),
+    # The session form's "still typing" ping: POST only.
+    "stay-signed-in": (None, everyone(405)),
     "twofactor-verify": (None, staff(front_desk=302, acupuncturist=302)),
     # The load balancer's health check: no login, reports only whether the database answers.
     "healthz": (None, everyone(200)),

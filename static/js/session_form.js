@@ -24,3 +24,29 @@
     if (last && last.contains(event.target) && event.target.value.trim() !== "") addRow();
   });
 })();
+
+// A long note outlives the 15-minute idle timeout: while the form is being typed into, tell the server
+// so, at most every 5 minutes. If the sign-in has already ended, say so before the note is sent and lost.
+(function () {
+  "use strict";
+  const form = document.getElementById("session-form");
+  if (!form || !form.dataset.staySignedInUrl) return;
+  const csrf = form.querySelector('input[name="csrfmiddlewaretoken"]');
+  const warning = document.getElementById("signed-out-warning");
+  let last = Date.now();
+
+  form.addEventListener("input", function () {
+    const every = Number(form.dataset.staySignedInSeconds || 300) * 1000;
+    if (Date.now() - last < every) return;
+    last = Date.now();
+    fetch(form.dataset.staySignedInUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrf ? csrf.value : "" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        if ((response.redirected || !response.ok) && warning) warning.hidden = false;
+      })
+      .catch(function () {});
+  });
+})();

@@ -1,6 +1,7 @@
 import io
 import re
 
+from django.conf import settings
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -48,3 +49,22 @@ def test_acupuncturist_logs_a_session_from_the_previous_one_signs_amends_and_pri
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
     assert "97810" in text and plan.patient.family_name in text
+
+
+def test_typing_a_long_note_keeps_the_sign_in_and_an_ended_one_is_shown(page, live_server, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    sign_in(page, live_server, "lac")
+    page.goto(f"{live_server.url}/plans/{plan.pk}/sessions/new/")
+    # The form pings every five minutes of typing; the test shortens the wait rather than sleep.
+    page.locator("#session-form").evaluate("form => { form.dataset.staySignedInSeconds = '0'; }")
+    note = page.get_by_label("S — subjective")
+    with page.expect_response(lambda r: "/accounts/stay-signed-in/" in r.url) as pinged:
+        note.fill("Leg pain eased after the last visit")
+    assert pinged.value.status == 204
+    expect(page.locator("#signed-out-warning")).to_be_hidden()
+
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)  # the sign-in ends (idle, or signed out)
+    with page.expect_response(lambda r: "/accounts/stay-signed-in/" in r.url):
+        note.fill("Leg pain eased after the last visit; sitting 40 minutes now.")
+    expect(page.locator("#signed-out-warning")).to_be_visible()
+    expect(note).to_have_value("Leg pain eased after the last visit; sitting 40 minutes now.")

@@ -302,3 +302,19 @@ def test_a_new_staff_member_has_no_staff_pages_without_a_role(db):
     client.force_login(UserFactory(username="norole"))
     assert client.get(reverse("dashboard")).status_code == 403
     assert PatientFactory() is not None
+
+
+def test_a_form_being_typed_into_keeps_the_sign_in_alive(lac_client, acupuncturist):
+    from clinic.sessions import RENEWED_KEY
+
+    session = lac_client.session
+    session[RENEWED_KEY] = 0  # renewed long ago: the next request renews it
+    session.save()
+    response = lac_client.post(reverse("stay-signed-in"))
+    assert response.status_code == 204
+    assert lac_client.session[RENEWED_KEY] > 0
+
+
+def test_an_ended_sign_in_is_told_to_the_form_not_renewed(client):
+    response = client.post(reverse("stay-signed-in"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
