@@ -173,6 +173,9 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
 @permission_required("outcomes.view_report")
 def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
     form = _report_filters(request)
+    if form.is_bound and not form.is_valid():
+        # Never the whole clinic in place of a selection that did not parse: the report page says why.
+        return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
     filters = form.filters()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{date.today():%Y%m%d}.csv"'

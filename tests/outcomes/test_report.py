@@ -118,6 +118,16 @@ def test_a_bad_date_range_is_a_message_not_an_error(manager_client, clinic):
     assert manager_client.get(reverse("outcomes:report"), {"start": "not-a-date"}).status_code == 200
 
 
+@pytest.mark.parametrize("query", [{"start": "not-a-date"}, {"start": "2026-05-01", "end": "2026-01-01"}])
+def test_a_csv_with_a_bad_selection_is_not_the_whole_clinic(manager_client, clinic, query):
+    response = manager_client.get(reverse("outcomes:report-csv"), query)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("outcomes:report") + "?start=")
+    assert not LogEntry.objects.filter(additional_data__export="outcomes-report-csv").exists()
+    page = manager_client.get(response["Location"])
+    assert page.context["form"].errors
+
+
 def test_names_cannot_become_spreadsheet_formulas(manager_client, clinic):
     plan = Response.objects.order_by("id").first().plan
     plan.patient.family_name = "=HYPERLINK(1)"
