@@ -167,6 +167,17 @@ class SessionPointForm(forms.Form):
     depth_mm = forms.IntegerField(label="Depth (mm)", min_value=0, max_value=100, required=False)
     de_qi = forms.BooleanField(label="De qi", required=False)
 
+    def clean(self):
+        cleaned = super().clean()
+        # Side and technique always post their defaults: only what was typed makes a row the user meant.
+        typed = any(
+            name in self.errors or cleaned.get(name) is not None and cleaned.get(name) is not False
+            for name in ("retention_minutes", "depth_mm", "de_qi")
+        )
+        if typed and not cleaned.get("code") and "code" not in self.errors:
+            self.add_error("code", "Enter the point code.")
+        return cleaned
+
 
 class ElectroPairForm(forms.Form):
     point_a = forms.CharField(label="From", max_length=20, required=False, widget=code_input("e.g. BL25"))
@@ -180,7 +191,9 @@ class ElectroPairForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("point_a") or cleaned.get("point_b"):
+        # The waveform always posts its default: any other value typed makes this a pair to complete.
+        typed = ("point_a", "point_b", "frequency_hz", "minutes", "intensity")
+        if any(name in self.errors or cleaned.get(name) not in (None, "") for name in typed):
             for name in ("point_a", "point_b", "frequency_hz", "minutes"):
                 if cleaned.get(name) in (None, "") and name not in self.errors:
                     self.add_error(name, "Required for an electroacupuncture pair.")
@@ -192,6 +205,14 @@ class AdverseEventForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.MILD)
     description = forms.CharField(max_length=300, required=False)
     action_taken = forms.CharField(max_length=300, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        # Severity always posts its default: only a typed description or action makes a row the user meant.
+        typed = any(name in self.errors or cleaned.get(name) for name in ("description", "action_taken"))
+        if typed and not cleaned.get("kind") and "kind" not in self.errors:
+            self.add_error("kind", "Choose the kind of event.")
+        return cleaned
 
 
 def resolve_point_codes(raw_codes: set[str]) -> dict[str, Point | None]:

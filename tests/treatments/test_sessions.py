@@ -530,3 +530,68 @@ def test_editing_a_session_keeps_the_points_left_unchanged(lac_client, plan):
     data = session_form_data(points=rows, pain_before="4", version=str(session.version))
     assert lac_client.post(url, data).status_code == 302
     assert [p.point.code for p in session.points.all()] == ["BL23", "GB30"]
+
+
+# --- rows typed but not complete are refused, never dropped ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"kind": "", "description": "Fainted on the table"},
+        {"kind": "", "action_taken": "Laid flat, recovered in 5 minutes"},
+        {"kind": "", "severity": "moderate", "description": "Dizzy", "action_taken": "Needles out"},
+    ],
+)
+def test_an_adverse_event_described_without_its_kind_is_refused_not_dropped(lac_client, plan, row):
+    response = post_session(lac_client, plan, points=["BL23"], adverse=[row])
+    assert response.status_code == 200
+    form = response.context["entry"].adverse.forms[0]
+    assert form.errors["kind"] == ["Choose the kind of event."]
+    html = response.content.decode()
+    assert "Choose the kind of event." in html
+    for typed in (row.get("description"), row.get("action_taken")):
+        if typed:
+            assert f'value="{typed}"' in html
+    assert not Session.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"code": "", "retention_minutes": "20"},
+        {"code": "", "retention_minutes": "0"},
+        {"code": "", "depth_mm": "25"},
+        {"code": "", "de_qi": "on"},
+        {"code": "", "side": "L", "technique": "reduce", "retention_minutes": "20", "depth_mm": "25"},
+    ],
+)
+def test_a_point_row_typed_without_its_code_is_refused_not_dropped(lac_client, plan, row):
+    response = post_session(lac_client, plan, points=["BL23", row])
+    assert response.status_code == 200
+    assert response.context["entry"].points.forms[1].errors["code"] == ["Enter the point code."]
+    assert "Enter the point code." in response.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_rows_left_at_their_defaults_are_still_empty_rows(lac_client, plan):
+    """Side, technique, severity and waveform always post a value: alone, they are not a row."""
+    response = post_session(
+        lac_client,
+        plan,
+        points=["BL23", {"code": "", "side": "B", "technique": "even"}, {"code": "", "side": "L"}],
+        electro=[{"point_a": "", "point_b": "", "waveform": "continuous"}],
+        adverse=[{"kind": "", "severity": "severe", "description": "   "}],
+    )
+    assert response.status_code == 302
+    session = Session.objects.get()
+    assert [p.point.code for p in session.points.all()] == ["BL23"]
+    assert not session.adverse_events.exists()
+
+
+@pytest.mark.parametrize("row", [{"frequency_hz": "2"}, {"minutes": "20"}, {"intensity": "3 mA"}])
+def test_an_electro_pair_typed_without_its_points_is_refused_not_dropped(lac_client, plan, row):
+    response = post_session(lac_client, plan, points=["BL23"], electro=[{"point_a": "", "point_b": "", **row}])
+    errors = response.context["entry"].electro.forms[0].errors
+    assert errors["point_a"] == errors["point_b"] == ["Required for an electroacupuncture pair."]
+    assert not Session.objects.exists()
