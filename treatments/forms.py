@@ -234,7 +234,14 @@ def unknown_point_messages(raw_codes: set[str]) -> dict[str, str]:
     return messages
 
 
-class PointRowsFormSet(forms.BaseFormSet):
+class SessionRowsFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": "These rows arrived incomplete (%(field_names)s missing), so none of them "
+        "could be read. Nothing was saved: enter them again.",
+    }
+
+
+class PointRowsFormSet(SessionRowsFormSet):
     """Resolves every typed point code against the catalogue in one query.
 
     `extra_codes`, set before validation, are looked up in the same query (the session's moxibustion
@@ -280,7 +287,7 @@ class ElectroPairFormSet(PointRowsFormSet):
 
 PointFormSet = forms.formset_factory(SessionPointForm, formset=SessionPointFormSet, extra=3, max_num=40)
 ElectroFormSet = forms.formset_factory(ElectroPairForm, formset=ElectroPairFormSet, extra=1, max_num=10)
-AdverseEventFormSet = forms.formset_factory(AdverseEventForm, extra=1, max_num=10)
+AdverseEventFormSet = forms.formset_factory(AdverseEventForm, formset=SessionRowsFormSet, extra=1, max_num=10)
 
 
 class SessionEntry:
@@ -396,6 +403,8 @@ class SessionEntry:
             or any(self.electro.errors)
             or any(self.adverse.errors)
             or self.points.non_form_errors()
+            or self.electro.non_form_errors()
+            or self.adverse.non_form_errors()
         )
 
 

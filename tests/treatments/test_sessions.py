@@ -589,6 +589,35 @@ def test_rows_left_at_their_defaults_are_still_empty_rows(lac_client, plan):
     assert not session.adverse_events.exists()
 
 
+# --- every refused row value has its message beside it ------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "value"), [("side", "Z"), ("technique", "twist")])
+def test_a_tampered_side_or_technique_is_shown_beside_the_field(lac_client, plan, field, value):
+    response = post_session(lac_client, plan, points=[{"code": "BL23", field: value}])
+    assert response.status_code == 200
+    html = response.content.decode()
+    row = re.search(r'<tr class="point-row">.*?</tr>', html, re.S).group()
+    assert "Select a valid choice." in row
+    assert f'name="points-0-{field}"' in row and "is-invalid" in row
+    assert "The session was not saved" in html
+    assert not Session.objects.exists()
+
+
+@pytest.mark.parametrize("prefix", ["electro", "adverse"])
+def test_a_missing_row_management_form_is_said_not_silently_refused(lac_client, plan, prefix):
+    data = session_form_data(points=["BL23"], subjective="typed note")
+    del data[f"{prefix}-TOTAL_FORMS"]
+    response = lac_client.post(create_url(plan), data)
+    assert response.status_code == 200
+    assert response.context["entry"].has_errors
+    html = response.content.decode()
+    assert "The session was not saved" in html
+    assert f"These rows arrived incomplete ({prefix}-TOTAL_FORMS missing)" in html
+    assert "typed note" in html
+    assert not Session.objects.exists()
+
+
 @pytest.mark.parametrize("row", [{"frequency_hz": "2"}, {"minutes": "20"}, {"intensity": "3 mA"}])
 def test_an_electro_pair_typed_without_its_points_is_refused_not_dropped(lac_client, plan, row):
     response = post_session(lac_client, plan, points=["BL23"], electro=[{"point_a": "", "point_b": "", **row}])
