@@ -95,7 +95,11 @@ class TreatmentPlanForm(VersionedFormMixin, forms.ModelForm):
 class PlanReviewForm(forms.Form):
     review = forms.ChoiceField(choices=[("4", "Session 4 review"), ("final", "End-of-course review")])
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Review notes")
-    status = forms.ChoiceField(choices=PlanStatus.choices, required=False)
+    status = forms.ChoiceField(
+        label="Plan status after review",
+        choices=[("", "Keep active"), (PlanStatus.COMPLETED, "Completed"), (PlanStatus.DISCONTINUED, "Discontinued")],
+        required=False,
+    )
 
 
 class SessionForm(VersionedFormMixin, forms.ModelForm):

@@ -1,5 +1,7 @@
 """Course of care: plans, progress, reviews at session 4 and at the end."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -142,3 +144,53 @@ def test_plan_and_chart_pages_have_bounded_queries(lac_client, acupuncturist, dj
         lac_client.get(reverse("patient-detail", args=[plan.patient.pk]))
     with django_assert_max_num_queries(15):
         lac_client.get(reverse("dashboard"))
+
+
+# --- a refused review gives back what was chosen, with its message -------------------------------
+
+
+@pytest.fixture
+def plan_at_its_end(acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=2)
+    for _ in range(2):
+        SessionFactory(plan=plan, points=[])
+    return plan
+
+
+@pytest.mark.parametrize("status", ["completed", "discontinued"])
+def test_a_final_review_refused_keeps_the_status_chosen(lac_client, plan_at_its_end, status):
+    response = lac_client.post(plan_at_its_end.get_absolute_url(), {"review": "final", "notes": "  ", "status": status})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.search(rf'<option value="{status}" selected>', html)
+    assert '<option value="" selected>' not in html
+    assert "This field is required." in html
+    plan_at_its_end.refresh_from_db()
+    assert (plan_at_its_end.status, plan_at_its_end.final_review_at) == ("active", None)
+
+
+def test_a_tampered_status_is_shown_beside_the_field(lac_client, plan_at_its_end):
+    response = lac_client.post(plan_at_its_end.get_absolute_url(), {"review": "final", "notes": "ok", "status": "zzz"})
+    html = response.content.decode()
+    select = re.search(r'<select name="status".*?</select>\s*<div class="invalid-feedback d-block">([^<]*)', html, re.S)
+    assert select and "Select a valid choice." in select.group(1)
+    assert "is-invalid" in select.group()
+    assert "ok</textarea>" in html
+    assert TreatmentPlan.objects.get(pk=plan_at_its_end.pk).final_review_at is None
+
+
+def test_a_tampered_review_kind_is_said(lac_client, plan_at_its_end):
+    response = lac_client.post(plan_at_its_end.get_absolute_url(), {"review": "x", "notes": "ok", "status": ""})
+    assert "The review was not recorded: Select a valid choice." in response.content.decode()
+    assert TreatmentPlan.objects.get(pk=plan_at_its_end.pk).final_review_at is None
+
+
+def test_a_final_review_records_the_status_chosen(lac_client, plan_at_its_end):
+    page = lac_client.get(plan_at_its_end.get_absolute_url()).content.decode()
+    assert '<option value="" selected>Keep active</option>' in page
+    response = lac_client.post(
+        plan_at_its_end.get_absolute_url(), {"review": "final", "notes": "Goals met.", "status": "completed"}
+    )
+    assert response.status_code == 302
+    plan_at_its_end.refresh_from_db()
+    assert plan_at_its_end.status == "completed" and plan_at_its_end.final_review_at is not None
