@@ -6,6 +6,9 @@ from django import forms
 
 from clinic.models import Patient
 
+# No clinical record of this clinic is dated before this: an earlier year is a typo (0202 for 2020).
+EARLIEST_RECORD_DATE = date(1900, 1, 1)
+
 
 class DateInput(forms.DateInput):
     input_type = "date"

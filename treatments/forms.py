@@ -1,11 +1,12 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 
 from clinic.concurrency import VersionedFormMixin
-from clinic.forms import DateInput
+from clinic.forms import EARLIEST_RECORD_DATE, DateInput
 from intake.models import TcmPattern
 from intake.rules import Precaution
 from treatments import billing
@@ -26,6 +27,8 @@ from treatments.models import (
 from treatments.safety import PlannedPoint, session_problems
 
 CLOCK_SKEW = timedelta(minutes=2)
+# A course of care is planned at most this far ahead; a later start date is a mistyped year.
+PLAN_START_AHEAD = timedelta(days=365)
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -91,6 +94,21 @@ class TreatmentPlanForm(VersionedFormMixin, forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
+    def clean_start_date(self) -> date:
+        start = self.cleaned_data["start_date"]
+        if start < EARLIEST_RECORD_DATE:
+            raise forms.ValidationError(f"Check the year: a plan cannot start before {EARLIEST_RECORD_DATE.year}.")
+        if start > timezone.localdate() + PLAN_START_AHEAD:
+            raise forms.ValidationError("Check the year: a plan cannot start more than a year from today.")
+        if self.instance.pk is not None and "start_date" in self.changed_data:
+            first = self.instance.sessions.order_by("started_at").values_list("started_at", flat=True).first()
+            if first is not None and start > timezone.localtime(first).date():
+                raise forms.ValidationError(
+                    f"The plan's first session was on {format_date(timezone.localtime(first), 'M j, Y')}: "
+                    "the plan cannot start after it."
+                )
+        return start
+
 
 class PlanReviewForm(forms.Form):
     review = forms.ChoiceField(choices=[("4", "Session 4 review"), ("final", "End-of-course review")])
@@ -145,6 +163,17 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
         started_at = self.cleaned_data["started_at"]
         if started_at > timezone.now() + CLOCK_SKEW:
             raise forms.ValidationError("The session time cannot be in the future.")
+        # The year first: a year-1 time is not converted between time zones (it may not fit).
+        if started_at.year < EARLIEST_RECORD_DATE.year:
+            year = EARLIEST_RECORD_DATE.year
+            raise forms.ValidationError(f"Check the year: a session cannot be dated before {year}.")
+        plan_start = self.instance.plan.start_date
+        if timezone.localtime(started_at).date() < plan_start:
+            # A typo such as 0202 for 2020 would also schedule a questionnaire for every week since.
+            raise forms.ValidationError(
+                f"Check the date: the session is before its plan started ({format_date(plan_start, 'M j, Y')}). "
+                "If the plan really started earlier, correct the plan's start date first."
+            )
         return started_at
 
     def clean_moxibustion_points(self):

@@ -1,9 +1,11 @@
 """Course of care: plans, progress, reviews at session 4 and at the end."""
 
 import re
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 from treatments.models import TreatmentPlan
@@ -194,3 +196,41 @@ def test_a_final_review_records_the_status_chosen(lac_client, plan_at_its_end):
     assert response.status_code == 302
     plan_at_its_end.refresh_from_db()
     assert plan_at_its_end.status == "completed" and plan_at_its_end.final_review_at is not None
+
+
+# --- a plan's start date is a plausible one ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("0001-01-01", "Check the year: a plan cannot start before 1900."),
+        ("0202-10-01", "Check the year: a plan cannot start before 1900."),
+        ("1899-12-31", "Check the year: a plan cannot start before 1900."),
+        ("9999-12-31", "Check the year: a plan cannot start more than a year from today."),
+    ],
+)
+def test_an_implausible_start_date_is_refused_beside_the_field(lac_client, patient, start, message):
+    response = lac_client.post(reverse("treatments:plan-create", args=[patient.pk]), plan_data(start_date=start))
+    assert response.status_code == 200
+    assert response.context["form"].errors["start_date"] == [message]
+    assert message in response.content.decode()
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_start_dates_from_1900_to_a_year_ahead_are_accepted(lac_client, patient):
+    ahead = (timezone.localdate() + timedelta(days=365)).isoformat()
+    for start in ("1900-01-01", ahead):
+        response = lac_client.post(reverse("treatments:plan-create", args=[patient.pk]), plan_data(start_date=start))
+        assert response.status_code == 302, start
+
+
+def test_a_plan_cannot_be_moved_to_start_after_its_first_session(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, start_date=date(2026, 10, 1))
+    SessionFactory(plan=plan, started_at=timezone.make_aware(datetime(2026, 10, 5, 10)), points=[])
+    url = reverse("treatments:plan-update", args=[plan.pk])
+    later = plan_data(start_date="2026-10-06", status="active", version=str(plan.version))
+    assert lac_client.post(url, later).context["form"].errors["start_date"] == [
+        "The plan's first session was on Oct 5, 2026: the plan cannot start after it."
+    ]
+    assert lac_client.post(url, dict(later, start_date="2026-10-05")).status_code == 302

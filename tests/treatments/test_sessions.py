@@ -624,3 +624,37 @@ def test_an_electro_pair_typed_without_its_points_is_refused_not_dropped(lac_cli
     errors = response.context["entry"].electro.forms[0].errors
     assert errors["point_a"] == errors["point_b"] == ["Required for an electroacupuncture pair."]
     assert not Session.objects.exists()
+
+
+# --- a session is dated within its course of care ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("started_at", "message"),
+    [
+        ("0001-01-01T00:00", "Check the year: a session cannot be dated before 1900."),
+        ("0202-12-01T10:00", "Check the year: a session cannot be dated before 1900."),
+        ("1000-06-01T12:00", "Check the year: a session cannot be dated before 1900."),
+        ("2026-09-30T23:59", "Check the date: the session is before its plan started (Oct 1, 2026)."),
+    ],
+)
+def test_a_session_dated_before_its_plan_is_refused_beside_the_field(lac_client, plan, started_at, message):
+    assert plan.start_date.isoformat() == "2026-10-01"
+    response = post_session(lac_client, plan, points=["BL23"], started_at=started_at, subjective="kept")
+    assert response.status_code == 200
+    (error,) = response.context["entry"].form.errors["started_at"]
+    assert error.startswith(message)
+    html = response.content.decode()
+    assert message in html and f'value="{started_at}"' in html and "kept" in html
+    assert not Session.objects.exists()
+
+
+def test_a_session_on_the_plans_first_day_is_accepted(lac_client, plan):
+    assert post_session(lac_client, plan, points=["BL23"], started_at="2026-10-01T00:00").status_code == 302
+
+
+def test_editing_a_session_checks_its_date_against_the_plan_too(lac_client, plan):
+    session = SessionFactory(plan=plan)
+    url = reverse("treatments:session-update", args=[session.pk])
+    data = session_form_data(points=["BL23"], started_at="2020-10-01T10:00", version=str(session.version))
+    assert "started_at" in lac_client.post(url, data).context["entry"].form.errors
