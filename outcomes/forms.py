@@ -2,9 +2,11 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 
+from clinic.forms import EARLIEST_RECORD_DATE
 from intake.rules import PHQ9_CHOICES, PHQ9_ITEMS
-from outcomes.models import ODI_FIELDS, PAIN_FIELDS
+from outcomes.models import ODI_FIELDS, PAIN_FIELDS, Response
 from outcomes.questionnaires import cauda_equina_questions, odi
 
 PAIN_CHOICES = [(n, str(n)) for n in range(11)]
@@ -110,12 +112,29 @@ class PaperResponseForm(ResponseForm):
     due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
     phq9_optional = True  # the paper packet has the PHQ-9 page at weeks 4 and 12 only
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient=None, **kwargs):
         super().__init__(*args, includes_phq9=True, **kwargs)
+        self.patient = patient
         self.order_fields(["due_date"])
 
     def clean_due_date(self):
         due_date = self.cleaned_data["due_date"]
         if due_date > timezone.localdate():
             raise forms.ValidationError("A questionnaire cannot be due in the future.")
+        if due_date < EARLIEST_RECORD_DATE:
+            raise forms.ValidationError(
+                f"Check the year: a questionnaire cannot be due before {EARLIEST_RECORD_DATE.year}."
+            )
+        if self.patient is not None:
+            # A form not already scheduled joins the latest plan (services.paper_response): not before it began.
+            plans = self.patient.plans.order_by("-start_date", "-id")
+            start = plans.values_list("start_date", flat=True).first()
+            if (
+                start is not None
+                and due_date < start
+                and not Response.objects.filter(patient=self.patient, due_date=due_date).exists()
+            ):
+                raise forms.ValidationError(
+                    f"Check the date: it is before the start of the current plan ({format_date(start, 'M j, Y')})."
+                )
         return due_date

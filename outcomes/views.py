@@ -108,7 +108,7 @@ def response_link_create(request: HttpRequest, pk: int) -> HttpResponse:
 def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_patient_for(request.user, patient_pk)
     initial = {"due_date": request.GET.get("due") or timezone.localdate()}
-    form = PaperResponseForm(request.POST or None, initial=initial)
+    form = PaperResponseForm(request.POST or None, initial=initial, patient=patient)
     if request.method == "POST" and form.is_valid():
         response = services.paper_response(
             patient=patient, due_date=form.cleaned_data["due_date"], answers=form.answers(), user=request.user

@@ -271,3 +271,31 @@ def test_a_weekly_phq9_shows_its_band_and_the_10_or_more_flag(lac_client, plan, 
     html = lac_client.get(reverse("outcomes:response-detail", args=[response.pk])).content.decode()
     assert f"{total} ({band})" in html
     assert ("PHQ-9 ≥ 10" in html) is flagged
+
+
+@pytest.mark.parametrize(
+    ("due", "message"),
+    [
+        ("0001-01-01", "Check the year: a questionnaire cannot be due before 1900."),
+        ("1000-01-01", "Check the year: a questionnaire cannot be due before 1900."),
+        ("2026-09-30", "Check the date: it is before the start of the current plan (Oct 1, 2026)."),
+    ],
+)
+def test_a_paper_form_due_before_the_plan_is_refused_beside_the_field(desk_client, plan, due, message):
+    assert plan.start_date == date(2026, 10, 1)
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    page = desk_client.post(url, questionnaire_data(due_date=due))
+    assert page.status_code == 200
+    assert page.context["form"].errors["due_date"] == [message]
+    html = page.content.decode()
+    assert message in html and f'value="{due}"' in html
+    assert not Response.objects.exists()
+
+
+def test_a_paper_form_for_a_questionnaire_already_scheduled_is_accepted_whatever_the_plan(desk_client, plan):
+    """An overdue form of an earlier course of care keeps its own row, even once a new plan has started."""
+    scheduled = Response.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 9, 1), week=4)
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    assert desk_client.post(url, questionnaire_data(due_date="2026-09-01")).status_code == 302
+    scheduled.refresh_from_db()
+    assert scheduled.is_submitted
