@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -172,6 +173,28 @@ def test_htmx_search_returns_only_the_results(desk_client, registry):
     body = response.content.decode()
     assert "Okafor" in body
     assert '<nav class="navbar' not in body
+
+
+@pytest.mark.parametrize(
+    ("q", "message"),
+    [("x" * 201, "Ensure this value has at most 200 characters (it has 201)."), ("oka\x00for", "Null characters")],
+)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_search_that_is_refused_says_why_and_lists_no_one(desk_client, registry, q, message, htmx):
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = desk_client.get(reverse("patient-list"), {"q": q}, **headers)
+    assert response.status_code == 200
+    body = response.content.decode()
+    error = re.search(r'<div class="col-12 text-danger small" id="patient-search-error"[^>]*>([^<]*)</div>', body)
+    assert error and message in error.group(1)
+    assert ('hx-swap-oob="true"' in error.group()) is htmx  # the partial sets the message beside the box
+    assert "No search was run: correct the search above." in body
+    assert "Okafor" not in body
+
+
+def test_a_good_htmx_search_clears_the_message_beside_the_box(desk_client, registry):
+    body = desk_client.get(reverse("patient-list"), {"q": "okafor"}, HTTP_HX_REQUEST="true").content.decode()
+    assert '<div class="col-12 text-danger small" id="patient-search-error" hx-swap-oob="true"></div>' in body
 
 
 def test_patient_list_query_count_does_not_grow(desk_client, django_assert_max_num_queries, db):
