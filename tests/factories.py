@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from clinic.models import Patient, StaffProfile
 from clinic.services import register_patient
+from treatments.billing import timed_units
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -120,6 +121,8 @@ class SessionFactory(factory.django.DjangoModelFactory):
     practitioner = factory.SelfAttribute("plan.practitioner")
     started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
     contact_minutes = 30
+    # A re-insertion for every further unit of time, so every unit bills; pass 0 for needles left in.
+    reinsertions = factory.LazyAttribute(lambda session: max(timed_units(session.contact_minutes) - 1, 0))
     pain_before = 6
     pain_after = 3
     subjective = "Leg pain eased for two days after the last visit."
@@ -151,6 +154,7 @@ def session_form_data(*, points=(), electro=(), adverse=(), **session) -> dict:
     values = {
         "started_at": timezone.localtime(timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
         "contact_minutes": "30",
+        "reinsertions": "1",
         "pain_before": "6",
         "pain_after": "3",
         "tuina_minutes": "0",

@@ -1,4 +1,5 @@
-"""Billing rules: CPT units from one-on-one minutes, ICD-10-CM codes for back pain (DESIGN section 3).
+"""Billing rules: CPT units from one-on-one minutes and needle re-insertions, ICD-10-CM codes for back
+pain (DESIGN section 3).
 
 Pure functions: no database, no Django. The superbill and the session page both read from here.
 """
@@ -54,18 +55,34 @@ def timed_units(minutes: int) -> int:
     return (minutes + UNIT_MINUTES - MINIMUM_UNIT_MINUTES) // UNIT_MINUTES
 
 
-def _acupuncture_lines(*, units: int, electroacupuncture: bool, initial: bool) -> list[CptLine]:
+def _acupuncture_lines(*, units: int, add_ons: int, electroacupuncture: bool, initial: bool) -> list[CptLine]:
+    """The initial code (if `initial` and there is a unit) and `add_ons` add-on units of one kind."""
     if not units:
         return []
     initial_code, additional = (
         (ELECTRO_INITIAL, ELECTRO_ADDITIONAL) if electroacupuncture else (ACUPUNCTURE_INITIAL, ACUPUNCTURE_ADDITIONAL)
     )
-    if not initial:
-        return [CptLine(additional, units)]
-    lines = [CptLine(initial_code, 1)]
-    if units > 1:
-        lines.append(CptLine(additional, units - 1))
+    lines = [CptLine(initial_code, 1)] if initial else []
+    if add_ons:
+        lines.append(CptLine(additional, add_ons))
     return lines
+
+
+def add_on_units(*, contact_minutes: int, reinsertions: int, initial: bool) -> int:
+    """The add-on units (+97811 / +97814) one session may bill: time and re-insertions both limit them.
+
+    Each add-on is "each additional 15 minutes ... with re-insertion of needles", so it needs both a
+    further timed unit of one-on-one contact and a re-insertion. A session taking the initial code
+    bills min(units - 1, reinsertions). A later session of the same day bills every unit as an add-on;
+    its own first insertion is a new insertion of needles for the day, so its first unit counts as
+    re-inserted and each further unit needs one of its `reinsertions`: min(units, 1 + reinsertions).
+    """
+    if reinsertions < 0:
+        raise ValueError("Re-insertions cannot be negative.")
+    units = timed_units(contact_minutes)
+    if not units:
+        return 0
+    return min(units - 1, reinsertions) if initial else min(units, 1 + reinsertions)
 
 
 def _manual_therapy_lines(*, tuina_minutes: int, acupuncture_same_day: bool) -> list[CptLine]:
@@ -75,15 +92,23 @@ def _manual_therapy_lines(*, tuina_minutes: int, acupuncture_same_day: bool) -> 
     return [CptLine(MANUAL_THERAPY, units, (DISTINCT_SERVICE_MODIFIER,) if acupuncture_same_day else ())]
 
 
-def cpt_lines(*, contact_minutes: int, electroacupuncture: bool, tuina_minutes: int = 0) -> list[CptLine]:
+def cpt_lines(
+    *, contact_minutes: int, electroacupuncture: bool, reinsertions: int, tuina_minutes: int = 0
+) -> list[CptLine]:
     """The claim lines for one session, as if it were the only session of its day.
 
     `contact_minutes` is personal one-on-one acupuncture time, not needle retention. With electrical
-    stimulation 97813 (+97814 per further unit), otherwise 97810 (+97811). Tui Na minutes are billed on
-    their own as 97140. A superbill reads `day_cpt_lines`, which also applies "one initial code per day"
-    across the patient's other sessions of that date.
+    stimulation 97813, otherwise 97810, for the first unit; then one add-on (+97814 / +97811) for each
+    further unit of time that had a re-insertion of needles: min(units - 1, reinsertions) (see
+    `add_on_units`). Tui Na minutes are billed on their own as 97140. A superbill reads `day_cpt_lines`,
+    which also applies "one initial code per day" across the patient's other sessions of that date.
     """
-    lines = _acupuncture_lines(units=timed_units(contact_minutes), electroacupuncture=electroacupuncture, initial=True)
+    lines = _acupuncture_lines(
+        units=timed_units(contact_minutes),
+        add_ons=add_on_units(contact_minutes=contact_minutes, reinsertions=reinsertions, initial=True),
+        electroacupuncture=electroacupuncture,
+        initial=True,
+    )
     return lines + _manual_therapy_lines(tuina_minutes=tuina_minutes, acupuncture_same_day=bool(lines))
 
 
@@ -96,6 +121,7 @@ class SessionTime:
     started_at: datetime
     contact_minutes: int
     electroacupuncture: bool
+    reinsertions: int  # needle re-insertions recorded on the session
     tuina_minutes: int = 0
 
 
@@ -110,6 +136,11 @@ def day_cpt_lines(sessions: Iterable[SessionTime]) -> dict[int, list[CptLine]]:
     - Every unit of every later session that day is an add-on: +97814 if that session used electrical
       stimulation, otherwise +97811 (CPT allows either add-on with either initial code). Units are
       `timed_units` of each session's own contact minutes, as for a single session.
+    - Each add-on needs a re-insertion of needles as well as its 15 minutes (`add_on_units`). The
+      session with the initial code bills min(units - 1, reinsertions) add-ons. A later session's
+      first unit begins with a new insertion of needles, so it counts as re-inserted for the day; each
+      further unit needs one of that session's re-insertions: min(units, 1 + reinsertions). A later
+      session of 30 minutes with no re-insertion bills one add-on; with one, two.
     - Electrical stimulation: the initial code describes the first 15 minutes performed, so it follows
       the session that takes it and is never changed by a later one. When the first session had no
       stimulation and a later one did, the day bills 97810 and the later session's units as +97814;
@@ -129,10 +160,14 @@ def day_cpt_lines(sessions: Iterable[SessionTime]) -> dict[int, list[CptLine]]:
         for session in day:
             if session.id in result:
                 raise ValueError(f"Session {session.id} is listed twice.")
+            initial = not initial_billed
             lines = _acupuncture_lines(
                 units=timed_units(session.contact_minutes),
+                add_ons=add_on_units(
+                    contact_minutes=session.contact_minutes, reinsertions=session.reinsertions, initial=initial
+                ),
                 electroacupuncture=session.electroacupuncture,
-                initial=not initial_billed,
+                initial=initial,
             )
             initial_billed = initial_billed or bool(lines)
             lines += _manual_therapy_lines(

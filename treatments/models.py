@@ -372,6 +372,10 @@ def refresh_plans(plan_ids) -> None:
                 TreatmentPlan.objects.bulk_update(plans, sorted(DERIVED_FIELDS), batch_size=500)
 
 
+# Re-insertions recorded on one session: 240 minutes of contact bill at most 15 add-on units.
+MAX_REINSERTIONS = 20
+
+
 class Session(VersionedModel):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
@@ -379,6 +383,12 @@ class Session(VersionedModel):
     started_at = models.DateTimeField("date and time")
     contact_minutes = models.PositiveSmallIntegerField(
         "one-on-one contact (minutes)", validators=[MinValueValidator(0), MaxValueValidator(240)]
+    )
+    reinsertions = models.PositiveSmallIntegerField(
+        "needle re-insertions",
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_REINSERTIONS)],
+        help_text="Each re-insertion after the first 15 minutes allows one additional-15-minute code.",
     )
     pain_before = models.PositiveSmallIntegerField(
         "pain before (0-10)", validators=[MinValueValidator(0), MaxValueValidator(10)]
@@ -436,6 +446,9 @@ class Session(VersionedModel):
             range_check("pain_after", 0, 10),
             range_check("contact_minutes", 0, 240),
             range_check("tuina_minutes", 0, 120),
+            # Backs the form for every other write path (admin, bulk inserts): a re-insertion count is never
+            # negative, and one far past what 240 minutes can bill is a typo.
+            range_check("reinsertions", 0, MAX_REINSERTIONS),
             # A signature needs its signer, and the signer is the only one who can sign.
             models.CheckConstraint(
                 condition=Q(signed_at__isnull=True) | Q(signed_by__isnull=False), name="session_signed_has_signer"

@@ -62,7 +62,8 @@ def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
     """The session's claim lines with "one initial code per day" applied across the patient's day.
 
     One query: the patient's signed sessions on the session's local date of service (and the session
-    itself, signed or not), each with whether it used electrical stimulation.
+    itself, signed or not), each with its minutes, re-insertions and whether it used electrical
+    stimulation.
     """
     service_date = timezone.localtime(session.started_at).date()
     day_start = timezone.make_aware(datetime.combine(service_date, time.min))
@@ -72,7 +73,7 @@ def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
         .filter(Q(signed_at__isnull=False) | Q(pk=session.pk))
         .annotate(electroacupuncture=Exists(ElectroPair.objects.filter(session=OuterRef("pk"))))
         .order_by()
-        .values_list("pk", "started_at", "contact_minutes", "electroacupuncture", "tuina_minutes")
+        .values_list("pk", "started_at", "contact_minutes", "electroacupuncture", "reinsertions", "tuina_minutes")
     )
     day = [
         billing.SessionTime(
@@ -81,9 +82,10 @@ def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
             started_at=started_at,
             contact_minutes=contact_minutes,
             electroacupuncture=electroacupuncture,
+            reinsertions=reinsertions,
             tuina_minutes=tuina_minutes,
         )
-        for pk, started_at, contact_minutes, electroacupuncture, tuina_minutes in rows
+        for pk, started_at, contact_minutes, electroacupuncture, reinsertions, tuina_minutes in rows
     ]
     return billing.day_cpt_lines(day)[session.pk]
 

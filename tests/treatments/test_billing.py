@@ -22,50 +22,97 @@ def test_timed_units_table(minutes):
     assert timed_units(minutes) == expected_units(minutes)
 
 
+def all_reinserted(minutes: int) -> int:
+    """The re-insertions that let every further unit of time bill an add-on (the rule before they counted)."""
+    return max(expected_units(minutes) - 1, 0)
+
+
 @pytest.mark.parametrize("minutes", range(0, 121))
 @pytest.mark.parametrize("electro", [False, True])
-def test_cpt_lines_for_every_minute(minutes, electro):
-    lines = cpt_lines(contact_minutes=minutes, electroacupuncture=electro)
+@pytest.mark.parametrize("reinsertions", [0, 1, 3, None, 20])
+def test_cpt_lines_for_every_minute(minutes, electro, reinsertions):
+    if reinsertions is None:
+        reinsertions = all_reinserted(minutes)
+    lines = cpt_lines(contact_minutes=minutes, electroacupuncture=electro, reinsertions=reinsertions)
     units = expected_units(minutes)
+    add_ons = min(units - 1, reinsertions) if units else 0
     initial, additional = ("97813", "97814") if electro else ("97810", "97811")
     expected = []
     if units >= 1:
         expected.append(CptLine(initial, 1))
-    if units >= 2:
-        expected.append(CptLine(additional, units - 1))
+    if add_ons:
+        expected.append(CptLine(additional, add_ons))
     assert lines == expected
     codes = {line.code for line in lines}
     assert not {"97810", "97813"} <= codes, "never both initial codes"
-    assert sum(line.units for line in lines) == units
+    assert sum(line.units for line in lines) == (1 + add_ons if units else 0) <= units
 
 
 @pytest.mark.parametrize(
-    ("minutes", "electro", "expected"),
+    ("minutes", "electro", "reinsertions", "expected"),
     [
-        (7, False, []),
-        (8, False, [CptLine("97810", 1)]),
-        (22, False, [CptLine("97810", 1)]),
-        (23, False, [CptLine("97810", 1), CptLine("97811", 1)]),
-        (30, True, [CptLine("97813", 1), CptLine("97814", 1)]),
-        (45, True, [CptLine("97813", 1), CptLine("97814", 2)]),
-        (60, False, [CptLine("97810", 1), CptLine("97811", 3)]),
+        (7, False, 3, []),
+        (8, False, 0, [CptLine("97810", 1)]),
+        (22, False, 2, [CptLine("97810", 1)]),
+        (23, False, 1, [CptLine("97810", 1), CptLine("97811", 1)]),
+        (30, True, 1, [CptLine("97813", 1), CptLine("97814", 1)]),
+        (45, True, 2, [CptLine("97813", 1), CptLine("97814", 2)]),
+        (60, False, 3, [CptLine("97810", 1), CptLine("97811", 3)]),
     ],
 )
-def test_cpt_lines_named_cases(minutes, electro, expected):
-    assert cpt_lines(contact_minutes=minutes, electroacupuncture=electro) == expected
+def test_cpt_lines_named_cases(minutes, electro, reinsertions, expected):
+    assert cpt_lines(contact_minutes=minutes, electroacupuncture=electro, reinsertions=reinsertions) == expected
+
+
+# --- each additional 15 minutes needs a re-insertion of needles --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minutes", "reinsertions", "add_ons"),
+    [
+        (30, 0, 0),  # the defect: one insertion left in for 30 minutes was billed 97810 + 97811
+        (30, 1, 1),
+        (60, 1, 1),
+        (60, 3, 3),
+        (60, 5, 3),  # re-insertions beyond the time bill nothing more
+        (15, 2, 0),  # one unit of time: no add-on, however often the needles went back in
+    ],
+)
+@pytest.mark.parametrize(("electro", "initial", "additional"), [(False, "97810", "97811"), (True, "97813", "97814")])
+def test_add_on_units_are_the_fewer_of_further_units_and_reinsertions(
+    minutes, reinsertions, add_ons, electro, initial, additional
+):
+    lines = cpt_lines(contact_minutes=minutes, electroacupuncture=electro, reinsertions=reinsertions)
+    assert lines == [CptLine(initial, 1)] + ([CptLine(additional, add_ons)] if add_ons else [])
+
+
+def test_thirty_minutes_with_one_insertion_bills_the_initial_code_only():
+    assert cpt_lines(contact_minutes=30, electroacupuncture=False, reinsertions=0) == [CptLine("97810", 1)]
+    assert cpt_lines(contact_minutes=30, electroacupuncture=True, reinsertions=0) == [CptLine("97813", 1)]
+
+
+def test_negative_reinsertions_are_refused():
+    with pytest.raises(ValueError, match="Re-insertions cannot be negative"):
+        cpt_lines(contact_minutes=30, electroacupuncture=False, reinsertions=-1)
 
 
 def test_tuina_is_manual_therapy_with_modifier_59_beside_acupuncture():
-    lines = cpt_lines(contact_minutes=30, electroacupuncture=False, tuina_minutes=20)
+    lines = cpt_lines(contact_minutes=30, electroacupuncture=False, reinsertions=1, tuina_minutes=20)
     assert lines[-1] == CptLine("97140", 1, ("59",))
 
 
+def test_tuina_units_do_not_need_reinsertions():
+    lines = cpt_lines(contact_minutes=30, electroacupuncture=False, reinsertions=0, tuina_minutes=30)
+    assert lines == [CptLine("97810", 1), CptLine("97140", 2, ("59",))]
+
+
 def test_tuina_alone_needs_no_modifier():
-    assert cpt_lines(contact_minutes=5, electroacupuncture=False, tuina_minutes=30) == [CptLine("97140", 2)]
+    lines = cpt_lines(contact_minutes=5, electroacupuncture=False, reinsertions=0, tuina_minutes=30)
+    assert lines == [CptLine("97140", 2)]
 
 
 def test_short_tuina_is_not_billed():
-    assert cpt_lines(contact_minutes=30, electroacupuncture=True, tuina_minutes=7) == [
+    assert cpt_lines(contact_minutes=30, electroacupuncture=True, reinsertions=1, tuina_minutes=7) == [
         CptLine("97813", 1),
         CptLine("97814", 1),
     ]
@@ -86,13 +133,23 @@ DAY = date(2025, 3, 4)
 INITIALS = {"97810", "97813"}
 
 
-def visit(id: int, hour: int, minutes: int, electro: bool = False, tuina: int = 0, day: date = DAY) -> SessionTime:
+def visit(
+    id: int,
+    hour: int,
+    minutes: int,
+    electro: bool = False,
+    tuina: int = 0,
+    day: date = DAY,
+    reinsertions: int | None = None,
+) -> SessionTime:
+    """A session; unless told, with a re-insertion for every further unit of its time."""
     return SessionTime(
         id=id,
         service_date=day,
         started_at=datetime(day.year, day.month, day.day, hour, tzinfo=UTC),
         contact_minutes=minutes,
         electroacupuncture=electro,
+        reinsertions=all_reinserted(minutes) if reinsertions is None else reinsertions,
         tuina_minutes=tuina,
     )
 
@@ -104,9 +161,12 @@ def initial_codes(lines_by_session: dict[int, list[CptLine]]) -> list[str]:
 @pytest.mark.parametrize("minutes", [0, 7, 8, 22, 23, 45, 60])
 @pytest.mark.parametrize("electro", [False, True])
 @pytest.mark.parametrize("tuina", [0, 20])
-def test_one_session_bills_as_a_session_on_its_own(minutes, electro, tuina):
-    assert day_cpt_lines([visit(1, 9, minutes, electro, tuina)]) == {
-        1: cpt_lines(contact_minutes=minutes, electroacupuncture=electro, tuina_minutes=tuina)
+@pytest.mark.parametrize("reinsertions", [0, 1, 5])
+def test_one_session_bills_as_a_session_on_its_own(minutes, electro, tuina, reinsertions):
+    assert day_cpt_lines([visit(1, 9, minutes, electro, tuina, reinsertions=reinsertions)]) == {
+        1: cpt_lines(
+            contact_minutes=minutes, electroacupuncture=electro, reinsertions=reinsertions, tuina_minutes=tuina
+        )
     }
 
 
@@ -175,8 +235,8 @@ def test_sessions_on_different_days_each_bill_an_initial_code():
 
 def test_the_day_is_the_date_of_service_not_the_utc_date():
     # 23:30 and 00:30 UTC are the same clinic date when the caller says so; the rule trusts service_date.
-    late = SessionTime(1, DAY, datetime(2025, 3, 4, 23, 30, tzinfo=UTC), 20, False)
-    later = SessionTime(2, DAY, datetime(2025, 3, 5, 0, 30, tzinfo=UTC), 20, False)
+    late = SessionTime(1, DAY, datetime(2025, 3, 4, 23, 30, tzinfo=UTC), 20, False, 0)
+    later = SessionTime(2, DAY, datetime(2025, 3, 5, 0, 30, tzinfo=UTC), 20, False, 0)
     assert day_cpt_lines([late, later]) == {1: [CptLine("97810", 1)], 2: [CptLine("97811", 1)]}
 
 
@@ -214,6 +274,39 @@ def test_tuina_on_a_day_without_acupuncture_needs_no_modifier():
     assert lines[2] == [CptLine("97810", 1), CptLine("97811", 1), CptLine("97140", 1, ("59",))]
 
 
+# --- re-insertions across the day ----------------------------------------------------------------
+
+
+def test_a_later_sessions_first_unit_is_a_new_insertion_of_needles():
+    # 09:00 30 min, needles left in: 97810 only. 14:00 30 min, needles left in: its first unit began
+    # with a new insertion, so it bills one add-on; its second unit had no re-insertion.
+    lines = day_cpt_lines([visit(1, 9, 30, reinsertions=0), visit(2, 14, 30, reinsertions=0)])
+    assert lines == {1: [CptLine("97810", 1)], 2: [CptLine("97811", 1)]}
+
+
+@pytest.mark.parametrize(
+    ("minutes", "reinsertions", "add_ons"),
+    [(30, 0, 1), (30, 1, 2), (30, 4, 2), (60, 0, 1), (60, 1, 2), (60, 3, 4), (60, 5, 4), (7, 3, 0)],
+)
+@pytest.mark.parametrize("electro", [False, True])
+def test_a_later_session_bills_the_fewer_of_its_units_and_one_plus_its_reinsertions(
+    minutes, reinsertions, add_ons, electro
+):
+    lines = day_cpt_lines([visit(1, 9, 30, reinsertions=1), visit(2, 14, minutes, electro, reinsertions=reinsertions)])
+    assert lines[1] == [CptLine("97810", 1), CptLine("97811", 1)]
+    assert lines[2] == ([CptLine("97814" if electro else "97811", add_ons)] if add_ons else [])
+
+
+def test_reinsertions_of_the_first_session_do_not_carry_over_to_a_later_one():
+    lines = day_cpt_lines([visit(1, 9, 15, electro=True, reinsertions=5), visit(2, 14, 45, reinsertions=0)])
+    assert lines == {1: [CptLine("97813", 1)], 2: [CptLine("97811", 1)]}
+
+
+def test_a_first_session_too_short_to_bill_leaves_the_initial_code_and_its_rule_to_the_next():
+    lines = day_cpt_lines([visit(1, 9, 5, reinsertions=0), visit(2, 14, 30, electro=True, reinsertions=0)])
+    assert lines == {1: [], 2: [CptLine("97813", 1)]}
+
+
 def test_a_session_listed_twice_is_refused():
     with pytest.raises(ValueError, match="listed twice"):
         day_cpt_lines([visit(1, 9, 30), visit(1, 9, 30)])
@@ -223,18 +316,25 @@ MINUTES = [0, 7, 8, 22, 23, 37, 38, 60]
 
 
 def test_every_day_of_up_to_three_sessions_has_at_most_one_initial_code_and_every_unit():
-    """Exhaustive over the unit bands and stimulation flags: the day's invariants."""
-    visits = [(minutes, electro) for minutes in MINUTES for electro in (False, True)]
+    """Exhaustive over the unit bands, stimulation flags and a few re-insertion counts: the day's invariants."""
+    visits = [(minutes, electro, again) for minutes in MINUTES for electro in (False, True) for again in (0, 2)]
     for count in (1, 2, 3):
         for day in product(visits, repeat=count):
-            sessions = [visit(n, 8 + n, minutes, electro) for n, (minutes, electro) in enumerate(day, start=1)]
+            sessions = [
+                visit(n, 8 + n, minutes, electro, reinsertions=again)
+                for n, (minutes, electro, again) in enumerate(day, start=1)
+            ]
             lines = day_cpt_lines(sessions)
             initials = initial_codes(lines)
             billable = [s for s in sessions if timed_units(s.contact_minutes)]
             assert initials == ([] if not billable else [lines[billable[0].id][0].code]), day
             for session in sessions:
                 codes = {line.code for line in lines[session.id]}
-                assert sum(line.units for line in lines[session.id]) == timed_units(session.contact_minutes)
+                units = timed_units(session.contact_minutes)
+                # Each unit is billed when its time was spent and, past the day's first, needles went
+                # back in: the first billable session's first unit, and each later session's first unit.
+                billed = 1 + min(units - 1, session.reinsertions) if units else 0
+                assert sum(line.units for line in lines[session.id]) == billed <= units, (day, session)
                 # Each session bills its own kind of stimulation, and never both kinds.
                 wrong = {"97810", "97811"} if session.electroacupuncture else {"97813", "97814"}
                 assert not codes & wrong, (day, session)

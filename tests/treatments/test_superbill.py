@@ -99,10 +99,25 @@ def plan(acupuncturist):
     return TreatmentPlanFactory(practitioner=acupuncturist, diagnosis_codes=["M54.42"])
 
 
-def session_at(plan, at: time, *, minutes: int, electro: bool = False, signed: bool = True, day: date = SERVICE_DAY):
-    """A session at a local clock time, with electrical stimulation if asked, signed as the app signs."""
+def session_at(
+    plan,
+    at: time,
+    *,
+    minutes: int,
+    electro: bool = False,
+    signed: bool = True,
+    day: date = SERVICE_DAY,
+    reinsertions: int | None = None,
+):
+    """A session at a local clock time, with electrical stimulation if asked, signed as the app signs.
+
+    Unless told, with a re-insertion for every further unit of its time (the factory's default).
+    """
     started_at = timezone.make_aware(datetime.combine(day, at))
-    session = SessionFactory(plan=plan, started_at=started_at, contact_minutes=minutes, points=["BL23", "BL25"])
+    given = {} if reinsertions is None else {"reinsertions": reinsertions}
+    session = SessionFactory(
+        plan=plan, started_at=started_at, contact_minutes=minutes, points=["BL23", "BL25"], **given
+    )
     if electro:
         ElectroPair.objects.create(
             session=session,
@@ -118,6 +133,17 @@ def session_at(plan, at: time, *, minutes: int, electro: bool = False, signed: b
 
 def billed(session) -> list[tuple[str, int]]:
     return [(line.code, line.units) for line in build_superbill(session).lines]
+
+
+def test_add_on_units_need_the_sessions_recorded_reinsertions(plan):
+    # 30 minutes with the needles left in bills the initial code only; a later session of the day
+    # bills its first unit (a new insertion) and one more per re-insertion.
+    morning = session_at(plan, time(9, 0), minutes=30, reinsertions=0)
+    afternoon = session_at(plan, time(15, 0), minutes=60, reinsertions=1)
+    assert billed(morning) == [("97810", 1)]
+    assert billed(afternoon) == [("97811", 2)]
+    evening = session_at(plan, time(18, 0), minutes=45, electro=True, reinsertions=0, day=SERVICE_DAY + timedelta(1))
+    assert billed(evening) == [("97813", 1)]
 
 
 def test_three_signed_sessions_on_one_day_bill_one_initial_code(plan):
