@@ -255,6 +255,7 @@ def session_post_data(codes=SESSION_POINTS) -> dict:
     data = {
         "session-started_at": started,
         "session-contact_minutes": "30",
+        "session-reinsertions": "1",
         "session-pain_before": "6",
         "session-pain_after": "3",
         "session-tuina_minutes": "0",

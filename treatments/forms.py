@@ -12,6 +12,7 @@ from intake.rules import Precaution
 from treatments import billing
 from treatments.codes import normalise_point_code, split_point_codes, suggest
 from treatments.models import (
+    MAX_REINSERTIONS,
     TUINA_TECHNIQUES,
     AdverseEventKind,
     PlanStatus,
@@ -130,6 +131,7 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
         fields = [
             "started_at",
             "contact_minutes",
+            "reinsertions",
             "pain_before",
             "pain_after",
             "tuina_minutes",
@@ -151,6 +153,7 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
         ]
         widgets = {
             "started_at": DateTimeInput(),
+            "reinsertions": forms.NumberInput(attrs={"min": 0, "max": MAX_REINSERTIONS, "class": "form-control-sm"}),
             "home_exercises": forms.Textarea(attrs={"rows": 2}),
             "subjective": forms.Textarea(attrs={"rows": 2}),
             "objective": forms.Textarea(attrs={"rows": 2}),

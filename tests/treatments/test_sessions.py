@@ -99,6 +99,8 @@ def test_another_practitioners_protocol_is_not_offered(lac_client, plan):
         ({"pain_before": "11"}, "pain_before", "less than or equal to 10"),
         ({"pain_after": "-1"}, "pain_after", "greater than or equal to 0"),
         ({"contact_minutes": "abc"}, "contact_minutes", "Enter a whole number"),
+        ({"reinsertions": "-1"}, "reinsertions", "greater than or equal to 0"),
+        ({"reinsertions": "21"}, "reinsertions", "less than or equal to 20"),
         ({"tuina_techniques": ["rolling"]}, "tuina_minutes", "Tui Na minutes"),
     ],
 )
@@ -109,6 +111,26 @@ def test_bad_session_fields_are_shown_beside_the_field(lac_client, plan, overrid
     assert message in " ".join(form.errors[field])
     assert form.data["session-subjective"] == "Leg pain 6/10, sleeping better."
     assert not Session.objects.exists()
+
+
+def test_negative_reinsertions_are_refused_beside_the_field(lac_client, plan):
+    response = post_session(lac_client, plan, points=["BL23"], reinsertions="-2")
+    html = response.content.decode()
+    field = html[html.index('id="div_id_session-reinsertions"') : html.index('id="div_id_session-pain_before"')]
+    assert 'value="-2"' in field and "is-invalid" in field
+    assert "Ensure this value is greater than or equal to 0." in field
+    assert not Session.objects.exists()
+
+
+def test_reinsertions_round_trip_through_the_form_and_the_session_page(lac_client, plan):
+    assert post_session(lac_client, plan, points=["BL23"], contact_minutes="45", reinsertions="2").status_code == 302
+    session = Session.objects.get()
+    assert session.reinsertions == 2
+    url = reverse("treatments:session-update", args=[session.pk])
+    assert lac_client.get(url).context["entry"].form.initial["reinsertions"] == 2
+    page = lac_client.get(session.get_absolute_url()).content.decode()
+    assert "45 min one-on-one · 2 needle re-insertions" in page
+    assert "97811</span> × 2" in page
 
 
 def test_a_session_time_in_the_future_is_refused(lac_client, plan):
