@@ -786,6 +786,8 @@ class Builder:
     # one patient's rows, as plain data (every random draw happens here, patient by patient) ---
 
     def plan_patient(self, index: int) -> dict:
+        from treatments.billing import timed_units
+
         rng = self.rng
         number = index + 1
         chart = f"P{number:06d}"
@@ -830,10 +832,18 @@ class Builder:
             n_points = rng.randint(6, 12)
             codes = rng.sample(POINT_POOL, n_points)
             tuina = rng.random() < 0.3
+            started_at = self.at(sday, rng.randint(8, 17), rng.choice([0, 15, 30, 45]))
+            minutes = rng.choice([30, 30, 40, 45, 60])
+            # Derived, not drawn, so the random stream (every other row) stays as it was: a re-insertion
+            # for each further 15 minutes, and one fewer on every third visit of 40 minutes or more.
+            reinsertions = timed_units(minutes) - 1
+            if minutes >= 40 and k % 3 == 2:
+                reinsertions -= 1
             sessions.append(
                 {
-                    "started_at": self.at(sday, rng.randint(8, 17), rng.choice([0, 15, 30, 45])),
-                    "contact_minutes": rng.choice([30, 30, 40, 45, 60]),
+                    "started_at": started_at,
+                    "contact_minutes": minutes,
+                    "reinsertions": reinsertions,
                     "pain_before": before,
                     "pain_after": max(0, before - rng.randint(0, 3)),
                     "tuina": tuina,
@@ -1056,6 +1066,7 @@ class Builder:
                         practitioner=practitioner,
                         started_at=row["started_at"],
                         contact_minutes=row["contact_minutes"],
+                        reinsertions=row["reinsertions"],
                         pain_before=row["pain_before"],
                         pain_after=row["pain_after"],
                         tuina_minutes=row["tuina_minutes"],

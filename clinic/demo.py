@@ -203,12 +203,17 @@ def seed_history(*, practitioner, front_desk, today: date | None = None) -> int:
             day = plan.start_date + timedelta(days=round(number * 3.5))
             started = timezone.make_aware(datetime.combine(day, time(9 + number % 8, 0)))
             electro = index % 3 == 0 and index not in (pregnant, 9)
+            minutes = rng.choice([25, 30, 35, 45])
+            # Needles re-inserted for each further 15 minutes (one for 25-35 minutes, two for 45), so the
+            # superbills show add-ons; now and then a 45-minute visit leaves them in for its last unit.
+            reinsertions = 1 if minutes < 38 or number % 3 == 2 else 2
             session = save_session(
                 session=Session(
                     plan=plan,
                     practitioner=practitioner,
                     started_at=started,
-                    contact_minutes=rng.choice([25, 30, 35, 45]),
+                    contact_minutes=minutes,
+                    reinsertions=reinsertions,
                     pain_before=pain,
                     pain_after=max(0, pain - rng.randint(1, 3)),
                     tuina_minutes=15 if index % 4 == 1 else 0,
