@@ -654,9 +654,10 @@ def start_gunicorn(args) -> subprocess.Popen:
         if process.poll() is not None:
             raise RuntimeError("gunicorn exited at start-up")
         try:
-            urllib.request.urlopen(base + "/accounts/login/", timeout=2).read()  # noqa: S310
+            urllib.request.urlopen(base + "/accounts/login/", timeout=5).read()  # noqa: S310
             return process
-        except (urllib.error.URLError, ConnectionError):
+        # Not up yet: refused, or a cold worker slower than the timeout (TimeoutError is an OSError).
+        except (urllib.error.URLError, OSError):
             time.sleep(0.3)
     process.terminate()
     raise RuntimeError("gunicorn did not answer within 30 s")
