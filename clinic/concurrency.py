@@ -39,10 +39,8 @@ class VersionedModel(models.Model):
         super().save(*args, **kwargs)
 
 
-def changes_since(instance: VersionedModel, loaded_version: int | None) -> list[str]:
+def changes_since(instance: VersionedModel, loaded_version: int) -> list[str]:
     """What other people changed since `loaded_version`, newest first, from the audit trail."""
-    if loaded_version is None:  # not known: no diff rather than a guess
-        return []
     missed = max(instance.version - loaded_version, 0)
     if not missed:
         return []
@@ -93,9 +91,8 @@ class VersionedFormMixin:
             min_value=0,
             error_messages={"required": UNVERSIONED_MESSAGE, "invalid": UNVERSIONED_MESSAGE},
         )
+        # The version the record was read at for this request (a save without a form version is checked against it).
         self.fields["version"].initial = self.instance.version
-        # The version the record was read at for this request: what a save without a form version is checked against.
-        self.loaded_version = self.instance.version
 
     def clean(self):
         cleaned = super().clean()
@@ -118,7 +115,7 @@ class VersionedFormMixin:
         Without a posted version, the diff runs from the version the record was read at for this request.
         """
         if loaded is None:
-            loaded = self.loaded_version
+            loaded = self.fields["version"].initial
         model = type(self.instance)
         self.instance.version = model._base_manager.filter(pk=self.instance.pk).values_list("version", flat=True).get()
         changes = changes_since(self.instance, loaded)
