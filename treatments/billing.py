@@ -55,9 +55,12 @@ def timed_units(minutes: int) -> int:
     return (minutes + UNIT_MINUTES - MINIMUM_UNIT_MINUTES) // UNIT_MINUTES
 
 
-def _acupuncture_lines(*, units: int, add_ons: int, electroacupuncture: bool, initial: bool) -> list[CptLine]:
-    """The initial code (if `initial` and there is a unit) and `add_ons` add-on units of one kind."""
-    if not units:
+def _acupuncture_lines(
+    *, contact_minutes: int, reinsertions: int, electroacupuncture: bool, initial: bool
+) -> list[CptLine]:
+    """The initial code (if `initial` and there is a unit) and the add-on units `add_on_units` allows."""
+    add_ons = add_on_units(contact_minutes=contact_minutes, reinsertions=reinsertions, initial=initial)
+    if not timed_units(contact_minutes):
         return []
     initial_code, additional = (
         (ELECTRO_INITIAL, ELECTRO_ADDITIONAL) if electroacupuncture else (ACUPUNCTURE_INITIAL, ACUPUNCTURE_ADDITIONAL)
@@ -104,10 +107,7 @@ def cpt_lines(
     which also applies "one initial code per day" across the patient's other sessions of that date.
     """
     lines = _acupuncture_lines(
-        units=timed_units(contact_minutes),
-        add_ons=add_on_units(contact_minutes=contact_minutes, reinsertions=reinsertions, initial=True),
-        electroacupuncture=electroacupuncture,
-        initial=True,
+        contact_minutes=contact_minutes, reinsertions=reinsertions, electroacupuncture=electroacupuncture, initial=True
     )
     return lines + _manual_therapy_lines(tuina_minutes=tuina_minutes, acupuncture_same_day=bool(lines))
 
@@ -160,14 +160,11 @@ def day_cpt_lines(sessions: Iterable[SessionTime]) -> dict[int, list[CptLine]]:
         for session in day:
             if session.id in result:
                 raise ValueError(f"Session {session.id} is listed twice.")
-            initial = not initial_billed
             lines = _acupuncture_lines(
-                units=timed_units(session.contact_minutes),
-                add_ons=add_on_units(
-                    contact_minutes=session.contact_minutes, reinsertions=session.reinsertions, initial=initial
-                ),
+                contact_minutes=session.contact_minutes,
+                reinsertions=session.reinsertions,
                 electroacupuncture=session.electroacupuncture,
-                initial=initial,
+                initial=not initial_billed,
             )
             initial_billed = initial_billed or bool(lines)
             lines += _manual_therapy_lines(
