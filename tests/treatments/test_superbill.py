@@ -17,17 +17,22 @@ from treatments.services import sign_session
 from treatments.superbill import build_superbill
 
 
-@pytest.fixture
-def signed_session(acupuncturist):
-    plan = TreatmentPlanFactory(practitioner=acupuncturist, diagnosis_codes=["M54.42", "M51.16"])
-    session = SessionFactory(plan=plan, contact_minutes=40, points=["BL23", "BL25"])
+def wire_bl25_to_bl40(session, *, minutes):
+    """Electroacupuncture on the session: one pair, BL25 to BL40 at 2 Hz."""
     ElectroPair.objects.create(
         session=session,
         point_a=Point.objects.get(code="BL25"),
         point_b=Point.objects.get(code="BL40"),
         frequency_hz=2,
-        minutes=20,
+        minutes=minutes,
     )
+
+
+@pytest.fixture
+def signed_session(acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, diagnosis_codes=["M54.42", "M51.16"])
+    session = SessionFactory(plan=plan, contact_minutes=40, points=["BL23", "BL25"])
+    wire_bl25_to_bl40(session, minutes=20)
     session.tuina_minutes = 15
     session.save()
     from treatments.services import sign_session
@@ -119,13 +124,7 @@ def session_at(
         plan=plan, started_at=started_at, contact_minutes=minutes, points=["BL23", "BL25"], **given
     )
     if electro:
-        ElectroPair.objects.create(
-            session=session,
-            point_a=Point.objects.get(code="BL25"),
-            point_b=Point.objects.get(code="BL40"),
-            frequency_hz=2,
-            minutes=15,
-        )
+        wire_bl25_to_bl40(session, minutes=15)
     if signed:
         sign_session(session=session, user=plan.practitioner)
     return Session.objects.select_related("plan", "patient", "practitioner__staff_profile").get(pk=session.pk)
