@@ -23,10 +23,13 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 install: $(STAMP)
 
+# The demo's urgent alerts go to a made-up on-call address; the console email backend prints them.
+DEMO_ENV := DEBUG=1 CLINIC_ALERT_EMAILS=$${CLINIC_ALERT_EMAILS:-oncall@clinic.example}
+
 run: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -41,6 +41,7 @@ from bench.run import (  # noqa: E402
     start_gunicorn,
     summarise,
 )
+from intake.rules import CAUDA_EQUINA_KEYS  # noqa: E402  (pure rules: no Django needed)
 
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -159,6 +160,15 @@ def patient_flow(base: str, rec: Recorder, tokens: list[str], lock: threading.Lo
             token = tokens.pop()
         browser = Browser(base)  # each patient is a new browser with no cookies
         page = rec.step("questionnaire GET (link)", expect_page("/p/questionnaire/"), browser.get, f"/l/{token}/")
+        if page is not None:  # step 1, the warning signs, posted alone; it moves the patient on to step 2
+            page = rec.step(
+                "questionnaire warning signs POST",
+                expect_page("/p/questionnaire/"),
+                browser.post_form,
+                "/p/questionnaire/warning-signs/",
+                page,
+                dict.fromkeys(CAUDA_EQUINA_KEYS, "False"),
+            )
         if page is not None:
             form = questionnaire_post_data()
             if b'name="phq9_1"' in page:  # weeks 4 and 12 add the PHQ-9

@@ -46,8 +46,12 @@ def require_perm(user, perm: str) -> None:
         raise PermissionDenied(missing_permission_message(user, perm))
 
 
+def visible_patients(user):
+    """The patients this user may see: every patient for staff who may view patients (one clinic), else none."""
+    return Patient.objects.all() if user.has_perm("clinic.view_patient") else Patient.objects.none()
+
+
 def get_patient_for(user, pk: int) -> Patient:
-    """Every patient is visible to any staff member who may view patients (one clinic)."""
     if not user.has_perm("clinic.view_patient"):
         raise PermissionDenied(missing_permission_message(user, "clinic.view_patient"))
-    return get_object_or_404(Patient, pk=pk)
+    return get_object_or_404(visible_patients(user), pk=pk)

@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from clinic.phones import tel_uri
+
 
 def clinic(request):
     return {
@@ -7,4 +9,10 @@ def clinic(request):
         "CLINIC_PHONE": settings.CLINIC_PHONE,
         "CLINIC_EMAIL": settings.CLINIC_EMAIL,
         "CLINIC_ADDRESS": settings.CLINIC_ADDRESS,
+        "CLINIC_TEL": tel_uri(settings.CLINIC_PHONE),
+        "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
+        "EMERGENCY_TEL": tel_uri(settings.EMERGENCY_NUMBER),
+        "CRISIS_LINE": settings.CRISIS_LINE,
+        "CRISIS_LINE_NAME": settings.CRISIS_LINE_NAME,
+        "CRISIS_TEL": tel_uri(settings.CRISIS_LINE),
     }

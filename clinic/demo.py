@@ -248,9 +248,18 @@ def seed_history(*, practitioner, front_desk, today: date | None = None) -> int:
 
 
 def _seed_responses(*, plan, index: int, rng, today: date) -> None:
-    """Weekly questionnaires with a believable course: most improve, some plateau, a few are overdue."""
+    """Weekly questionnaires with a believable course: most improve, some plateau, a few are overdue.
+
+    Each is answered at 8:00 on its due day, so baselines come before the first session (9:00), except
+    for one patient who answered the baseline that evening; one reports a warning sign in the latest week.
+    """
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
     from outcomes.models import ODI_FIELDS, Response
     from outcomes.services import schedule_due, submit_response
+    from treatments.models import refresh_plans
 
     schedule_due(today=today, plans=type(plan).objects.filter(pk=plan.pk))
     due = list(Response.objects.filter(plan=plan).order_by("due_date"))
@@ -281,7 +290,13 @@ def _seed_responses(*, plan, index: int, rng, today: date) -> None:
         }
         if response.includes_phq9:
             answers |= {f"phq9_{n}": rng.choice([0, 0, 1]) for n in range(1, 9)} | {"phq9_9": 0}
+        if index == 11 and number == len(due) - 1:
+            answers["bilateral_sciatica"] = True  # a warning sign between visits: referral, alert, dashboard
         submit_response(response=response, answers=answers, source="online")
+        hour = 20 if index == 6 and response.week == 0 else 8
+        answered = timezone.make_aware(datetime.combine(response.due_date, time(hour)))
+        Response.objects.filter(pk=response.pk).update(submitted_at=answered, answered_on=response.due_date)
+    refresh_plans([plan.pk])
 
 
 def _red_flag_keys():

@@ -2,10 +2,13 @@
 
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
+
+from clinic.phones import tel_uri
 
 # Seconds a client should wait before trying again while the database is unreachable.
 RETRY_AFTER = 30
@@ -30,7 +33,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors or database here: the failure may be the database itself. Django
     # closes the broken connection at the end of the request, so the next one reconnects.
     if database_unavailable(sys.exc_info()[1]):
-        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        context = {"EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER, "EMERGENCY_TEL": tel_uri(settings.EMERGENCY_NUMBER)}
+        response = HttpResponse(loader.get_template("503.html").render(context), status=503)
         response["Retry-After"] = str(RETRY_AFTER)
         return response
     return HttpResponse(loader.get_template("500.html").render(), status=500)

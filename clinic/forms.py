@@ -3,11 +3,24 @@ from datetime import date
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
+from django.utils import timezone
 
 from clinic.models import Patient
 
 # No clinical record of this clinic is dated before this: an earlier year is a typo (0202 for 2020).
 EARLIEST_RECORD_DATE = date(1900, 1, 1)
+
+
+def past_record_date(day: date, *, what: str) -> date:
+    """A record's date that has happened: not in the future, and not before EARLIEST_RECORD_DATE (a typo).
+
+    `what` completes "… cannot be …": "a questionnaire … be due", say.
+    """
+    if day > timezone.localdate():
+        raise forms.ValidationError(f"{what[0].upper()}{what[1:]} in the future.")
+    if day < EARLIEST_RECORD_DATE:
+        raise forms.ValidationError(f"Check the year: {what} before {EARLIEST_RECORD_DATE.year}.")
+    return day
 
 
 class DateInput(forms.DateInput):

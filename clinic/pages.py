@@ -13,15 +13,16 @@ from django.views.decorators.http import require_safe
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_view
-from intake.models import Intake, Referral, SelfHarmAlert
+from intake.models import Alert, Intake, Referral
 from outcomes.chart import patient_outcomes
 from outcomes.models import Response
-from treatments.models import REVIEW_FIELDS, Session, TreatmentPlan, review_due, with_point_labels
+from treatments.models import REVIEW_FIELDS, REVIEWS, Session, TreatmentPlan, review_due, with_point_labels
 
 PANEL_SIZE = 15
 # The dashboard lists names, dates and states: read those columns as plain rows, not whole records.
 PATIENT_NAME = {"family_name": F("patient__family_name"), "given_name": F("patient__given_name")}
 CHART_SESSIONS = 30
+REVIEW_KEYS = {label: key for key, label in REVIEWS.items()}
 
 
 def panel_total(queryset, panel: list) -> int:
@@ -41,11 +42,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             F("reported_between_visits_at").desc(nulls_last=True), "-is_emergency", "opened_at", "id"
         )[:PANEL_SIZE]
     )
-    self_harm_alerts = []
-    if user.has_perm("intake.view_selfharmalert"):
-        self_harm_alerts = list(
-            SelfHarmAlert.objects.open().select_related("patient").order_by("raised_at")[:PANEL_SIZE]
-        )
+    alerts, alert_count = [], 0
+    if user.has_perm("intake.view_alert"):
+        # Emergencies first, then the longest waiting; each shows its age, so nobody mistakes an old one for new.
+        open_alerts = Alert.objects.open()
+        alerts = list(open_alerts.most_urgent_first().select_related("patient", "referral")[:PANEL_SIZE])
+        alert_count = panel_total(open_alerts, alerts)
     overdue_page, overdue_count = [], 0
     if user.has_perm("clinic.view_patientlink"):
         overdue = Response.objects.overdue(timezone.localdate())
@@ -73,18 +75,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.has_perm("treatments.view_treatmentplan"):
         # The 15 ids come from the reviews-due index alone; only those rows are joined to their patients.
         due = TreatmentPlan.objects.reviews_due().order_by("start_date", "pk").values("pk")[:PANEL_SIZE]
-        plan_reviews_due = [
-            {**plan, "review": review_due(**{name: plan[name] for name in REVIEW_FIELDS})}
-            for plan in TreatmentPlan.objects.filter(pk__in=due)
-            .order_by("start_date", "pk")
-            .values("pk", "patient_id", *REVIEW_FIELDS, **PATIENT_NAME)
-        ]
+        plans = TreatmentPlan.objects.filter(pk__in=due).order_by("start_date", "pk")
+        columns = ("pk", "patient_id", "baseline_odi", "latest_odi", "latest_odi_week", *REVIEW_FIELDS)
+        for plan in plans.values(*columns, **PATIENT_NAME):
+            plan["review"] = review_due(**{name: plan[name] for name in REVIEW_FIELDS})
+            plan["review_key"] = REVIEW_KEYS[plan["review"]]
+            plan_reviews_due.append(plan)
     context = {
-        # Warning signs reported between visits go to the very top of the dashboard.
-        "between_visit_referrals": [r for r in referrals if r.reported_between_visits_at],
+        "alerts": alerts,
+        "alert_count": alert_count,
         "open_referrals": referrals,
         "open_referral_count": panel_total(open_referrals, referrals),
-        "self_harm_alerts": self_harm_alerts,
         "recent_sessions": recent_sessions,
         "plan_reviews_due": plan_reviews_due,
         "overdue_questionnaires": overdue_page,
@@ -135,8 +136,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "closed_referrals": [r for r in referrals if not r.is_open][:5]
         if user.has_perm("intake.view_referral")
         else [],
-        "self_harm_alerts": list(SelfHarmAlert.objects.open().filter(patient=patient))
-        if user.has_perm("intake.view_selfharmalert")
+        "alerts": list(Alert.objects.open().filter(patient=patient).most_urgent_first())
+        if user.has_perm("intake.view_alert")
         else [],
         # The plot marks every session; the list already holds them all unless there are more than it shows.
         "outcomes": patient_outcomes(

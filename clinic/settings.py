@@ -32,6 +32,20 @@ CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "120 River Street, Suite 4, Springfie
 CLINIC_TAX_ID = env_str("CLINIC_TAX_ID", "00-0000000")
 # Where patients reach the app: the reminder command builds links from it (no request to ask).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Numbers a patient is told to call, shown as tappable links wherever urgent advice is given.
+EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "911")
+CRISIS_LINE = env_str("CRISIS_LINE", "988")
+CRISIS_LINE_NAME = env_str("CRISIS_LINE_NAME", "the 988 Suicide & Crisis Lifeline")
+
+# Urgent alerts (a warning sign between visits, a red flag at intake, PHQ-9 item 9 above 0) are sent at
+# once to these on-call addresses and to the patient's practitioner, through ALERT_CHANNEL (a dotted
+# path to a function taking to=, subject= and body=; email by default). An alert nobody has
+# acknowledged after ALERT_ESCALATE_MINUTES goes to the managers (manage.py escalate_alerts, from cron).
+CLINIC_ALERT_EMAILS = env_list("CLINIC_ALERT_EMAILS")
+ALERT_CHANNEL = env_str("ALERT_CHANNEL", "intake.alerts.email_channel")
+ALERT_ESCALATE_MINUTES = env_int("ALERT_ESCALATE_MINUTES", 60)
+if ALERT_ESCALATE_MINUTES < 1:
+    raise ImproperlyConfigured(f"ALERT_ESCALATE_MINUTES={ALERT_ESCALATE_MINUTES} must be at least 1.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

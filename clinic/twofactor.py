@@ -1,4 +1,4 @@
-"""Two-factor sign-in with TOTP (django-otp): required for managers, optional for other staff.
+"""Two-factor sign-in with TOTP (django-otp): required for managers and superusers, optional for other staff.
 
 After the password, a user who must or chose to use a second factor is sent to enter the code from
 their authenticator app (or, the first time, to set one up). Until then every staff page redirects.
@@ -27,7 +27,8 @@ NOT_NEEDED_KEY = "twofactor_not_needed"
 
 
 def requires_second_factor(user) -> bool:
-    return user.groups.filter(name__in=settings.TWO_FACTOR_REQUIRED_GROUPS).exists()
+    # A superuser holds every permission a manager has, and more: the same requirement, at least.
+    return user.is_superuser or user.groups.filter(name__in=settings.TWO_FACTOR_REQUIRED_GROUPS).exists()
 
 
 class TwoFactorMiddleware:

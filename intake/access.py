@@ -2,8 +2,8 @@
 
 from django.shortcuts import get_object_or_404
 
-from clinic.access import require_perm
-from intake.models import Intake, Referral, SelfHarmAlert
+from clinic.access import require_perm, visible_patients
+from intake.models import Alert, Intake, Referral
 
 
 def get_intake_for(user, pk: int) -> Intake:
@@ -16,6 +16,8 @@ def get_referral_for(user, pk: int) -> Referral:
     return get_object_or_404(Referral.objects.select_related("patient", "closed_by", "opened_by"), pk=pk)
 
 
-def get_self_harm_alert_for(user, pk: int) -> SelfHarmAlert:
-    require_perm(user, "intake.view_selfharmalert")
-    return get_object_or_404(SelfHarmAlert.objects.select_related("patient"), pk=pk)
+def get_alert_for(user, pk: int) -> Alert:
+    """An alert of a patient the user may see; 404 for any other, as for one that does not exist."""
+    require_perm(user, "intake.view_alert")
+    alerts = Alert.objects.select_related("patient", "referral", "practitioner", "acknowledged_by")
+    return get_object_or_404(alerts.filter(patient__in=visible_patients(user)), pk=pk)

@@ -13,6 +13,7 @@ from intake.models import (
     PAIN_LOCATIONS,
     PRIOR_TREATMENTS,
     PULSE_QUALITIES,
+    Alert,
     ClinicalAssessment,
     Intake,
     Modality,
@@ -20,7 +21,6 @@ from intake.models import (
     Referral,
     ReferralDestination,
     ReferralOutcome,
-    SelfHarmAlert,
 )
 
 YES_NO = [("True", "Yes"), ("False", "No")]
@@ -356,6 +356,10 @@ class ReferralCloseForm(forms.Form):
     def __init__(self, *args, referral: Referral, **kwargs):
         super().__init__(*args, **kwargs)
         self.referral = referral
+        # Possible cauda equina means the emergency department today; other red flags go to primary care.
+        self.fields["referred_to"].initial = (
+            ReferralDestination.EMERGENCY if referral.is_emergency else ReferralDestination.GP
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -374,15 +378,31 @@ class ReferralCloseForm(forms.Form):
         return cleaned
 
 
-class SelfHarmAlertForm(forms.ModelForm):
-    class Meta:
-        model = SelfHarmAlert
-        fields = ["action_taken"]
-        labels = {"action_taken": "Action taken (who you referred to, what the patient was told)"}
-        widgets = {"action_taken": forms.Textarea(attrs={"rows": 3})}
+class AlertAcknowledgeForm(forms.Form):
+    """Taking an alert: a note of what was done; required for PHQ-9 item 9, whose referral is recorded here."""
 
-    def __init__(self, *args, **kwargs):
+    action_taken = forms.CharField(
+        label="Action taken (who you contacted or referred to, what the patient was told)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
+
+    def __init__(self, *args, alert: Alert, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action_taken"].required = True
+        self.alert = alert
+        if alert.needs_action_note:
+            self.fields["action_taken"].required = True
+            self.fields["action_taken"].error_messages["required"] = (
+                "Record what you did: who you contacted or referred the patient to."
+            )
+        else:
+            self.fields["action_taken"].label = "Note (optional: the referral's outcome is recorded on the referral)"
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def clean_action_taken(self) -> str:
+        text = self.cleaned_data["action_taken"].strip()
+        if self.alert.needs_action_note and not text:
+            raise forms.ValidationError(self.fields["action_taken"].error_messages["required"])
+        return text

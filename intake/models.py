@@ -1,4 +1,4 @@
-"""The intake of an episode of care, the referrals its red flags open, and self-harm alerts."""
+"""The intake of an episode of care, the referrals its red flags open, and the alerts that reach a person."""
 
 from datetime import date
 
@@ -106,9 +106,6 @@ class IntakeQuerySet(models.QuerySet):
     def current_for(self, patient: Patient) -> "Intake | None":
         # The assessment comes along: the treatment check reads its exam findings as red flags.
         return self.filter(patient=patient).select_related("assessment").order_by("-created_at", "-id").first()
-
-    def with_self_harm_risk(self) -> "IntakeQuerySet":
-        return self.filter(phq9_9__gt=0)
 
 
 def red_flag_field(key: str) -> models.BooleanField:
@@ -516,49 +513,115 @@ class Referral(models.Model):
         return [rules.RED_FLAGS_BY_KEY[key].label for key in self.flags if key in rules.RED_FLAGS_BY_KEY]
 
 
-class SelfHarmAlertQuerySet(models.QuerySet):
-    def open(self) -> "SelfHarmAlertQuerySet":
+class AlertKind(models.TextChoices):
+    RED_FLAG_BETWEEN_VISITS = "red_flag_between_visits", "Warning sign reported between visits"
+    RED_FLAG_AT_INTAKE = "red_flag_at_intake", "Red flag recorded at intake"
+    SELF_HARM = "self_harm", "PHQ-9 item 9: thoughts of self-harm"
+
+
+class AlertSeverity(models.TextChoices):
+    EMERGENCY = "emergency", "Emergency: possible cauda equina"
+    URGENT = "urgent", "Urgent: the same day"
+
+
+class AlertQuerySet(models.QuerySet):
+    def open(self) -> "AlertQuerySet":
+        """Not yet acknowledged by anyone."""
         return self.filter(acknowledged_at__isnull=True)
 
+    def most_urgent_first(self) -> "AlertQuerySet":
+        """Emergencies first, then the longest waiting: the order the dashboard lists them in."""
+        return self.order_by(
+            models.Case(models.When(severity=AlertSeverity.EMERGENCY, then=0), default=1), "opened_at", "id"
+        )
 
-class SelfHarmAlert(models.Model):
-    """PHQ-9 item 9 above 0: a clinician must act the same day and record the referral they made."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="self_harm_alerts")
+class Alert(models.Model):
+    """Something a clinician must act on the same day, sent to a person at once (DESIGN section 1, step 8).
+
+    Opened by the services that record a red flag or a PHQ-9 item 9 above 0; emailed after commit to the
+    on-call addresses and the patient's practitioner; escalated to the managers when nobody has
+    acknowledged it in time. The message sent names no patient and no finding: only a staff link.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=25, choices=AlertKind.choices)
+    severity = models.CharField(max_length=10, choices=AlertSeverity.choices)
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
     intake = models.ForeignKey(Intake, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    item9 = score_field(1, 3, "PHQ-9 item 9 answer")
-    raised_at = models.DateTimeField(auto_now_add=True)
-    action_taken = models.TextField("action taken", blank=True)
+    item9 = score_field(1, 3, "PHQ-9 item 9 answer", null=True, blank=True)
+    # Told with the on-call addresses: the clinician treating the patient, when the reporting app knows one.
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField("sent at", null=True, blank=True)
+    notified_to = models.JSONField("sent to", default=list, blank=True)
+    escalated_at = models.DateTimeField("escalated at", null=True, blank=True)
+    escalated_to = models.JSONField("escalated to", default=list, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    action_taken = models.TextField("action taken", blank=True)
 
-    objects = SelfHarmAlertQuerySet.as_manager()
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-raised_at", "-id"]
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            # The dashboard and the escalation run read the open alerts only.
+            models.Index(fields=["opened_at"], condition=Q(acknowledged_at__isnull=True), name="alert_open_idx"),
+            models.Index(fields=["patient", "kind"], name="alert_patient_kind_idx"),
+        ]
         constraints = [
             range_check("item9", 1, 3),
+            # One open alert of a kind per patient: two reports at once add to one alert, not send two.
+            models.UniqueConstraint(
+                fields=["patient", "kind"], condition=Q(acknowledged_at__isnull=True), name="alert_one_open_per_kind"
+            ),
+            # Who acknowledged is part of the acknowledgement.
             models.CheckConstraint(
-                condition=Q(acknowledged_at__isnull=True) | (~Q(action_taken="") & Q(acknowledged_by__isnull=False)),
-                name="selfharmalert_acknowledged_with_action",
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
+                name="alert_acknowledged_has_who",
+            ),
+            # A self-harm alert records its answer, and is closed only with the action taken (DESIGN section 3).
+            models.CheckConstraint(
+                condition=~Q(kind=AlertKind.SELF_HARM)
+                | (Q(item9__isnull=False) & (Q(acknowledged_at__isnull=True) | ~Q(action_taken=""))),
+                name="alert_self_harm_has_answer_and_action",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"PHQ-9 item 9 alert for {self.patient}"
+        return f"{self.get_kind_display()} for {self.patient}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("intake:alert-detail", args=[self.pk])
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.patient_id}
 
     @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.severity == AlertSeverity.EMERGENCY
+
+    @property
+    def needs_action_note(self) -> bool:
+        """A self-harm alert is acknowledged with what was done; a red flag's outcome goes on its referral."""
+        return self.kind == AlertKind.SELF_HARM
+
+    @property
     def answer_label(self) -> str:
-        return dict(rules.PHQ9_CHOICES)[self.item9]
+        return dict(rules.PHQ9_CHOICES).get(self.item9, "")
 
 
 auditlog.register(Intake)
 auditlog.register(ClinicalAssessment)
 auditlog.register(Consent)
 auditlog.register(Referral)
-auditlog.register(SelfHarmAlert)
+auditlog.register(Alert)

@@ -2,33 +2,46 @@
 
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 
+from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.links import issue_link, spend_link
 from clinic.models import LinkPurpose, Patient, PatientLink
-from intake import rules
+from intake import alerts, rules
 from intake.models import (
+    Alert,
+    AlertKind,
+    AlertSeverity,
     ClinicalAssessment,
     Consent,
     Intake,
     Referral,
     ReferralSource,
-    SelfHarmAlert,
     Source,
 )
 
 
 @transaction.atomic
 def open_referral(
-    *, patient: Patient, flags: Iterable[str], source: str, intake: Intake | None = None, user=None
+    *,
+    patient: Patient,
+    flags: Iterable[str],
+    source: str,
+    intake: Intake | None = None,
+    user=None,
+    practitioner=None,
 ) -> Referral:
-    """Open an urgent referral for these red flags, or add them to the patient's open one.
+    """Open an urgent referral for these red flags, or add them to the patient's open one, and alert.
 
-    Public: the weekly questionnaire opens referrals through here when a cauda equina answer is yes.
+    Public: the weekly questionnaire opens referrals through here when a warning-sign answer is yes.
+    A warning sign reported between visits always alerts (the patient has it now); a red flag on an
+    intake alerts when it is new to the referral. `practitioner`, when the caller knows the clinician
+    treating the patient, is told with the on-call addresses.
     """
     flags = [key for key in rules.RED_FLAG_KEYS if key in set(flags)]
     # A warning sign reported between visits puts the patient at the top of the dashboard, even when
@@ -37,49 +50,142 @@ def open_referral(
     # Lock the patient's open referral so two saves at once cannot open two.
     existing = Referral.objects.select_for_update().open().filter(patient=patient).first()
     if existing is not None:
-        changed = []
+        referral, changed = existing, []
         merged = [key for key in rules.RED_FLAG_KEYS if key in {*existing.flags, *flags}]
-        if merged != existing.flags:
+        is_new = merged != existing.flags
+        if is_new:
             existing.flags = merged
             existing.reason = rules.describe_flags(merged)
             changed += ["flags", "reason"]
+        if existing.intake_id is None and intake is not None:
+            existing.intake = intake  # opened from a half-finished form, now joined by the intake itself
+            changed.append("intake")
         if reported:
             existing.reported_between_visits_at = reported
             changed.append("reported_between_visits_at")
         if changed:
             existing.save(update_fields=changed)
-        return existing
-    return Referral.objects.create(
-        patient=patient,
-        intake=intake,
-        source=source,
-        flags=flags,
-        reason=rules.describe_flags(flags),
-        reported_between_visits_at=reported,
-        opened_by=user if getattr(user, "is_authenticated", False) else None,
-    )
+    else:
+        is_new = True
+        referral = Referral.objects.create(
+            patient=patient,
+            intake=intake,
+            source=source,
+            flags=flags,
+            reason=rules.describe_flags(flags),
+            reported_between_visits_at=reported,
+            opened_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+    kind = {
+        ReferralSource.QUESTIONNAIRE: AlertKind.RED_FLAG_BETWEEN_VISITS,
+        ReferralSource.INTAKE: AlertKind.RED_FLAG_AT_INTAKE,
+    }
+    if source in kind and (is_new or source == ReferralSource.QUESTIONNAIRE):
+        raise_alert(
+            patient=patient,
+            kind=kind[source],
+            severity=AlertSeverity.EMERGENCY if referral.is_emergency else AlertSeverity.URGENT,
+            referral=referral,
+            intake=intake,
+            practitioner=practitioner,
+        )
+    return referral
 
 
-def _sync_referral(intake: Intake, *, source: str, user=None) -> Referral | None:
-    assessment = ClinicalAssessment.objects.filter(intake=intake).first()
+def _sync_referral(intake: Intake, assessment: ClinicalAssessment | None, *, source: str, user=None) -> Referral | None:
     positive = intake.positive_red_flags(assessment)
     already = {flag for r in Referral.objects.filter(intake=intake) for flag in r.flags}
     new_flags = [flag for flag in positive if flag not in already]
     if not new_flags:
         return None
-    return open_referral(patient=intake.patient, flags=new_flags, source=source, intake=intake, user=user)
+    return open_referral(
+        patient=intake.patient,
+        flags=new_flags,
+        source=source,
+        intake=intake,
+        user=user,
+        practitioner=assessment.assessed_by if assessment else None,
+    )
 
 
 @transaction.atomic
-def raise_self_harm_alert(*, patient: Patient, item9: int, intake: Intake | None = None) -> SelfHarmAlert:
-    """Public: the questionnaires raise the same alert when PHQ-9 item 9 is above 0."""
-    existing = SelfHarmAlert.objects.open().filter(patient=patient, intake=intake).first()
-    if existing is not None:
-        if item9 > existing.item9:
-            existing.item9 = item9
-            existing.save(update_fields=["item9"])
-        return existing
-    return SelfHarmAlert.objects.create(patient=patient, intake=intake, item9=item9)
+def report_red_flags(*, patient: Patient, flags: Iterable[str], user=None) -> Referral | None:
+    """Act on red-flag answers by themselves, when the rest of an intake form cannot be saved yet.
+
+    A warning sign is never lost to a half-finished form: the referral opens (stopping treatment) and
+    the clinic is alerted now; the intake, once saved, joins the same referral.
+    """
+    flags = [key for key in rules.RED_FLAG_KEYS if key in set(flags)]
+    if not flags:
+        return None
+    return open_referral(patient=patient, flags=flags, source=ReferralSource.INTAKE, user=user)
+
+
+@transaction.atomic
+def raise_alert(
+    *,
+    patient: Patient,
+    kind: str,
+    severity: str,
+    referral: Referral | None = None,
+    intake: Intake | None = None,
+    item9: int | None = None,
+    practitioner=None,
+) -> Alert:
+    """Open an alert and send it after commit; while one of its kind is open for the patient, add to that one.
+
+    An open alert was sent already: a second report before anyone acknowledged it raises its severity
+    (or its item-9 answer) instead of sending another message. Once acknowledged, a new report opens a
+    new alert, sent again.
+    """
+    existing = Alert.objects.select_for_update().open().filter(patient=patient, kind=kind).first()
+    if existing is None:
+        try:
+            with transaction.atomic():  # a savepoint: a report arriving at the same moment may win the insert
+                alert = Alert.objects.create(
+                    patient=patient,
+                    kind=kind,
+                    severity=severity,
+                    referral=referral,
+                    intake=intake,
+                    item9=item9,
+                    practitioner=practitioner,
+                )
+        except IntegrityError:  # it did (alert_one_open_per_kind): add to that one
+            existing = Alert.objects.select_for_update().open().get(patient=patient, kind=kind)
+        else:
+            # Robust: a mail server that is down must not turn the patient's saved answers into an error
+            # page. The alert stays unsent, the dashboard shows it, and `manage.py escalate_alerts` retries.
+            transaction.on_commit(partial(alerts.notify, alert.pk), robust=True)
+            return alert
+    changed = []
+    if severity == AlertSeverity.EMERGENCY and existing.severity != AlertSeverity.EMERGENCY:
+        existing.severity = severity
+        changed.append("severity")
+    if item9 is not None and item9 > (existing.item9 or 0):
+        existing.item9 = item9
+        changed.append("item9")
+    if referral is not None and existing.referral_id is None:
+        existing.referral = referral
+        changed.append("referral")
+    if practitioner is not None and existing.practitioner_id is None:
+        existing.practitioner = practitioner
+        changed.append("practitioner")
+    if changed:
+        existing.save(update_fields=changed)
+    return existing
+
+
+def raise_self_harm_alert(*, patient: Patient, item9: int, intake: Intake | None = None, practitioner=None) -> Alert:
+    """Public: the intake and the questionnaires raise this when PHQ-9 item 9 is above 0."""
+    return raise_alert(
+        patient=patient,
+        kind=AlertKind.SELF_HARM,
+        severity=AlertSeverity.URGENT,
+        intake=intake,
+        item9=item9,
+        practitioner=practitioner,
+    )
 
 
 def _sync_consents(intake: Intake, modalities: Iterable[str], typed_name: str) -> None:
@@ -104,11 +210,19 @@ def record_intake(
     """Save an intake with its consents; open a referral for new red flags; alert on PHQ-9 item 9."""
     if intake.pk is None and getattr(user, "is_authenticated", False):
         intake.created_by = user
+    # An edit that leaves item 9 as it was (a phone number corrected, say) does not alert again.
+    item9_before = Intake.objects.filter(pk=intake.pk).values_list("phq9_9", flat=True).first() if intake.pk else None
     intake.save()
     _sync_consents(intake, consent_modalities, consent_name)
-    referral = _sync_referral(intake, source=ReferralSource.INTAKE, user=user)
-    if intake.self_harm_risk:
-        raise_self_harm_alert(patient=intake.patient, item9=intake.phq9_9, intake=intake)
+    assessment = ClinicalAssessment.objects.select_related("assessed_by").filter(intake=intake).first()
+    referral = _sync_referral(intake, assessment, source=ReferralSource.INTAKE, user=user)
+    if intake.self_harm_risk and intake.phq9_9 > (item9_before or 0):
+        raise_self_harm_alert(
+            patient=intake.patient,
+            item9=intake.phq9_9,
+            intake=intake,
+            practitioner=assessment.assessed_by if assessment else None,
+        )
     return intake, referral
 
 
@@ -117,7 +231,7 @@ def record_assessment(*, assessment: ClinicalAssessment, user) -> Referral | Non
     """Save the clinician's exam; a foot drop on the exam opens a referral like any red flag."""
     assessment.assessed_by = user
     assessment.save()
-    return _sync_referral(assessment.intake, source=ReferralSource.EXAM, user=user)
+    return _sync_referral(assessment.intake, assessment, source=ReferralSource.EXAM, user=user)
 
 
 @transaction.atomic
@@ -144,12 +258,17 @@ def close_referral(
 
 
 @transaction.atomic
-def acknowledge_self_harm_alert(*, alert: SelfHarmAlert, user, action_taken: str) -> SelfHarmAlert:
+def acknowledge_alert(*, alert: Alert, user, action_taken: str = "") -> tuple[Alert, bool]:
+    """Record who took the alert and when; False (and the first acknowledgement) if someone already had."""
+    # The alert row only (of=self): PostgreSQL locks no nullable side of an outer join.
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("patient", "acknowledged_by").get(pk=alert.pk)
+    if alert.acknowledged_at is not None:
+        return alert, False
     alert.action_taken = action_taken
     alert.acknowledged_by = user
     alert.acknowledged_at = timezone.now()
     alert.save(update_fields=["action_taken", "acknowledged_by", "acknowledged_at"])
-    return alert
+    return alert, True
 
 
 @transaction.atomic
@@ -170,8 +289,6 @@ def send_intake_link(*, patient: Patient, user, build_url) -> tuple[PatientLink,
     url = build_url(token)
     emailed = bool(patient.email)
     if emailed:
-        from django.conf import settings
-
         body = render_to_string(
             "intake/email/intake_link.txt",
             {
@@ -180,6 +297,7 @@ def send_intake_link(*, patient: Patient, user, build_url) -> tuple[PatientLink,
                 "expires_at": link.expires_at,
                 "CLINIC_NAME": settings.CLINIC_NAME,
                 "CLINIC_PHONE": settings.CLINIC_PHONE,
+                "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
             },
         )
         transaction.on_commit(

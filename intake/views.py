@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_patient_for, permission_required, require_perm
@@ -10,9 +13,11 @@ from clinic.concurrency import StaleRecordError
 from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
 from clinic.models import LinkPurpose
 from intake import rules, services
-from intake.access import get_intake_for, get_referral_for, get_self_harm_alert_for
-from intake.forms import ClinicalAssessmentForm, IntakeForm, OnlineIntakeForm, ReferralCloseForm, SelfHarmAlertForm
-from intake.models import ClinicalAssessment, Intake
+from intake.access import get_alert_for, get_intake_for, get_referral_for
+from intake.forms import AlertAcknowledgeForm, ClinicalAssessmentForm, IntakeForm, OnlineIntakeForm, ReferralCloseForm
+from intake.models import Alert, ClinicalAssessment, Intake
+
+INTAKE_SUBMITTED_KEY = "intake_submitted"
 
 
 def _announce(request: HttpRequest, referral) -> None:
@@ -156,19 +161,54 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _acknowledged_message(request: HttpRequest, alert: Alert, acknowledged: bool) -> None:
+    if acknowledged:
+        messages.success(request, "Alert acknowledged: it will not be escalated.")
+    else:
+        who = alert.acknowledged_by.get_full_name() or alert.acknowledged_by.get_username()
+        when = format_date(timezone.localtime(alert.acknowledged_at), "M j, H:i")
+        messages.info(request, f"{who} had already acknowledged this alert ({when}); that acknowledgement stands.")
+
+
 @require_http_methods(["GET", "POST"])
-@permission_required("intake.change_selfharmalert")
-def self_harm_alert_update(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = get_self_harm_alert_for(request.user, pk)
-    form = SelfHarmAlertForm(request.POST or None, instance=alert)
-    if alert.acknowledged_at is None and request.method == "POST" and form.is_valid():
-        services.acknowledge_self_harm_alert(
-            alert=alert, user=request.user, action_taken=form.cleaned_data["action_taken"]
-        )
-        messages.success(request, "Alert acknowledged and the action recorded.")
-        return redirect(alert.patient)
+@permission_required("intake.view_alert")
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_alert_for(request.user, pk)
+    form = None
+    if alert.is_open and request.user.has_perm("intake.change_alert"):
+        form = AlertAcknowledgeForm(request.POST or None, alert=alert)
+    if request.method == "POST":
+        require_perm(request.user, "intake.change_alert")
+        if form is None:  # acknowledged meanwhile: the first acknowledgement stands
+            _acknowledged_message(request, alert, False)
+            return redirect(alert)
+        if form.is_valid():
+            alert, acknowledged = services.acknowledge_alert(
+                alert=alert, user=request.user, action_taken=form.cleaned_data["action_taken"]
+            )
+            _acknowledged_message(request, alert, acknowledged)
+            return redirect(alert)
     record_view(alert)
-    return render(request, "intake/self_harm_alert_form.html", {"alert": alert, "patient": alert.patient, "form": form})
+    context = {
+        "alert": alert,
+        "patient": alert.patient,
+        "form": form,
+        "escalate_minutes": settings.ALERT_ESCALATE_MINUTES,
+    }
+    return render(request, "intake/alert_detail.html", context)
+
+
+@require_POST
+@permission_required("intake.change_alert")
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """One click from the dashboard, for a red-flag alert (its outcome goes on the referral)."""
+    alert = get_alert_for(request.user, pk)
+    if alert.needs_action_note and alert.is_open:
+        messages.info(request, "A PHQ-9 item 9 alert is acknowledged with the action taken: record it here.")
+        return redirect(alert)
+    alert, acknowledged = services.acknowledge_alert(alert=alert, user=request.user)
+    _acknowledged_message(request, alert, acknowledged)
+    return redirect("dashboard")
 
 
 # --- the patient's own pre-visit form ---------------------------------------------------------
@@ -179,10 +219,12 @@ def self_harm_alert_update(request: HttpRequest, pk: int) -> HttpResponse:
 def patient_intake(request: HttpRequest) -> HttpResponse:
     link = link_for_session(request, LinkPurpose.INTAKE)
     if link is None:
-        if request.session.pop("intake_submitted", None):
-            return render(request, "intake/patient_intake_done.html", {})
+        done = request.session.get(INTAKE_SUBMITTED_KEY)
+        if done is not None:
+            return render(request, "intake/patient_intake_done.html", done)
         return invalid_link_page(request)
     form = OnlineIntakeForm(request.POST or None, instance=Intake(patient=link.patient))
+    urgent = crisis = False
     if request.method == "POST" and form.is_valid():
         result = services.submit_online_intake(
             link=link,
@@ -191,14 +233,30 @@ def patient_intake(request: HttpRequest) -> HttpResponse:
             consent_name=form.cleaned_data["consent_name"].strip(),
         )
         close_link_session(request)
-        emergency = bool(result and result[1] and result[1].is_emergency)
-        return render(
-            request, "intake/patient_intake_done.html", {"emergency": emergency, "flagged": bool(result and result[1])}
-        )
+        intake, referral = result if result else (None, None)
+        done = {
+            "emergency": bool(referral and referral.is_emergency),
+            "flagged": referral is not None,
+            "crisis": bool(intake and intake.self_harm_risk),
+        }
+        request.session[INTAKE_SUBMITTED_KEY] = done
+        return render(request, "intake/patient_intake_done.html", done)
+    if request.method == "POST":
+        # The rest needs correcting, but a red flag or thoughts of self-harm are acted on now, by themselves.
+        flags = [key for key in rules.RED_FLAG_KEYS if form.cleaned_data.get(key) is True]
+        item9 = form.cleaned_data.get("phq9_9")
+        if flags:
+            urgent = services.report_red_flags(patient=link.patient, flags=flags).is_emergency
+        if item9:
+            services.raise_self_harm_alert(patient=link.patient, item9=item9)
+            crisis = True
     context = {
         "form": form,
         "first_name": link.patient.given_name,
         "red_flag_fields": [form[key] for key in rules.RED_FLAG_KEYS],
         "phq9_fields": [form[f"phq9_{n}"] for n in range(1, 10)],
+        "urgent": urgent,
+        "crisis": crisis,
+        "cauda_equina_keys": " ".join(rules.CAUDA_EQUINA_KEYS),
     }
     return render(request, "intake/patient_intake_form.html", context)

@@ -8,7 +8,8 @@ from django.utils import timezone
 from clinic.models import Patient
 from outcomes.models import Response
 from outcomes.scoring import ODI_MEANINGFUL_POINTS, Change, OdiBand, baseline_of, change, is_responder, odi_band
-from treatments.models import Session
+from outcomes.services import due_questionnaires
+from treatments.models import Session, TreatmentPlan
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class OutcomeSummary:
     change: Change | None
     responder: bool | None
     band: OdiBand | None
+    # Whether the baseline was answered before the course's first session (None: not known yet).
+    baseline_before_treatment: bool | None = None
 
     @property
     def meaningful_threshold(self) -> int | None:
@@ -32,7 +35,7 @@ class OutcomeSummary:
 def patient_outcomes(patient: Patient, *, today: date | None = None, session_times: list | None = None) -> dict:
     """Context for the chart's outcomes section: two queries whatever the number of responses."""
     today = today or timezone.localdate()
-    responses = list(Response.objects.filter(patient=patient).order_by("due_date"))
+    responses = list(Response.objects.filter(patient=patient).select_related("plan").order_by("due_date"))
     submitted = [r for r in responses if r.is_submitted]
     scored = [r for r in submitted if r.odi_score is not None]
     latest = scored[-1] if scored else None
@@ -47,6 +50,7 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, session_tim
         if baseline and latest and latest != baseline
         else None,
         band=odi_band(latest.odi_score) if latest else None,
+        baseline_before_treatment=latest.plan.baseline_before_treatment if latest and latest.plan else None,
     )
     if session_times is None:
         session_times = Session.objects.filter(patient=patient).values_list("started_at", flat=True)
@@ -60,9 +64,15 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, session_tim
         "baseline": baseline.odi_score if baseline else None,
         "threshold": summary.meaningful_threshold,
     }
+    # Due and unanswered: the rows the daily run has made, and any that fell due since (a plan started today
+    # has its baseline due before its first session, whether or not the run has scheduled it yet).
+    scheduled = {r.due_date for r in responses}
+    due_now = due_questionnaires(plans=TreatmentPlan.objects.filter(patient=patient), today=today)
+    pending = [r for r in responses if not r.is_submitted and r.due_date <= today]
+    pending += [r for r in due_now if r.due_date not in scheduled]
     return {
         "responses": list(reversed(responses)),
-        "pending": [r for r in responses if not r.is_submitted and r.due_date <= today],
+        "pending": sorted(pending, key=lambda r: r.due_date),
         "summary": summary,
         "chart": chart,
     }

@@ -1,11 +1,16 @@
-"""The weekly questionnaire as a form built from its data (outcomes/data), for patients and for staff."""
+"""The weekly questionnaire as forms built from its data (outcomes/data), for patients and for staff.
+
+Patients answer in two steps: the warning signs first, posted and acted on by themselves
+(`WarningSignsForm`), then everything else (`ResponseForm`). Staff copy a paper form in one page
+(`PaperResponseForm`), whose warning-sign answers are still saved alone when the rest is refused.
+"""
 
 from django import forms
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from clinic.forms import EARLIEST_RECORD_DATE
-from intake.rules import PHQ9_CHOICES, PHQ9_ITEMS
+from clinic.forms import past_record_date
+from intake.rules import CAUDA_EQUINA_KEYS, PHQ9_CHOICES, PHQ9_ITEMS
 from outcomes.models import ODI_FIELDS, PAIN_FIELDS, Response
 from outcomes.questionnaires import cauda_equina_questions, odi
 
@@ -42,8 +47,40 @@ def choice_field(label: str, choices, *, required: bool = True, coerce=int, **kw
     )
 
 
-class ResponseForm(forms.Form):
-    """ODI (one section may be left blank), pain 0-10, days, the cauda equina screen, PHQ-9 when due."""
+def warning_sign_fields() -> dict[str, forms.Field]:
+    return {question.key: choice_field(question.text, YES_NO, coerce=_yes_no) for question in cauda_equina_questions()}
+
+
+class WarningSignsMixin:
+    """The six cauda equina questions, and what a form says of them even when other answers are refused."""
+
+    def cauda_equina_fields(self):
+        return [self[q.key] for q in cauda_equina_questions()]
+
+    def warning_sign_answers(self) -> dict[str, bool]:
+        """The warning-sign answers that are valid, whatever else the form holds (call after is_valid)."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return {key: cleaned[key] for key in CAUDA_EQUINA_KEYS if cleaned.get(key) is not None}
+
+    def reported_warning_signs(self) -> list[str]:
+        return [key for key, answer in self.warning_sign_answers().items() if answer]
+
+    def self_harm_answer(self) -> int | None:
+        """PHQ-9 item 9 when it was validly answered above 0, whatever else the form holds."""
+        answer = getattr(self, "cleaned_data", {}).get("phq9_9")
+        return answer if answer else None
+
+
+class WarningSignsForm(WarningSignsMixin, forms.Form):
+    """Step 1 of the patient's questionnaire: the warning signs alone, saved the moment they are sent."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(warning_sign_fields())
+
+
+class ResponseForm(WarningSignsMixin, forms.Form):
+    """Step 2: ODI (one section may be left blank), pain 0-10, days, and the PHQ-9 when due."""
 
     phq9_optional = False
 
@@ -65,8 +102,6 @@ class ResponseForm(forms.Form):
             "How many days of work (or usual activities) did you miss in the past week because of your back?",
             DAY_CHOICES,
         )
-        for question in cauda_equina_questions():
-            self.fields[question.key] = choice_field(question.text, YES_NO, coerce=_yes_no)
         self.phq9_names = []
         if includes_phq9:
             for n, item in enumerate(PHQ9_ITEMS, start=1):
@@ -96,9 +131,6 @@ class ResponseForm(forms.Form):
     def day_fields(self):
         return [self["analgesic_days"], self["work_days_off"]]
 
-    def cauda_equina_fields(self):
-        return [self[q.key] for q in cauda_equina_questions()]
-
     def phq9_fields(self):
         return [self[name] for name in self.phq9_names]
 
@@ -107,24 +139,28 @@ class ResponseForm(forms.Form):
 
 
 class PaperResponseForm(ResponseForm):
-    """Staff copy a paper form: the same questions, plus the date it was due."""
+    """Staff copy a paper form: the same questions on one page, plus the date it was due."""
 
     due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+    answered_on = forms.DateField(
+        label="Filled in on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The day the patient filled in the form: it tells whether a baseline came before the first needle.",
+    )
     phq9_optional = True  # the paper packet has the PHQ-9 page at weeks 4 and 12 only
 
     def __init__(self, *args, patient=None, **kwargs):
         super().__init__(*args, includes_phq9=True, **kwargs)
         self.patient = patient
-        self.order_fields(["due_date"])
+        self.fields.update(warning_sign_fields())
+        self.fields["answered_on"].initial = timezone.localdate()
+        self.order_fields(["due_date", "answered_on", *CAUDA_EQUINA_KEYS])
+
+    def clean_answered_on(self):
+        return past_record_date(self.cleaned_data["answered_on"], what="a form cannot have been filled in")
 
     def clean_due_date(self):
-        due_date = self.cleaned_data["due_date"]
-        if due_date > timezone.localdate():
-            raise forms.ValidationError("A questionnaire cannot be due in the future.")
-        if due_date < EARLIEST_RECORD_DATE:
-            raise forms.ValidationError(
-                f"Check the year: a questionnaire cannot be due before {EARLIEST_RECORD_DATE.year}."
-            )
+        due_date = past_record_date(self.cleaned_data["due_date"], what="a questionnaire cannot be due")
         if self.patient is not None:
             # A form not already scheduled joins the latest plan (services.paper_response): not before it began.
             plans = self.patient.plans.order_by("-start_date", "-id")

@@ -118,6 +118,9 @@ class Response(models.Model):
     phq9_total = score_field(0, 27, "PHQ-9 total", null=True, blank=True)
 
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The day the patient filled it in: a paper form's, as staff record it (they may type it in days
+    # later); an online form's is the day it was sent. It tells whether a baseline came before treatment.
+    answered_on = models.DateField("filled in on", null=True, blank=True)
     source = models.CharField(max_length=6, choices=Source.choices, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -182,6 +185,12 @@ class Response(models.Model):
     @property
     def cauda_equina_positive(self) -> list[str]:
         return [key for key, answer in self.cauda_equina_answers.items() if answer]
+
+    @property
+    def warning_signs_done(self) -> bool:
+        """Step 1 is behind the patient: every warning sign answered, or a yes (acted on at once)."""
+        answers = self.cauda_equina_answers.values()
+        return any(answers) or None not in answers
 
     @property
     def phq9_band(self) -> str | None:

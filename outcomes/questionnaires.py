@@ -74,7 +74,3 @@ def cauda_equina_questions() -> tuple[CaudaEquinaQuestion, ...]:
 
 def cauda_equina_intro() -> str:
     return _cauda_equina()["intro"]
-
-
-def urgent_instructions() -> tuple[str, ...]:
-    return tuple(_cauda_equina()["urgent_instructions"])

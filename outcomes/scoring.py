@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -92,8 +92,12 @@ def pain_meaningful(baseline: int, current: int) -> bool:
 
 
 def is_responder(baseline_odi: int, current_odi: int) -> bool:
-    """Meets the ODI criterion against the baseline (the intake or first-week score)."""
+    """Meets the ODI criterion against the baseline (the questionnaire due the day the plan starts)."""
     return odi_meaningful(baseline_odi, current_odi)
+
+
+# Guidelines advise reassessment and referral when there is no improvement by 4-6 weeks (DESIGN section 3).
+NO_IMPROVEMENT_WEEK = 6
 
 
 # --- a course of care's scores, as the outcomes report reads them ----------------------------
@@ -110,23 +114,61 @@ class ScoredWeek:
     odi_score: int
     analgesic_days: int | None = None
     work_days_off: int | None = None
+    # When the patient answered: the moment it was sent online, or the day a paper form was filled in.
+    submitted_at: datetime | None = None
+    answered_on: date | None = None
+    paper: bool = False
 
 
 def baseline_of(scored: Sequence):
-    """A course of care's baseline: its first scored questionnaire of weeks 0-1 (the intake or first week)."""
+    """A course of care's baseline: its first scored questionnaire of weeks 0-1 (week 0 falls due the day
+    the plan starts; week 1 stands in when the patient did not answer it)."""
     return min((r for r in scored if r.week <= 1), key=lambda r: (r.week, r.due_date), default=None)
 
 
-def plan_scores(*, session_days: Sequence[date], scored: Sequence[ScoredWeek]) -> dict[str, int | None]:
+def taken_before_treatment(answer: ScoredWeek, *, first_session_at: datetime | None, first_session_day: date | None):
+    """Whether a questionnaire was answered before the plan's first needle.
+
+    Online, to the minute: sent no later than the first session's start. On paper, to the day (staff type
+    it in later): filled in on or before the day of the first session, since the baseline form is handed
+    over at check-in. With no session yet, every answer comes before treatment.
+    """
+    if first_session_at is None:
+        return True
+    if answer.paper or answer.submitted_at is None:
+        return (
+            answer.answered_on is not None and first_session_day is not None and answer.answered_on <= first_session_day
+        )
+    return answer.submitted_at <= first_session_at
+
+
+def nearest_week(scored: Sequence[ScoredWeek], week: int):
+    """The scored questionnaire within a week of `week`, the nearest, the earlier on a tie."""
+    return min(
+        (r for r in scored if week - 1 <= r.week <= week + 1),
+        key=lambda r: (abs(r.week - week), r.due_date),
+        default=None,
+    )
+
+
+def plan_scores(
+    *,
+    session_days: Sequence[date],
+    scored: Sequence[ScoredWeek],
+    first_session_at: datetime | None = None,
+) -> dict[str, int | bool | None]:
     """A plan's derived score columns, from its session days and its scored questionnaires.
 
-    Baseline: the first scored questionnaire of weeks 0-1 (the intake or first-week score). Week 8:
-    the scored questionnaire of weeks 7-9 nearest week 8, the earlier one on a tie. By session n:
-    the latest score whose questionnaire was due by the day of the plan's nth session (a paper form
-    handed in after that visit still counts for it); none before the plan has n sessions.
+    Baseline: the first scored questionnaire of weeks 0-1, and whether it was answered before the first
+    session. Weeks 4 and 8: the scored questionnaire within a week of it, nearest, the earlier on a tie.
+    By session n: the latest score whose questionnaire was due by the day of the plan's nth session (a
+    paper form handed in after that visit still counts for it); none before the plan has n sessions.
+    Latest: the latest score; no improvement when it is from week 6 on and is not a meaningful change
+    from the baseline.
     """
     baseline = baseline_of(scored)
-    week8 = min((r for r in scored if 7 <= r.week <= 9), key=lambda r: (abs(r.week - 8), r.due_date), default=None)
+    week4, week8 = nearest_week(scored, 4), nearest_week(scored, 8)
+    latest = max(scored, key=lambda r: (r.due_date, r.week), default=None)
     days = sorted(session_days)
 
     def by_session(n: int) -> int | None:
@@ -135,12 +177,29 @@ def plan_scores(*, session_days: Sequence[date], scored: Sequence[ScoredWeek]) -
         due = max((r for r in scored if r.due_date <= days[n - 1]), key=lambda r: r.due_date, default=None)
         return due.odi_score if due else None
 
+    no_improvement = (
+        baseline is not None
+        and baseline.odi_score > 0  # nothing to improve on
+        and latest is not baseline
+        and latest.week >= NO_IMPROVEMENT_WEEK
+        and not odi_meaningful(baseline.odi_score, latest.odi_score)
+    )
+    before = (
+        taken_before_treatment(baseline, first_session_at=first_session_at, first_session_day=days[0] if days else None)
+        if baseline is not None
+        else None
+    )
     return {
         "baseline_odi": baseline and baseline.odi_score,
         "baseline_analgesic": baseline and baseline.analgesic_days,
         "baseline_work": baseline and baseline.work_days_off,
+        "baseline_before_treatment": before,
+        "week4_odi": week4 and week4.odi_score,
         "week8_odi": week8 and week8.odi_score,
         "week8_analgesic": week8 and week8.analgesic_days,
         "week8_work": week8 and week8.work_days_off,
         **{f"odi_at_session_{n}": by_session(n) for n in RESPONDER_SESSIONS},
+        "latest_odi": latest and latest.odi_score,
+        "latest_odi_week": latest and latest.week,
+        "no_improvement": no_improvement,
     }

@@ -1,6 +1,6 @@
 """Questionnaire workflows: schedule what falls due, send links, take answers (online or paper)."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from copy import copy
 from datetime import date, timedelta
 
@@ -9,7 +9,8 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -17,31 +18,42 @@ from clinic.links import issue_link, spend_link
 from clinic.models import LinkPurpose, Patient, PatientLink
 from intake import rules
 from intake.models import Referral, ReferralSource
+from intake.rules import CAUDA_EQUINA_KEYS
 from intake.services import open_referral, raise_self_harm_alert
-from outcomes.models import ODI_FIELDS, PHQ9_FIELDS, Response, Source
+from outcomes.models import ODI_FIELDS, PHQ9_FIELDS, Kind, Response, Source
 from outcomes.questionnaires import ODI_VERSION
 from outcomes.schedule import due_dates
 from outcomes.scoring import odi_score
-from treatments.models import PlanStatus, TreatmentPlan, refresh_plans
+from treatments.models import PlanStatus, Session, TreatmentPlan, refresh_plans
 
 # A reminder is not worth sending for a questionnaire that fell due this long ago.
 REMINDER_WINDOW = timedelta(days=6)
 
 
-def schedule_due(*, today: date, plans=None) -> int:
-    """Create the questionnaire rows that have fallen due by `today`; returns how many are new.
+def _anchor() -> Subquery:
+    """A plan's week 0: the due date of its baseline questionnaire if one is scheduled, else its start date.
 
-    Idempotent: the unique (patient, due date) constraint makes a second run a no-op.
+    The baseline falls due the day the plan starts, before the first needle. Plans scheduled before that
+    rule (from their first session) keep the weeks their questionnaires already have.
     """
-    plans = (plans if plans is not None else TreatmentPlan.objects.all()).annotate(
-        first_session=Min("sessions__started_at"), last_session=Max("sessions__started_at")
-    )
-    rows = []
-    for plan in plans.filter(first_session__isnull=False).only("id", "patient_id", "status").iterator(chunk_size=2000):
-        baseline = timezone.localtime(plan.first_session).date()
-        ended_on = None if plan.status == PlanStatus.ACTIVE else timezone.localtime(plan.last_session).date()
-        rows += [
-            Response(
+    baseline = Response.objects.filter(plan=OuterRef("pk"), week=0).order_by("due_date").values("due_date")[:1]
+    return Coalesce(Subquery(baseline), F("start_date"))
+
+
+def due_questionnaires(*, plans, today: date) -> Iterator[Response]:
+    """Every questionnaire these plans have had fall due by `today`, as unsaved rows (one query).
+
+    From the day a plan starts, with or without a session: the baseline that day, then weekly.
+    """
+    last_session = Session.objects.filter(plan=OuterRef("pk")).order_by("-started_at").values("started_at")[:1]
+    plans = plans.annotate(anchor=_anchor(), last_session=Subquery(last_session))
+    for plan in plans.only("id", "patient_id", "status", "start_date").iterator(chunk_size=2000):
+        if plan.status == PlanStatus.ACTIVE:
+            ended_on = None
+        else:  # an ended plan's weekly questionnaires stop at its last session (its start, if it had none)
+            ended_on = timezone.localtime(plan.last_session).date() if plan.last_session else plan.start_date
+        for due in due_dates(baseline=plan.anchor, today=today, ended_on=ended_on):
+            yield Response(
                 patient_id=plan.patient_id,
                 plan_id=plan.pk,
                 due_date=due.due_date,
@@ -49,11 +61,30 @@ def schedule_due(*, today: date, plans=None) -> int:
                 kind=due.kind,
                 includes_phq9=due.includes_phq9,
             )
-            for due in due_dates(baseline=baseline, today=today, ended_on=ended_on)
-        ]
+
+
+def schedule_due(*, today: date, plans=None) -> int:
+    """Create the questionnaire rows that have fallen due by `today`; returns how many are new.
+
+    Idempotent: the unique (patient, due date) constraint makes a second run a no-op.
+    """
+    rows = list(due_questionnaires(plans=plans if plans is not None else TreatmentPlan.objects.all(), today=today))
     before = Response.objects.count()
     Response.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     return Response.objects.count() - before
+
+
+def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) -> Response | None:
+    """The patient's questionnaire due that day, if one has fallen due by today (scheduled now if the daily
+    run has not yet): so a baseline can be handed over the day a plan starts, before any reminder run."""
+    if due_date > today:
+        return None
+    response = Response.objects.filter(patient=patient, due_date=due_date).first()
+    if response is None:
+        due = [row for row in due_questionnaires(plans=patient.plans.all(), today=today) if row.due_date == due_date]
+        Response.objects.bulk_create(due, ignore_conflicts=True)  # a second click at once creates nothing more
+        response = Response.objects.filter(patient=patient, due_date=due_date).first()
+    return response
 
 
 def _email_link(*, patient: Patient, response: Response, url: str, expires_at) -> None:
@@ -66,6 +97,7 @@ def _email_link(*, patient: Patient, response: Response, url: str, expires_at) -
             "expires_at": expires_at,
             "CLINIC_NAME": settings.CLINIC_NAME,
             "CLINIC_PHONE": settings.CLINIC_PHONE,
+            "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
         },
     )
     subject = f"{settings.CLINIC_NAME}: how is your back this week?"
@@ -119,6 +151,56 @@ def send_reminders(*, today: date, build_url: Callable[[str], str]) -> int:
     return sent
 
 
+def _practitioner(patient: Patient, plan: TreatmentPlan | None = None):
+    """Who treats the patient, told of their alerts with the on-call addresses: their current plan's clinician."""
+    plan = plan or patient.plans.select_related("practitioner").order_by("-start_date", "-id").first()
+    return plan.practitioner if plan is not None else None
+
+
+@transaction.atomic
+def record_warning_signs(
+    *, response: Response, answers: Mapping[str, bool], user=None
+) -> tuple[Response, Referral | None]:
+    """Save a questionnaire's warning-sign answers by themselves, now, and act on every new yes.
+
+    Whatever else the questionnaire holds (half of it blank, the page closed after step 1), a "yes" is
+    kept and acted on: the referral opens (stopping treatment) and the clinic is alerted. A yes is never
+    taken back by a later "no"; a submitted questionnaire is not changed, but its yes still opens the
+    referral. Returns the row as stored and the referral, when a yes is on it.
+    """
+    # The questionnaire row only (of=self): PostgreSQL locks no nullable side of an outer join (its plan).
+    rows = Response.objects.select_for_update(of=("self",)).select_related("patient", "plan__practitioner")
+    row = rows.get(pk=response.pk)
+    changed = [
+        key
+        for key in CAUDA_EQUINA_KEYS
+        if answers.get(key) is not None and getattr(row, key) is not True and getattr(row, key) != answers[key]
+    ]
+    new_yes = [key for key in changed if answers[key]]
+    if changed and not row.is_submitted:
+        for key in changed:
+            setattr(row, key, answers[key])
+        row.save(update_fields=changed)  # the audit log records the answers, as for any change
+    referral = None
+    if new_yes:
+        referral = open_referral(
+            patient=row.patient,
+            flags=new_yes,
+            source=ReferralSource.QUESTIONNAIRE,
+            user=user,
+            practitioner=_practitioner(row.patient, row.plan),
+        )
+    elif row.cauda_equina_positive:
+        referral = Referral.objects.open().filter(patient=row.patient).first()
+    return row, referral
+
+
+@transaction.atomic
+def report_self_harm(*, patient: Patient, item9: int, plan: TreatmentPlan | None = None) -> None:
+    """PHQ-9 item 9 above 0 alerts the clinic, even on a form whose other answers were refused."""
+    raise_self_harm_alert(patient=patient, item9=item9, practitioner=_practitioner(patient, plan))
+
+
 @transaction.atomic
 def submit_response(
     *,
@@ -130,11 +212,17 @@ def submit_response(
 ) -> tuple[Response, Referral | None] | None:
     """Record a questionnaire's answers; None when it was already submitted (a double submit).
 
-    Scores are computed here, never taken from the form. A "yes" to any cauda equina question
-    opens a referral through the intake (blocking sessions); PHQ-9 item 9 above 0 raises the alert.
+    Scores are computed here, never taken from the form. Warning-sign answers among them go through
+    `record_warning_signs` first (a yes opens a referral through the intake, blocking sessions); PHQ-9
+    item 9 above 0 raises the alert.
     """
     if link is not None and not spend_link(link):
         return None
+    warning_signs = {key: answers[key] for key in CAUDA_EQUINA_KEYS if key in answers}
+    response, referral = record_warning_signs(response=response, answers=warning_signs, user=user)
+    if response.is_submitted:
+        return None
+    answers = {name: value for name, value in answers.items() if name not in warning_signs}
     submitted = copy(response)
     for name, value in answers.items():
         setattr(submitted, name, value)
@@ -143,9 +231,21 @@ def submit_response(
     phq9 = [getattr(submitted, name) for name in PHQ9_FIELDS]
     submitted.phq9_total = rules.phq9_total(phq9) if None not in phq9 else None
     submitted.submitted_at = timezone.now()
+    if source != Source.PAPER or submitted.answered_on is None:
+        submitted.answered_on = timezone.localdate(submitted.submitted_at)
     submitted.source = source
     submitted.entered_by = user if source == Source.PAPER else None
-    written = [*answers, "odi_version", "odi_score", "phq9_total", "submitted_at", "source", "entered_by"]
+    written = [
+        *answers,
+        "odi_version",
+        "odi_score",
+        "phq9_total",
+        "submitted_at",
+        "answered_on",
+        "source",
+        "entered_by",
+    ]
+    written = list(dict.fromkeys(written))
     # One conditional UPDATE writes the answers only if nobody submitted this questionnaire first.
     if not Response.objects.filter(pk=response.pk, submitted_at__isnull=True).update(
         **{name: getattr(submitted, name) for name in written}
@@ -158,29 +258,56 @@ def submit_response(
     )
     if submitted.plan_id:
         refresh_plans([submitted.plan_id])
-    referral = None
-    if submitted.cauda_equina_positive:
-        referral = open_referral(
-            patient=submitted.patient,
-            flags=submitted.cauda_equina_positive,
-            source=ReferralSource.QUESTIONNAIRE,
-            user=user,
-        )
     if rules.self_harm_risk(submitted.phq9_9):
-        raise_self_harm_alert(patient=submitted.patient, item9=submitted.phq9_9)
+        report_self_harm(patient=submitted.patient, item9=submitted.phq9_9, plan=submitted.plan)
     return submitted, referral
+
+
+def questionnaire_due(*, patient: Patient, due_date: date) -> Response:
+    """The patient's questionnaire due that day, created (in their current plan) if none was scheduled."""
+    response = Response.objects.filter(patient=patient, due_date=due_date).first()
+    if response is not None:
+        return response
+    plan = patient.plans.annotate(anchor=_anchor()).order_by("-start_date", "-id").first()
+    week = max(0, (due_date - (plan.anchor if plan is not None else due_date)).days // 7)
+    response, _ = Response.objects.get_or_create(
+        patient=patient,
+        due_date=due_date,
+        defaults={"plan": plan, "week": week, "kind": Kind.BASELINE if week == 0 else Kind.WEEKLY},
+    )
+    return response
 
 
 @transaction.atomic
 def paper_response(*, patient: Patient, due_date: date, answers: Mapping[str, object], user) -> Response | None:
     """Staff enter a paper form for the questionnaire due that day (created if not scheduled)."""
-    response = Response.objects.filter(patient=patient, due_date=due_date).first()
-    if response is None:
-        plan = patient.plans.annotate(first_session=Min("sessions__started_at")).order_by("-start_date", "-id").first()
-        baseline = timezone.localtime(plan.first_session).date() if plan and plan.first_session else due_date
-        week = max(0, (due_date - baseline).days // 7)
-        response = Response.objects.create(
-            patient=patient, plan=plan, due_date=due_date, week=week, kind="baseline" if week == 0 else "weekly"
-        )
+    response = questionnaire_due(patient=patient, due_date=due_date)
     result = submit_response(response=response, answers=answers, source=Source.PAPER, user=user)
     return result[0] if result else None
+
+
+@transaction.atomic
+def paper_warning_signs(
+    *, patient: Patient, due_date: date | None, answers: Mapping[str, bool], item9: int | None, user
+) -> Referral | None:
+    """A paper form that cannot be saved yet still has its warning signs saved and acted on, now.
+
+    With a valid due date they go on that questionnaire (so the rest joins them once corrected);
+    without one they open the referral for the patient.
+    """
+    referral = None
+    if due_date is not None:
+        _row, referral = record_warning_signs(
+            response=questionnaire_due(patient=patient, due_date=due_date), answers=answers, user=user
+        )
+    elif any(answers.values()):
+        referral = open_referral(
+            patient=patient,
+            flags=[key for key, yes in answers.items() if yes],
+            source=ReferralSource.QUESTIONNAIRE,
+            user=user,
+            practitioner=_practitioner(patient),
+        )
+    if item9:
+        report_self_harm(patient=patient, item9=item9)
+    return referral

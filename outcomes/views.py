@@ -2,7 +2,7 @@ import csv
 from datetime import date
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,17 +13,19 @@ from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_export, record_view
 from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
 from clinic.models import LinkPurpose
+from intake import rules
+from intake.rules import CAUDA_EQUINA_KEYS
 from outcomes import report, services
-from outcomes.forms import PaperResponseForm, ResponseForm
+from outcomes.forms import PaperResponseForm, ResponseForm, WarningSignsForm
 from outcomes.models import Response
 from outcomes.qr import qr_svg
-from outcomes.questionnaires import cauda_equina_intro, odi, urgent_instructions
+from outcomes.questionnaires import cauda_equina_intro, odi
 from outcomes.scoring import odi_band
 from treatments.models import TreatmentPlan
 
 SUBMITTED_KEY = "questionnaire_submitted"
-# What the blank questionnaire page reads of its row.
-BLANK_FORM_COLUMNS = ("patient_id", "submitted_at", "includes_phq9")
+# What the blank questionnaire pages read of their row: step 1 shows the warning signs already answered.
+BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "submitted_at", "includes_phq9", *CAUDA_EQUINA_KEYS)
 
 
 def get_response_for(user, pk: int) -> Response:
@@ -33,45 +35,101 @@ def get_response_for(user, pk: int) -> Response:
 # --- the patient's form ---------------------------------------------------------------------
 
 
-def _done(request: HttpRequest, response: Response | None, *, urgent: bool) -> HttpResponse:
-    context = {"urgent": urgent, "instructions": urgent_instructions(), "response": response}
-    return render(request, "outcomes/patient_done.html", context)
+def _pending_response(request: HttpRequest, link, *, whole: bool) -> Response | None:
+    """The unanswered questionnaire this browser's link is for (None, and the link session closed, if none)."""
+    rows = Response.objects.filter(pk=link.subject_id, patient=link.patient)
+    response = (rows if whole else rows.only(*BLANK_FORM_COLUMNS)).first()
+    if response is None or response.is_submitted:
+        close_link_session(request)
+        return None
+    response.patient = link.patient  # the row the link read, not another query
+    return response
+
+
+def _after_link(request: HttpRequest) -> HttpResponse:
+    """No usable link in this browser: the thank-you page if it just submitted, else the friendly invalid page."""
+    done = request.session.get(SUBMITTED_KEY)
+    if done is not None:
+        return render(request, "outcomes/patient_done.html", done)
+    return invalid_link_page(request)
 
 
 @require_http_methods(["GET", "POST"])
 @patient_page
 def patient_form(request: HttpRequest) -> HttpResponse:
+    """The questionnaire: step 1 (warning signs) until it is behind the patient, then step 2 (the rest)."""
     link = link_for_session(request, LinkPurpose.QUESTIONNAIRE)
-    if link is None:
-        done = request.session.get(SUBMITTED_KEY)
-        if done is not None:
-            return _done(request, None, urgent=done["urgent"])
-        return invalid_link_page(request)
-    rows = Response.objects.filter(pk=link.subject_id, patient=link.patient)
-    if request.method == "GET":
-        rows = rows.only(*BLANK_FORM_COLUMNS)  # a submit needs the whole row: it is written and audited
-    response = rows.first()
-    if response is None or response.is_submitted:
-        close_link_session(request)
-        return invalid_link_page(request)
-    response.patient = link.patient  # the row the link read, not another query
+    response = _pending_response(request, link, whole=request.method == "POST") if link else None
+    if response is None:
+        return _after_link(request)
+    if not response.warning_signs_done or (request.method == "GET" and request.GET.get("step") == "1"):
+        if request.method == "POST":  # step 2 posted before step 1: ask step 1 first, nothing lost but that post
+            return redirect("outcomes:patient-form")
+        return _warning_signs_page(request, response, WarningSignsForm(initial=response.cauda_equina_answers))
     form = ResponseForm(request.POST, includes_phq9=response.includes_phq9) if request.method == "POST" else None
-    if form is not None and form.is_valid():
-        result = services.submit_response(response=response, answers=form.answers(), source="online", link=link)
-        close_link_session(request)
-        urgent = bool(result and result[0].cauda_equina_positive)
-        request.session[SUBMITTED_KEY] = {"urgent": urgent}
-        return _done(request, result[0] if result else None, urgent=urgent)
+    if form is not None:
+        if form.is_valid():
+            result = services.submit_response(response=response, answers=form.answers(), source="online", link=link)
+            close_link_session(request)
+            submitted = result[0] if result else response
+            done = {
+                "urgent": bool(submitted.cauda_equina_positive),
+                "crisis": rules.self_harm_risk(submitted.phq9_9),
+                "emailed": bool(link.patient.email),
+                "odi_missing": bool(result) and submitted.odi_score is None,
+            }
+            request.session[SUBMITTED_KEY] = done
+            return render(request, "outcomes/patient_done.html", done)
+        if form.self_harm_answer():
+            # Thoughts of self-harm are acted on at once, even while other answers need correcting.
+            services.report_self_harm(patient=link.patient, item9=form.self_harm_answer(), plan=response.plan)
     context = {
         "form": form,
         # The blank form is built only when its cached rendering has expired.
         "blank_form": SimpleLazyObject(lambda: ResponseForm(includes_phq9=response.includes_phq9)),
         "first_name": link.patient.given_name,
         "response": response,
+        "urgent": bool(response.cauda_equina_positive),
+        "crisis": bool(form is not None and form.self_harm_answer()),
         "odi": odi(),
-        "cauda_equina_intro": cauda_equina_intro(),
     }
     return render(request, "outcomes/patient_form.html", context, status=400 if form is not None else 200)
+
+
+def _warning_signs_page(request: HttpRequest, response: Response, form: WarningSignsForm, status: int = 200):
+    context = {
+        "form": form,
+        "first_name": response.patient.given_name,
+        "response": response,
+        "cauda_equina_intro": cauda_equina_intro(),
+    }
+    return render(request, "outcomes/patient_warning_signs.html", context, status=status)
+
+
+@require_POST
+@patient_page
+def patient_warning_signs(request: HttpRequest) -> HttpResponse:
+    """Step 1 posted: every valid answer saved at once and every yes acted on, whatever else is missing.
+
+    The page's script also posts here the moment "yes" is tapped (X-Requested-With: fetch), so a
+    warning sign is saved even if the patient then closes the page; it gets an empty 204.
+    """
+    link = link_for_session(request, LinkPurpose.QUESTIONNAIRE)
+    response = _pending_response(request, link, whole=True) if link else None
+    if response is None:
+        return _after_link(request)
+    form = WarningSignsForm(request.POST)
+    form.is_valid()
+    response, _referral = services.record_warning_signs(response=response, answers=form.warning_sign_answers())
+    response.patient = link.patient
+    if request.headers.get("X-Requested-With") == "fetch":
+        return HttpResponse(status=204)
+    if response.cauda_equina_positive:
+        context = {"first_name": link.patient.given_name}
+        return render(request, "outcomes/patient_urgent.html", context)
+    if form.errors:
+        return _warning_signs_page(request, response, form, status=400)
+    return redirect("outcomes:patient-form")
 
 
 # --- staff ----------------------------------------------------------------------------------
@@ -79,8 +137,18 @@ def patient_form(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("clinic.add_patientlink")
-def response_link_create(request: HttpRequest, pk: int) -> HttpResponse:
-    response = get_response_for(request.user, pk)
+def response_link_create(request: HttpRequest, patient_pk: int, due: str) -> HttpResponse:
+    """A link for the patient's questionnaire due that day: by patient and due date, so a baseline due
+    today can be handed over before the daily run has scheduled it."""
+    patient = get_patient_for(request.user, patient_pk)
+    try:
+        due_date = date.fromisoformat(due)
+    except ValueError:
+        raise Http404("No questionnaire is due that day.") from None
+    response = services.scheduled_questionnaire(patient=patient, due_date=due_date, today=timezone.localdate())
+    if response is None:
+        raise Http404("No questionnaire is due that day.")
+    response.patient = patient
     if response.is_submitted:
         messages.info(request, "This questionnaire has already been answered.")
         return redirect("patient-detail", response.patient_id)
@@ -109,15 +177,29 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_patient_for(request.user, patient_pk)
     initial = {"due_date": request.GET.get("due") or timezone.localdate()}
     form = PaperResponseForm(request.POST or None, initial=initial, patient=patient)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        # The rest needs correcting, but a warning sign (or item 9) on the paper is acted on now.
+        reported, item9 = form.reported_warning_signs(), form.self_harm_answer()
+        if reported or item9:
+            services.paper_warning_signs(
+                patient=patient,
+                due_date=form.cleaned_data.get("due_date"),
+                answers=form.warning_sign_answers(),
+                item9=item9,
+                user=request.user,
+            )
+            _announce_paper_alert(request, warning_sign=bool(reported), saved=False)
+    elif request.method == "POST":
         response = services.paper_response(
             patient=patient, due_date=form.cleaned_data["due_date"], answers=form.answers(), user=request.user
         )
         if response is None:
             form.add_error("due_date", "A questionnaire for this due date has already been entered.")
+            if form.reported_warning_signs():
+                _announce_paper_alert(request, warning_sign=True, saved=False)
         else:
-            if response.cauda_equina_positive:
-                messages.error(request, "Cauda equina warning sign reported: an urgent referral is now open.")
+            if response.cauda_equina_positive or rules.self_harm_risk(response.phq9_9):
+                _announce_paper_alert(request, warning_sign=bool(response.cauda_equina_positive), saved=True)
             if request.user.has_perm("outcomes.view_response"):
                 score = "incomplete" if response.odi_score is None else f"{response.odi_score} %"
                 messages.success(request, f"Paper questionnaire saved (ODI {score}).")
@@ -127,6 +209,17 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
             return redirect(f"{reverse('patient-detail', args=[patient.pk])}#outcomes")
     context = {"form": form, "patient": patient, "odi": odi(), "cauda_equina_intro": cauda_equina_intro()}
     return render(request, "outcomes/response_form.html", context)
+
+
+def _announce_paper_alert(request: HttpRequest, *, warning_sign: bool, saved: bool) -> None:
+    what = (
+        "Warning sign on the paper form: an urgent referral is open and the clinical team has been alerted."
+        if warning_sign
+        else "An answer on the paper form needs a clinician today: the clinical team has been alerted."
+    )
+    if not saved:
+        what += " It was saved by itself; correct what is marked below to save the rest of the questionnaire."
+    messages.error(request, what)
 
 
 @require_safe
@@ -145,7 +238,7 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sections": sections,
         "band": odi_band(response.odi_score) if response.odi_score is not None else None,
         "cauda_equina": list(
-            zip(ResponseForm().cauda_equina_fields(), response.cauda_equina_answers.values(), strict=True)
+            zip(WarningSignsForm().cauda_equina_fields(), response.cauda_equina_answers.values(), strict=True)
         ),
     }
     return render(request, "outcomes/response_detail.html", context)
@@ -165,7 +258,7 @@ def _report_filters(request: HttpRequest) -> report.ReportFilterForm:
 def outcomes_report(request: HttpRequest) -> HttpResponse:
     form = _report_filters(request)
     figures = report.clinic_outcomes(**form.filters())
-    context = {"form": form, "figures": figures, "benchmarks": report.BENCHMARKS, "query": request.GET.urlencode()}
+    context = {"form": form, "figures": figures, "comparators": report.COMPARATORS, "query": request.GET.urlencode()}
     return render(request, "outcomes/report.html", context)
 
 
@@ -181,7 +274,18 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="outcomes-{date.today():%Y%m%d}.csv"'
     response["Cache-Control"] = "no-store"  # patient names and scores
     writer = csv.writer(response)
-    writer.writerow(["patient", "chart number", "practitioner", "plan start", "baseline ODI", "week-8 ODI", "change %"])
+    writer.writerow(
+        [
+            "patient",
+            "chart number",
+            "practitioner",
+            "plan start",
+            "baseline ODI",
+            "baseline before treatment",
+            "week-8 ODI",
+            "change %",
+        ]
+    )
     chart_numbers = []
     for row in report.cohort_rows(**filters):
         writer.writerow(row)
@@ -190,10 +294,16 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
         TreatmentPlan,
         description=_export_description(filters, len(chart_numbers)),
         export="outcomes-report-csv",
-        filters={key: value.pk if key == "practitioner" else value.isoformat() for key, value in filters.items()},
+        filters={key: _filter_value(value) for key, value in filters.items()},
         chart_numbers=chart_numbers,
     )
     return response
+
+
+def _filter_value(value):
+    if isinstance(value, bool):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else value.pk
 
 
 def _export_description(filters: dict, count: int) -> str:
@@ -205,4 +315,6 @@ def _export_description(filters: dict, count: int) -> str:
         scope.append(f"to {filters['end']}")
     if "practitioner" in filters:
         scope.append(f"practitioner {filters['practitioner'].get_full_name()}")
+    if filters.get("before_treatment"):
+        scope.append("baselines taken before the first session only")
     return f"Outcomes report CSV: {count} patients" + (f" ({', '.join(scope)})" if scope else "")

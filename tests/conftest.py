@@ -70,6 +70,12 @@ def manager_client(manager):
 
 
 @pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's superuser client, past the second factor a superuser must use (as a manager must)."""
+    return _client_for(admin_user)
+
+
+@pytest.fixture
 def role_client(request, front_desk, acupuncturist, manager):
     """A client signed in as the role named by indirect parametrisation (or anonymous)."""
     users = {"front_desk": front_desk, "acupuncturist": acupuncturist, "manager": manager}

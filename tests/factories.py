@@ -176,15 +176,26 @@ def session_form_data(*, points=(), electro=(), adverse=(), **session) -> dict:
     return data
 
 
-def questionnaire_data(*, odi=(2, 2, 2, 2, 2, 2, 2, None, 2, 2), phq9=None, **overrides) -> dict:
-    """POST data for the weekly questionnaire: ODI section scores in order, all warning signs 'no'."""
+def warning_sign_data(**overrides) -> dict:
+    """POST data for the questionnaire's warning signs (its first step online): all 'no'."""
     from intake.rules import CAUDA_EQUINA_KEYS
+
+    return dict.fromkeys(CAUDA_EQUINA_KEYS, "False") | overrides
+
+
+def questionnaire_data(*, odi=(2, 2, 2, 2, 2, 2, 2, None, 2, 2), phq9=None, **overrides) -> dict:
+    """POST data for the whole weekly questionnaire: ODI section scores in order, all warning signs 'no'.
+
+    Online, the warning signs are step 1 and the rest step 2 (each step ignores the other's fields); on
+    paper it is one form, with the day it was filled in (today).
+    """
     from outcomes.models import ODI_FIELDS
 
     data = {name: "" if value is None else str(value) for name, value in zip(ODI_FIELDS, odi, strict=True)}
     data |= {"back_pain_now": "4", "back_pain_worst": "6", "leg_pain_now": "5", "leg_pain_worst": "7"}
     data |= {"analgesic_days": "3", "work_days_off": "1"}
-    data |= dict.fromkeys(CAUDA_EQUINA_KEYS, "False")
+    data |= warning_sign_data()
+    data["answered_on"] = timezone.localdate().isoformat()
     if phq9 is not None:
         data |= {f"phq9_{n}": str(value) for n, value in enumerate(phq9, start=1)}
     data.update(overrides)

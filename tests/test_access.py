@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.links import issue_link
-from intake.models import Referral, SelfHarmAlert
+from intake.models import Alert, Referral
 from outcomes.models import Response
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
@@ -59,7 +59,9 @@ ACCESS: dict[str, tuple] = {
     "intake:assessment-update": (lambda o: {"pk": o.intake.pk}, staff(front_desk=403, manager=403)),
     "intake:intake-review": (lambda o: {"pk": o.intake.pk}, everyone(405)),  # POST only
     "intake:referral-detail": (lambda o: {"pk": o.referral.pk}, staff()),
-    "intake:self-harm-alert-update": (lambda o: {"pk": o.alert.pk}, staff(front_desk=403, manager=403)),
+    # Alerts are clinical: the manager reads them (and is sent escalations), acupuncturists acknowledge them.
+    "intake:alert-detail": (lambda o: {"pk": o.alert.pk}, staff(front_desk=403)),
+    "intake:alert-acknowledge": (lambda o: {"pk": o.alert.pk}, everyone(405)),  # POST only
     # The patient's own form needs a link session; without one, the friendly 404.
     "intake:patient-intake": (None, everyone(404)),
     # Treatments: clinical notes are for acupuncturists; the manager reads; the front desk bills.
@@ -79,7 +81,11 @@ ACCESS: dict[str, tuple] = {
     "outcomes:patient-form": (None, {**everyone(404), "patient": 200}),
     "outcomes:response-create": (lambda o: {"patient_pk": o.patient.pk}, staff(manager=403)),
     "outcomes:response-detail": (lambda o: {"pk": o.response.pk}, staff(front_desk=403)),
-    "outcomes:response-link-create": (lambda o: {"pk": o.response.pk}, everyone(405)),  # POST only
+    "outcomes:response-link-create": (
+        lambda o: {"patient_pk": o.response.patient.pk, "due": o.response.due_date.isoformat()},
+        everyone(405),  # POST only
+    ),
+    "outcomes:patient-warning-signs": (None, everyone(405)),  # POST only
     "outcomes:report": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report-csv": (None, staff(front_desk=403, acupuncturist=403)),
 }
@@ -116,7 +122,7 @@ def objects(db, acupuncturist):
         patient=intake.patient,
         intake=intake,
         referral=Referral.objects.get(patient=intake.patient),
-        alert=SelfHarmAlert.objects.get(patient=intake.patient),
+        alert=Alert.objects.get(patient=intake.patient, kind="self_harm"),
         plan=plan,
         session=SessionFactory(plan=plan),
         signed_session=SessionFactory(plan=plan, signed=True),

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.links import issue_link
-from intake.models import Referral, SelfHarmAlert
+from intake.models import Alert, Referral
 from outcomes.models import Response
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
@@ -23,6 +23,10 @@ FIELD_NAME = re.compile(r'name="([^"]+)"')
 TRACKED = ["clinic.Patient", "intake.Intake", "intake.Consent", "intake.Referral", "intake.ClinicalAssessment"]
 TRACKED += ["treatments.TreatmentPlan", "treatments.Session", "treatments.SessionPoint", "treatments.ElectroPair"]
 TRACKED += ["treatments.AdverseEvent", "treatments.Addendum", "treatments.Protocol", "outcomes.Response"]
+TRACKED += ["intake.Alert"]
+# A warning sign or a PHQ-9 item 9 above 0 is saved and acted on by itself, even on a refused form
+# (issue 14): these are the rows that may then change.
+ACTED_ON_ALONE = {"intake.Referral", "intake.Alert", "outcomes.Response"}
 
 VALUES = st.one_of(
     st.text(max_size=40),
@@ -44,12 +48,22 @@ def field_names(client: Client, url: str) -> list[str]:
     return sorted(set(FIELD_NAME.findall(html)) - {"csrfmiddlewaretoken"})
 
 
+def acted_on_alone(data: dict) -> bool:
+    from intake.rules import RED_FLAG_KEYS
+
+    return any(data.get(key) == "True" for key in RED_FLAG_KEYS) or data.get("phq9_9") in {"1", "2", "3"}
+
+
 def fuzz(client: Client, url: str, data: dict) -> None:
     before = counts()
     response = client.post(url, data)
     assert response.status_code < 500, (url, data)
     if response.status_code != 302:
-        assert counts() == before, f"partial write on a refused form: {url} {data!r}"
+        after = counts()
+        if acted_on_alone(data):
+            before = {label: n for label, n in before.items() if label not in ACTED_ON_ALONE}
+            after = {label: n for label, n in after.items() if label not in ACTED_ON_ALONE}
+        assert after == before, f"partial write on a refused form: {url} {data!r}"
 
 
 def form_data(names: list[str]):
@@ -64,7 +78,7 @@ def world(acupuncturist):
         "patient": intake.patient,
         "intake": intake,
         "referral": Referral.objects.get(patient=intake.patient),
-        "alert": SelfHarmAlert.objects.get(patient=intake.patient),
+        "alert": Alert.objects.get(patient=intake.patient, kind="self_harm"),
         "plan": plan,
         "session": SessionFactory(plan=plan),
         "signed": SessionFactory(plan=plan, signed=True),
@@ -78,7 +92,7 @@ STAFF_FORMS = [
     ("desk_client", lambda w: reverse("intake:intake-update", args=[w["intake"].pk])),
     ("lac_client", lambda w: reverse("intake:assessment-update", args=[w["intake"].pk])),
     ("lac_client", lambda w: reverse("intake:referral-detail", args=[w["referral"].pk])),
-    ("lac_client", lambda w: reverse("intake:self-harm-alert-update", args=[w["alert"].pk])),
+    ("lac_client", lambda w: reverse("intake:alert-detail", args=[w["alert"].pk])),
     ("lac_client", lambda w: reverse("treatments:plan-create", args=[w["plan"].patient.pk])),
     ("lac_client", lambda w: reverse("treatments:plan-update", args=[w["plan"].pk])),
     ("lac_client", lambda w: reverse("treatments:plan-detail", args=[w["plan"].pk])),

@@ -1,7 +1,18 @@
 from django.contrib import admin
 
-from clinic.audit import RecordViewAdminMixin
-from treatments.models import Fee, Point, Protocol, ProtocolPoint, Session, SessionPoint
+from clinic.admin_base import ClinicalRecordAdmin, ClinicalRowInline
+from treatments.models import (
+    Addendum,
+    AdverseEvent,
+    ElectroPair,
+    Fee,
+    Point,
+    Protocol,
+    ProtocolPoint,
+    Session,
+    SessionPoint,
+    TreatmentPlan,
+)
 
 
 @admin.register(Fee)
@@ -34,34 +45,32 @@ class ProtocolAdmin(admin.ModelAdmin):
     inlines = [ProtocolPointInline]
 
 
-class SessionPointInline(admin.TabularInline):
+@admin.register(TreatmentPlan)
+class TreatmentPlanAdmin(ClinicalRecordAdmin):
+    list_display = ["start_date", "patient", "practitioner", "status", "session_count", "planned_sessions"]
+    list_select_related = ["patient", "practitioner"]
+    list_filter = ["status"]
+
+
+class SessionPointInline(ClinicalRowInline):
     model = SessionPoint
-    extra = 0
+    fields = ["point", "side", "technique", "retention_minutes", "depth_mm", "de_qi"]
 
-    def has_change_permission(self, request, obj=None):
-        return obj is None or not obj.is_signed
 
-    def has_add_permission(self, request, obj=None):
-        return obj is None or not obj.is_signed
+class ElectroPairInline(ClinicalRowInline):
+    model = ElectroPair
 
-    def has_delete_permission(self, request, obj=None):
-        return obj is None or not obj.is_signed
+
+class AdverseEventInline(ClinicalRowInline):
+    model = AdverseEvent
+
+
+class AddendumInline(ClinicalRowInline):
+    model = Addendum
 
 
 @admin.register(Session)
-class SessionAdmin(RecordViewAdminMixin, admin.ModelAdmin):
+class SessionAdmin(ClinicalRecordAdmin):
     list_display = ["started_at", "patient", "practitioner", "signed_at"]
     list_select_related = ["patient", "practitioner"]
-    inlines = [SessionPointInline]
-    readonly_fields = ["signed_at", "signed_by"]
-
-    def has_change_permission(self, request, obj=None):
-        # A signed session is read-only here too; the model refuses the save regardless.
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_delete_permission(request, obj)
+    inlines = [SessionPointInline, ElectroPairInline, AdverseEventInline, AddendumInline]

@@ -13,6 +13,7 @@ from treatments import billing
 from treatments.codes import normalise_point_code, split_point_codes, suggest
 from treatments.models import (
     MAX_REINSERTIONS,
+    REVIEWS,
     TUINA_TECHNIQUES,
     AdverseEventKind,
     PlanStatus,
@@ -112,7 +113,7 @@ class TreatmentPlanForm(VersionedFormMixin, forms.ModelForm):
 
 
 class PlanReviewForm(forms.Form):
-    review = forms.ChoiceField(choices=[("4", "Session 4 review"), ("final", "End-of-course review")])
+    review = forms.ChoiceField(choices=list(REVIEWS.items()))
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Review notes")
     status = forms.ChoiceField(
         label="Plan status after review",

@@ -1,6 +1,5 @@
 """Point catalogue, protocols, the course of care, sessions and their parts, addenda and fees."""
 
-from datetime import date
 from decimal import Decimal
 
 from auditlog.registry import auditlog
@@ -8,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import DateField, DateTimeField, F, IntegerField, Q, Value
+from django.db.models import CharField, DateField, DateTimeField, F, IntegerField, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -23,7 +22,12 @@ DERIVED_FIELDS = frozenset(
     {
         "session_count",
         "baseline_odi",
+        "baseline_before_treatment",
+        "week4_odi",
         "week8_odi",
+        "latest_odi",
+        "latest_odi_week",
+        "no_improvement",
         "baseline_analgesic",
         "week8_analgesic",
         "baseline_work",
@@ -140,23 +144,50 @@ class PlanStatus(models.TextChoices):
 REVIEW_SESSION = 4
 
 
+# The reviews a plan asks for, by the key the review form posts.
+REVIEWS = {
+    "final": "End-of-course review",
+    "no_improvement": "Review: no improvement by week 6",
+    "4": f"Session {REVIEW_SESSION} review",
+}
 # What review_due reads of a plan (the dashboard reads exactly these columns).
-REVIEW_FIELDS = ("status", "planned_sessions", "session_count", "review_at_4", "final_review_at")
+REVIEW_FIELDS = (
+    "status",
+    "planned_sessions",
+    "session_count",
+    "review_at_4",
+    "final_review_at",
+    "no_improvement",
+    "no_improvement_review_at",
+)
 
 
-def review_due(*, status: str, planned_sessions: int, session_count: int, review_at_4, final_review_at) -> str:
-    """The review a plan is waiting for ('' when none): the end-of-course one first, then session 4."""
+def review_due(
+    *,
+    status: str,
+    planned_sessions: int,
+    session_count: int,
+    review_at_4,
+    final_review_at,
+    no_improvement: bool = False,
+    no_improvement_review_at=None,
+) -> str:
+    """The review a plan is waiting for ('' when none): the end of the course first, then no improvement by
+    week 6 (guidelines advise reassessing and referring), then session 4."""
     if status != PlanStatus.ACTIVE:
         return ""
     if session_count >= planned_sessions and final_review_at is None:
-        return "End-of-course review"
+        return REVIEWS["final"]
+    if no_improvement and no_improvement_review_at is None:
+        return REVIEWS["no_improvement"]
     if session_count >= REVIEW_SESSION and review_at_4 is None:
-        return f"Session {REVIEW_SESSION} review"
+        return REVIEWS["4"]
     return ""
 
 
 def review_due_condition() -> Q:
-    """Active plans at or past session 4 without the first review, or at their end without the last.
+    """Active plans at or past session 4 without the first review, at their end without the last, or
+    with no improvement by week 6 and no review of it.
 
     One expression for the queryset and for the partial index that serves it, so the database can
     see that the index covers the query.
@@ -164,6 +195,7 @@ def review_due_condition() -> Q:
     return Q(status=PlanStatus.ACTIVE) & (
         Q(session_count__gte=REVIEW_SESSION, review_at_4__isnull=True)
         | Q(session_count__gte=F("planned_sessions"), final_review_at__isnull=True)
+        | Q(no_improvement=True, no_improvement_review_at__isnull=True)
     )
 
 
@@ -191,6 +223,10 @@ class TreatmentPlan(VersionedModel):
     # so progress, reviews due and the outcomes report read one row per plan (DESIGN section 6).
     session_count = models.PositiveSmallIntegerField("sessions logged", default=0, editable=False)
     baseline_odi = models.PositiveSmallIntegerField("baseline ODI (%)", null=True, editable=False)
+    # False when the baseline was answered after the first session had begun: its change is then
+    # measured from a score the first needles may already have moved (None: no baseline yet).
+    baseline_before_treatment = models.BooleanField("baseline before treatment", null=True, editable=False)
+    week4_odi = models.PositiveSmallIntegerField("week-4 ODI (%)", null=True, editable=False)
     week8_odi = models.PositiveSmallIntegerField("week-8 ODI (%)", null=True, editable=False)
     baseline_analgesic = models.PositiveSmallIntegerField("baseline analgesic days", null=True, editable=False)
     week8_analgesic = models.PositiveSmallIntegerField("week-8 analgesic days", null=True, editable=False)
@@ -199,6 +235,11 @@ class TreatmentPlan(VersionedModel):
     odi_at_session_4 = models.PositiveSmallIntegerField("ODI by session 4 (%)", null=True, editable=False)
     odi_at_session_8 = models.PositiveSmallIntegerField("ODI by session 8 (%)", null=True, editable=False)
     odi_at_session_12 = models.PositiveSmallIntegerField("ODI by session 12 (%)", null=True, editable=False)
+    latest_odi = models.PositiveSmallIntegerField("latest ODI (%)", null=True, editable=False)
+    latest_odi_week = models.PositiveSmallIntegerField("week of the latest ODI", null=True, editable=False)
+    # From week 6 the latest ODI is no meaningful change from the baseline: the plan asks for a review.
+    no_improvement = models.BooleanField("no improvement by week 6", default=False, editable=False)
+    no_improvement_review_at = models.DateTimeField("no-improvement review", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -240,6 +281,8 @@ class TreatmentPlan(VersionedModel):
             session_count=session_count,
             review_at_4=self.review_at_4,
             final_review_at=self.final_review_at,
+            no_improvement=self.no_improvement,
+            no_improvement_review_at=self.no_improvement_review_at,
         )
 
 
@@ -331,7 +374,14 @@ def refresh_plans(plan_ids) -> None:
     from outcomes.scoring import ScoredWeek, plan_scores
 
     # A session row has its time and blank questionnaire columns; a questionnaire row the reverse.
-    blank_questionnaire = (Value(None, IntegerField()), Value(None, DateField()), *[Value(None, IntegerField())] * 3)
+    blank_questionnaire = (
+        Value(None, IntegerField()),
+        Value(None, DateField()),
+        *[Value(None, IntegerField())] * 3,
+        Value(None, DateTimeField()),
+        Value(None, DateField()),
+        Value(None, CharField()),
+    )
     ids = sorted({pk for pk in plan_ids if pk is not None})  # one locking order for every caller
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
@@ -351,18 +401,33 @@ def refresh_plans(plan_ids) -> None:
                     "odi_score",
                     "analgesic_days",
                     "work_days_off",
+                    "submitted_at",
+                    "answered_on",
+                    "source",
                 ),
                 all=True,
             )
-            days: dict[int, list[date]] = {pk: [] for pk in chunk}
+            starts: dict[int, list] = {pk: [] for pk in chunk}
             scored: dict[int, list[ScoredWeek]] = {pk: [] for pk in chunk}
-            for plan_id, started_at, *fields in rows:
+            for plan_id, started_at, week, due, odi, analgesic, work, submitted_at, answered_on, source in rows:
                 if started_at is not None:
-                    days[plan_id].append(timezone.localtime(started_at).date())
-                else:
-                    scored[plan_id].append(ScoredWeek(*fields))
+                    starts[plan_id].append(started_at)
+                    continue
+                # Rows sent before the day answered was recorded: the day they were sent.
+                answered_on = answered_on or timezone.localtime(submitted_at).date()
+                paper = source == "paper"
+                scored[plan_id].append(
+                    ScoredWeek(week, due, odi, analgesic, work, None if paper else submitted_at, answered_on, paper)
+                )
             columns = {
-                pk: {"session_count": len(days[pk]), **plan_scores(session_days=days[pk], scored=scored[pk])}
+                pk: {
+                    "session_count": len(starts[pk]),
+                    **plan_scores(
+                        session_days=[timezone.localtime(start).date() for start in starts[pk]],
+                        scored=scored[pk],
+                        first_session_at=min(starts[pk], default=None),
+                    ),
+                }
                 for pk in chunk
             }
             if len(chunk) == 1:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from intake.safety import TreatmentCheck, decision_for, may_treat
 from treatments.models import (
+    REVIEWS,
     Addendum,
     AdverseEvent,
     ElectroPair,
@@ -134,15 +135,11 @@ def add_addendum(*, session: Session, user, text: str) -> Addendum:
 @transaction.atomic
 def review_plan(*, plan: TreatmentPlan, review: str, notes: str, status: str = "") -> TreatmentPlan:
     now = timezone.now()
-    stamp = f"[{timezone.localtime(now):%Y-%m-%d}] {'Session 4' if review == '4' else 'End-of-course'} review: {notes}"
+    stamp = f"[{timezone.localtime(now):%Y-%m-%d}] {REVIEWS[review]}: {notes}"
     plan.review_notes = f"{plan.review_notes}\n{stamp}".strip()
-    fields = ["review_notes", "updated_at"]
-    if review == "4":
-        plan.review_at_4 = now
-        fields.append("review_at_4")
-    else:
-        plan.final_review_at = now
-        fields.append("final_review_at")
+    column = {"4": "review_at_4", "final": "final_review_at", "no_improvement": "no_improvement_review_at"}[review]
+    setattr(plan, column, now)
+    fields = ["review_notes", "updated_at", column]
     if status:
         plan.status = status
         fields.append("status")

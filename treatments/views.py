@@ -15,6 +15,7 @@ from treatments import billing, services
 from treatments.access import get_plan_for, get_session_for
 from treatments.forms import AddendumForm, PlanReviewForm, ProtocolForm, SessionEntry, TreatmentPlanForm
 from treatments.models import (
+    REVIEWS,
     Point,
     Protocol,
     ProtocolPoint,
@@ -81,12 +82,14 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(plan)
     record_view(plan)
     sessions = with_point_labels(list(plan.sessions.order_by("started_at")))
+    due = plan.review_due(len(sessions))
     context = {
         "plan": plan,
         "patient": plan.patient,
         "sessions": sessions,
         "session_count": len(sessions),
-        "review_due": plan.review_due(len(sessions)),
+        "review_due": due,
+        "review_key": next((key for key, label in REVIEWS.items() if label == due), ""),
         "review_form": review_form,
         "diagnoses": [(code, billing.describe_icd10(code)) for code in plan.diagnosis_codes],
     }

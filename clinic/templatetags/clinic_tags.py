@@ -1,5 +1,7 @@
 from django import template
 
+from clinic.phones import tel_uri
+
 register = template.Library()
 
 _CLASSES = {"select": "form-select form-select-sm", "checkbox": "form-check-input"}
@@ -17,3 +19,9 @@ def add_field_class(bound_field):
     if bound_field.errors:
         attrs["aria-invalid"] = "true"
     return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def tel(number: str) -> str:
+    """A phone number as a link a phone can call: "(217) 555-0199" -> "tel:2175550199"."""
+    return tel_uri(number)

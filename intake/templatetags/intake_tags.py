@@ -17,3 +17,21 @@ def red_flag_banner(context, patient):
     else:
         referrals = [r for r in read if r.is_open]
     return {"referrals": referrals, "perms": context.get("perms")}
+
+
+@register.simple_tag
+def mark_red_flags(patients) -> str:
+    """Mark each listed patient (rows with a `pk`) who has an open referral: one query for the whole page.
+
+    Sets `red_flag` on each row to "emergency" (possible cauda equina), "urgent" or None, for the
+    patient list and search results to show beside the name.
+    """
+    rows = list(patients)
+    open_referrals = Referral.objects.open().filter(patient__in=[row["pk"] for row in rows])
+    flagged: dict[int, str] = {}
+    for patient_id, emergency in open_referrals.values_list("patient_id", "is_emergency"):
+        if emergency or patient_id not in flagged:
+            flagged[patient_id] = "emergency" if emergency else "urgent"
+    for row in rows:
+        row["red_flag"] = flagged.get(row["pk"])
+    return ""

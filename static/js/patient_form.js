@@ -1,18 +1,65 @@
-// The weekly questionnaire: a progress bar counting answered questions. The form works without it.
+// The patient's forms. Everything here is an extra: each form works without it.
+// - A progress bar counting answered questions (the weekly questionnaire).
+// - Urgent advice shown the moment an answer calls for it ([data-reveal-box]: the radios named in
+//   data-reveal-for with a value in data-reveal-values), not only after the form is sent.
+// - On the warning-sign step ([data-send-on-yes]), a "yes" is sent to the clinic at once, so it is
+//   saved even if the page is closed before "Next" is tapped.
 (function () {
   "use strict";
-  const form = document.getElementById("questionnaire");
-  const bar = document.querySelector("[data-progress-bar]");
-  const text = document.querySelector("[data-progress-text]");
-  if (!form || !bar || !text) return;
-  const names = Array.from(new Set(Array.from(form.querySelectorAll("input[type=radio]")).map(function (input) { return input.name; })));
 
-  function update() {
-    const answered = names.filter(function (name) { return form.querySelector('input[name="' + name + '"]:checked'); }).length;
-    bar.style.width = Math.round((answered / names.length) * 100) + "%";
-    text.textContent = answered + " of " + names.length + " answered";
+  function progress(form) {
+    const bar = document.querySelector("[data-progress-bar]");
+    const text = document.querySelector("[data-progress-text]");
+    if (!form || !bar || !text) return;
+    const names = Array.from(new Set(Array.from(form.querySelectorAll("input[type=radio]")).map(function (input) { return input.name; })));
+    function update() {
+      const answered = names.filter(function (name) { return form.querySelector('input[name="' + name + '"]:checked'); }).length;
+      bar.style.width = Math.round((answered / names.length) * 100) + "%";
+      text.textContent = answered + " of " + names.length + " answered";
+    }
+    form.addEventListener("change", update);
+    update();
   }
 
-  form.addEventListener("change", update);
-  update();
+  function reveal(box) {
+    const names = (box.getAttribute("data-reveal-for") || "").split(" ");
+    const values = (box.getAttribute("data-reveal-values") || "").split(" ");
+    function matches() {
+      return names.some(function (name) {
+        const checked = document.querySelector('input[name="' + name + '"]:checked');
+        return checked && values.indexOf(checked.value) !== -1;
+      });
+    }
+    // Once shown it stays: the answer has been (or is being) sent, and the advice still holds. It is
+    // brought into view, since it may sit below the question just answered.
+    function update() {
+      if (!matches() || !box.hidden) return;
+      box.hidden = false;
+      box.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    }
+    document.addEventListener("change", update);
+    if (matches()) box.hidden = false;
+  }
+
+  function sendOnYes(form) {
+    const status = form.querySelector("[data-reveal-status]");
+    form.addEventListener("change", function (event) {
+      if (!event.target.matches("input[type=radio]") || event.target.value !== "True") return;
+      if (status) status.textContent = "Sending your answer to the clinic…";
+      fetch(form.action, { method: "POST", body: new FormData(form), headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!status) return;
+          status.textContent = response.status === 204
+            ? "Your answer has reached the clinic, and the clinical team has been alerted."
+            : "Your answer could not be sent yet: tap “Next” below to send it.";
+        })
+        .catch(function () {
+          if (status) status.textContent = "Your answer could not be sent yet: tap “Next” below to send it.";
+        });
+    });
+  }
+
+  progress(document.getElementById("questionnaire"));
+  document.querySelectorAll("[data-reveal-box]").forEach(reveal);
+  document.querySelectorAll("form[data-send-on-yes]").forEach(sendOnYes);
 })();

@@ -6,6 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.links import issue_link
+from intake.models import Referral
 from outcomes.models import Response
 from tests.browser.conftest import sign_in
 from tests.factories import SessionFactory, TreatmentPlanFactory
@@ -43,6 +44,9 @@ def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
     # Touch targets: every choice is at least 44 px high.
     heights = phone.locator("label.choice").evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
     assert min(heights) >= 44
+    answer_everything(phone)  # step 1: the warning signs, all "no"
+    phone.get_by_role("button", name="Next").click()
+    expect(phone.get_by_role("heading", name="Part 1 of 2: your pain")).to_be_visible()
     answer_everything(phone)
     expect(phone.locator("[data-progress-text]")).to_contain_text("answered")
     phone.get_by_role("button", name="Send my answers").click()
@@ -59,17 +63,43 @@ def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
     assert rendered == 1
 
 
+def test_tapping_yes_shows_the_instructions_at_once_and_saves_the_sign_before_anything_is_sent(
+    phone_page, page, live_server, acupuncturist
+):
+    response = due_response(acupuncturist)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    phone_page.goto(f"{live_server.url}/l/{token}/")
+    urgent = phone_page.get_by_test_id("urgent-instructions")
+    expect(urgent).to_be_hidden()
+    # The patient taps "Yes" to one question and nothing else: no button pressed.
+    question = phone_page.locator("fieldset.question", has_text="between your legs")
+    question.get_by_text("Yes", exact=True).tap()
+    expect(urgent).to_be_visible()
+    expect(urgent).to_contain_text("emergency department today")
+    expect(urgent.get_by_role("link", name="Call 911")).to_have_attribute("href", "tel:911")
+    # The tap itself sent the answer: the referral is open while the page is still unsubmitted.
+    expect(urgent).to_contain_text("Your answer has reached the clinic")
+    assert Referral.objects.open().get(patient=response.patient).flags == ["saddle_anaesthesia"]
+    assert phone_page.url == f"{live_server.url}/p/questionnaire/"
+
+    # The patient closes the page. The clinic sees the alert at the top of the dashboard.
+    phone_page.close()
+    sign_in(page, live_server, "lac")
+    expect(page.get_by_test_id("open-alert").first).to_contain_text(response.patient.family_name)
+    expect(page.get_by_test_id("open-alert").first).to_contain_text("Emergency")
+
+
 def test_a_warning_sign_shows_urgent_care_and_blocks_the_next_session(phone_page, page, live_server, acupuncturist):
     response = due_response(acupuncturist)
     _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
     phone_page.goto(f"{live_server.url}/l/{token}/")
     answer_everything(phone_page, warning_sign="between your legs")
-    phone_page.get_by_role("button", name="Send my answers").click()
+    phone_page.get_by_role("button", name="Next").click()
     urgent = phone_page.get_by_test_id("urgent-instructions")
     expect(urgent).to_contain_text("emergency department today")
 
     sign_in(page, live_server, "lac")
-    expect(page.get_by_test_id("urgent-referral")).to_contain_text(response.patient.family_name)
+    expect(page.get_by_test_id("open-alert")).to_contain_text(response.patient.family_name)
     page.goto(f"{live_server.url}/plans/{response.plan.pk}/sessions/new/")
     expect(page.get_by_text(re.compile("Urgent referral open since .*Saddle anaesthesia"))).to_be_visible()
     expect(page.get_by_role("button", name="Save session")).to_have_count(0)
@@ -80,16 +110,28 @@ def test_the_patient_form_has_no_serious_accessibility_violations(phone_page, li
     response = due_response(acupuncturist, includes_phq9=True)
     _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
     phone_page.goto(f"{live_server.url}/l/{token}/")
-    phone_page.add_script_tag(url=axe_url)
-    results = phone_page.evaluate("async () => (await axe.run(document)).violations")
-    assert not [v["id"] for v in results if v["impact"] in ("serious", "critical")]
-    # Also scan the page in its error state, as a patient who skipped sections sees it.
-    phone_page.get_by_role("button", name="Send my answers").click()
+
+    def scan():
+        phone_page.add_script_tag(url=axe_url)
+        results = phone_page.evaluate("async () => (await axe.run(document)).violations")
+        serious = [v for v in results if v["impact"] in ("serious", "critical")]
+        return [(v["id"], v["impact"], [node["target"] for node in v["nodes"]]) for v in serious]
+
+    assert not scan()  # step 1
+    phone_page.get_by_role("button", name="Next").click()  # nothing answered: the error state
     expect(phone_page.locator("#form-errors")).to_be_visible()
-    phone_page.add_script_tag(url=axe_url)
-    results = phone_page.evaluate("async () => (await axe.run(document)).violations")
-    serious = [(v["id"], v["impact"], len(v["nodes"])) for v in results if v["impact"] in ("serious", "critical")]
-    assert not serious
+    assert not scan()
+    answer_everything(phone_page)
+    phone_page.get_by_role("button", name="Next").click()
+    expect(phone_page.get_by_role("button", name="Send my answers")).to_be_visible()
+    assert not scan()  # step 2
+    phone_page.get_by_role("button", name="Send my answers").click()  # skipped sections: the error state
+    expect(phone_page.locator("#form-errors")).to_be_visible()
+    assert not scan()
+    # The crisis resources, shown when item 9 is answered above "not at all".
+    phone_page.locator("fieldset#q-phq9_9").get_by_text("Several days").click()
+    expect(phone_page.get_by_test_id("crisis-resources")).to_be_visible()
+    assert not scan()
 
 
 def test_the_front_desk_resends_an_overdue_questionnaire_from_the_dashboard(
@@ -102,7 +144,7 @@ def test_the_front_desk_resends_an_overdue_questionnaire_from_the_dashboard(
     sign_in(page, live_server, "desk")
     # Two rows share one form; each button posts its own questionnaire.
     page.get_by_role("button", name="Resend").first.click()
-    expect(page).to_have_url(f"{live_server.url}/responses/{older.pk}/link/")
+    expect(page).to_have_url(f"{live_server.url}/patients/{plan.patient.pk}/questionnaires/{older.due_date}/link/")
     expect(page.get_by_role("heading", name=re.compile(r"Questionnaire link for .* \(due"))).to_contain_text(
         f"{older.due_date:%b} {older.due_date.day}"
     )

@@ -21,3 +21,94 @@ def test_admin_list_add_and_change_pages_render(admin_client, model):
     if first is not None:
         response = admin_client.get(reverse("admin:{}_{}_change".format(*info), args=[first.pk]))
         assert response.status_code == 200
+
+
+# --- no back door: clinical records are read-only in the admin, superusers included (issue 14) ------
+
+CLINICAL_MODELS = [
+    "intake.Intake",
+    "intake.ClinicalAssessment",
+    "intake.Referral",
+    "intake.Alert",
+    "treatments.TreatmentPlan",
+    "treatments.Session",
+    "outcomes.Response",
+]
+# The admins that may write: reference data, configuration and accounts, none of them a clinical record.
+WRITABLE = {
+    "auth.Group",
+    "auth.User",
+    "auditlog.LogEntry",
+    "axes.AccessAttempt",
+    "axes.AccessFailureLog",
+    "axes.AccessLog",
+    "clinic.Patient",
+    "otp_totp.TOTPDevice",
+    "treatments.Fee",
+    "treatments.Point",
+    "treatments.Protocol",
+}
+
+
+def test_every_admin_is_either_a_clinical_record_or_known_to_be_writable():
+    registered = {model._meta.label for model in admin.site._registry}
+    assert registered == set(CLINICAL_MODELS) | WRITABLE, "decide whether a new admin may write"
+
+
+@pytest.fixture
+def clinical_records(acupuncturist):
+    from intake.services import raise_self_harm_alert
+    from tests.factories import IntakeFactory, TreatmentPlanFactory
+
+    intake = IntakeFactory(saddle_anaesthesia=True)
+    raise_self_harm_alert(patient=intake.patient, item9=1)
+    from intake.models import ClinicalAssessment
+
+    ClinicalAssessment.objects.create(intake=intake, assessed_by=acupuncturist)
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    from outcomes.models import Response
+
+    Response.objects.create(patient=plan.patient, plan=plan, due_date=plan.start_date, week=0)
+    return SessionFactory(plan=plan)
+
+
+@pytest.mark.parametrize("label", CLINICAL_MODELS)
+def test_a_superuser_can_neither_add_nor_change_nor_delete_a_clinical_record(admin_client, clinical_records, label):
+    from django.apps import apps
+
+    model = apps.get_model(label)
+    info = model._meta.app_label, model._meta.model_name
+    add = reverse("admin:{}_{}_add".format(*info))
+    assert admin_client.get(add).status_code == 403
+    assert admin_client.post(add, {}).status_code == 403
+    record = model.objects.order_by("pk").first()
+    change = reverse("admin:{}_{}_change".format(*info), args=[record.pk])
+    page = admin_client.get(change)
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert 'name="_save"' not in page.content.decode()
+    assert admin_client.post(change, {}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:{}_{}_delete".format(*info), args=[record.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert model.objects.filter(pk=record.pk).exists()
+
+
+def test_the_admin_cannot_add_a_session_for_a_patient_with_an_open_referral(admin_client, clinical_records):
+    """The path the probe took: a superuser's "Add session", bypassing the red-flag stop. It is gone."""
+    from intake.models import Referral
+    from treatments.models import Session
+
+    referral = Referral.objects.open().get()
+    data = {
+        "plan": clinical_records.plan.pk,
+        "patient": referral.patient.pk,
+        "practitioner": clinical_records.practitioner.pk,
+        "started_at_0": "2026-11-30",
+        "started_at_1": "10:00",
+        "contact_minutes": "30",
+        "pain_before": "5",
+    }
+    before = Session.objects.count()
+    assert admin_client.post(reverse("admin:treatments_session_add"), data).status_code == 403
+    assert Session.objects.count() == before

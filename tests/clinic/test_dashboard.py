@@ -66,9 +66,12 @@ def test_each_resend_button_posts_its_own_questionnaire_with_one_csrf_token(desk
     html = desk_client.get(reverse("dashboard")).content.decode()
     assert html.count('id="resend-link"') == 1 and html.count("csrfmiddlewaretoken") == 2  # + the sign-out form
     for row in rows:
-        url = reverse("outcomes:response-link-create", args=[row.pk])
+        url = reverse("outcomes:response-link-create", args=[row.patient_id, row.due_date.isoformat()])
         assert re.search(rf'form="resend-link" formaction="{url}" name="email" value="1"', html)
-    sent = desk_client.post(reverse("outcomes:response-link-create", args=[rows[1].pk]), {"email": "1"})
+    sent = desk_client.post(
+        reverse("outcomes:response-link-create", args=[rows[1].patient_id, rows[1].due_date.isoformat()]),
+        {"email": "1"},
+    )
     assert sent.status_code == 200 and sent.context["response"] == rows[1]
 
 
@@ -134,7 +137,9 @@ def test_a_warning_sign_reported_between_visits_tops_a_full_panel(lac_client):
     patient = PatientFactory(family_name="Newcase")
     reported = open_referral(patient=patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
     context = lac_client.get(reverse("dashboard")).context
-    assert context["between_visit_referrals"] == [reported]
+    # Its alert tops the alerts (every referral here alerted), and the referral tops the red-flag panel.
+    assert (context["alerts"][0].referral, context["alerts"][0].kind) == (reported, "red_flag_between_visits")
+    assert context["alert_count"] == 17
     assert context["open_referrals"][0] == reported
     assert context["open_referral_count"] == 17
 
@@ -144,7 +149,7 @@ def test_a_cauda_equina_referral_from_the_intake_comes_before_routine_ones_on_a_
     emergency = open_referral(patient=PatientFactory(), flags=["bladder_dysfunction"], source=ReferralSource.INTAKE)
     context = lac_client.get(reverse("dashboard")).context
     assert context["open_referrals"][0] == emergency
-    assert context["between_visit_referrals"] == []
+    assert (context["alerts"][0].referral, context["alerts"][0].severity) == (emergency, "emergency")
 
 
 def test_a_warning_sign_added_to_an_open_intake_referral_still_tops_the_dashboard(lac_client, patient):
@@ -154,9 +159,11 @@ def test_a_warning_sign_added_to_an_open_intake_referral_still_tops_the_dashboar
     assert merged == from_intake
     assert merged.is_emergency
     html = lac_client.get(reverse("dashboard")).content.decode()
-    banner = html.split('data-testid="urgent-referral"')[1].split("</div>")[0]
-    assert patient.family_name in banner
-    assert "new bladder dysfunction" in banner.lower()
+    first_alert = html.split('data-testid="open-alert"')[1].split("</tr>")[0]
+    assert patient.family_name in first_alert
+    assert "warning sign reported between visits" in first_alert.lower()
+    assert "new bladder dysfunction" in first_alert.lower()
+    assert html.index('data-testid="alerts-panel"') < html.index("Open red flags")
 
 
 def test_a_repeated_warning_sign_is_reported_again(patient):

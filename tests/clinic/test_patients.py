@@ -197,12 +197,13 @@ def test_a_good_htmx_search_clears_the_message_beside_the_box(desk_client, regis
     assert '<div class="col-12 text-danger small" id="patient-search-error" hx-swap-oob="true"></div>' in body
 
 
+# Eight reads, and one more for the red-flag markers of the whole page.
 def test_patient_list_query_count_does_not_grow(desk_client, django_assert_max_num_queries, db):
     PatientFactory.create_batch(5)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         desk_client.get(reverse("patient-list"))
     PatientFactory.create_batch(50)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         desk_client.get(reverse("patient-list"))
 
 
@@ -291,3 +292,30 @@ def test_chart_page_shows_header_and_sections(desk_client, patient):
     assert patient.chart_number in body
     for section in ('id="intake"', 'id="plan"', 'id="sessions"', 'id="outcomes"'):
         assert section in body
+
+
+# --- red-flag markers wherever a patient is listed or edited (issue 14) ----------------------------
+
+
+def test_red_flags_are_marked_in_the_list_and_in_search_results(desk_client, db):
+    from tests.factories import IntakeFactory
+
+    emergency = IntakeFactory(patient=PatientFactory(family_name="Quarry"), saddle_anaesthesia=True).patient
+    routine = IntakeFactory(patient=PatientFactory(family_name="Quartz"), night_pain=True).patient
+    clear = IntakeFactory(patient=PatientFactory(family_name="Quaver")).patient
+    for html in (
+        desk_client.get(reverse("patient-list")).content.decode(),
+        desk_client.get(reverse("patient-list"), {"q": "qua"}, HTTP_HX_REQUEST="true").content.decode(),
+    ):
+        rows = {p: html.split(p.family_name, 1)[1].split("</tr>", 1)[0] for p in (emergency, routine, clear)}
+        assert "Red flag: possible cauda equina" in rows[emergency]
+        assert "Red flag: referral open" in rows[routine]
+        assert "red-flag-marker" not in rows[clear]
+
+
+def test_the_edit_page_shows_the_red_flag_banner(desk_client, db):
+    from tests.factories import IntakeFactory
+
+    patient = IntakeFactory(bowel_incontinence=True).patient
+    html = desk_client.get(reverse("patient-update", args=[patient.pk])).content.decode()
+    assert 'data-testid="red-flag-banner"' in html and "possible cauda equina" in html

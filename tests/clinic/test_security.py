@@ -132,6 +132,15 @@ def test_a_manager_must_set_up_two_factor_before_any_page(manager):
     assert client.get(reverse("audit-log")).status_code == 200
 
 
+def test_a_superuser_must_set_up_two_factor_like_a_manager(django_user_model):
+    django_user_model.objects.create_superuser("root", "root@clinic.example", "Root-pass-12345")
+    client = Client()
+    assert sign_in(client, "root", "Root-pass-12345").status_code == 302
+    for url in (reverse("dashboard"), reverse("audit-log"), "/admin/", reverse("outcomes:report-csv")):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup")), url
+
+
 def test_a_manager_with_a_device_enters_a_code_at_each_sign_in(manager):
     device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
     client = Client()
@@ -257,6 +266,7 @@ def test_a_database_outage_is_a_friendly_503_and_recovers(desk_client, patient):
     assert response["Retry-After"] == "30"
     body = response.content.decode()
     assert "Temporarily unavailable" in body and "Traceback" not in body and "OperationalError" not in body
+    assert 'call <a href="tel:911">911</a>' in body  # the emergency number, a setting, without the database
     assert desk_client.get(url).status_code == 200
 
 

@@ -31,7 +31,7 @@ def test_seeded_patients_pass_the_registration_form(db):
 
 
 def test_seed_demo_gives_patients_a_clinical_history_once(db):
-    from intake.models import Intake, Referral
+    from intake.models import Alert, Intake, Referral
     from treatments.models import Session, TreatmentPlan
 
     call_command("seed_demo")
@@ -39,7 +39,15 @@ def test_seed_demo_gives_patients_a_clinical_history_once(db):
     call_command("seed_demo")
     assert (Intake.objects.count(), TreatmentPlan.objects.count(), Session.objects.count()) == counts
     assert counts[0] >= 20 and counts[1] >= 20 and counts[2] >= 100
-    assert Referral.objects.open().count() == 1
+    # A red flag at intake, and a warning sign reported between visits: each an open referral and an alert.
+    assert Referral.objects.open().count() == 2
+    assert sorted(Alert.objects.open().values_list("kind", flat=True)) == [
+        "red_flag_at_intake",
+        "red_flag_between_visits",
+    ]
+    # Baselines answered before the first session, but one answered that evening, after it.
+    assert TreatmentPlan.objects.filter(baseline_before_treatment=False).count() == 1
+    assert TreatmentPlan.objects.filter(baseline_before_treatment=True).count() >= 20
     assert Intake.objects.filter(pregnant=True).count() == 1
     # Every plan's latest note is left to sign; the earlier ones are signed.
     assert Session.objects.filter(signed_at__isnull=True).count() == counts[1]

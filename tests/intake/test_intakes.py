@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from intake import rules
-from intake.models import ClinicalAssessment, Intake, Referral, SelfHarmAlert
+from intake.models import Alert, ClinicalAssessment, Intake, Referral
 from tests.factories import IntakeFactory, PatientFactory
 
 
@@ -118,10 +118,10 @@ def test_phq9_item_9_raises_an_urgent_alert_on_chart_and_dashboard(desk_client, 
         reverse("intake:intake-create", args=[patient.pk]),
         form_data(phq9_9="1", phq9_1="3", phq9_2="3", phq9_3="3", phq9_4="1"),
     )
-    alert = SelfHarmAlert.objects.get()
-    assert alert.item9 == 1
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.item9) == ("self_harm", 1)
     chart = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
-    assert "PHQ-9 item 9 — urgent" in chart
+    assert "Open alert:</strong> PHQ-9 item 9: thoughts of self-harm" in chart
     assert "PHQ-9 11 (moderate)" in chart
     assert "PHQ-9 ≥ 10" in chart
     assert "PHQ-9 item 9" in lac_client.get(reverse("dashboard")).content.decode()
@@ -129,17 +129,15 @@ def test_phq9_item_9_raises_an_urgent_alert_on_chart_and_dashboard(desk_client, 
 
 def test_acupuncturist_records_the_action_for_a_self_harm_alert(lac_client, acupuncturist):
     intake = IntakeFactory(phq9_9=2)
-    alert = SelfHarmAlert.objects.get()
-    url = reverse("intake:self-harm-alert-update", args=[alert.pk])
+    alert = Alert.objects.get()
+    url = reverse("intake:alert-detail", args=[alert.pk])
     assert lac_client.post(url, {"action_taken": ""}).context["form"].errors["action_taken"]
     response = lac_client.post(url, {"action_taken": "Called patient; referred to PCP same day; 988 given."})
     assert response.status_code == 302
     alert.refresh_from_db()
     assert alert.acknowledged_by == acupuncturist
-    assert (
-        "PHQ-9 item 9 — urgent"
-        not in lac_client.get(reverse("patient-detail", args=[intake.patient.pk])).content.decode()
-    )
+    assert alert.action_taken.startswith("Called patient")
+    assert "Open alert" not in lac_client.get(reverse("patient-detail", args=[intake.patient.pk])).content.decode()
 
 
 def test_phq9_total_below_ten_is_not_flagged(desk_client, patient):

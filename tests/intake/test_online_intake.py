@@ -61,7 +61,7 @@ def test_online_red_flag_opens_a_referral_and_tells_the_patient(client, desk_cli
     open_link(client, desk_client, patient)
     response = client.post(reverse("intake:patient-intake"), form_data(bladder_dysfunction="True"))
     body = response.content.decode()
-    assert "go to an emergency department now" in body.lower()
+    assert "go to a hospital emergency department today" in body.lower()
     assert Referral.objects.get().flags == ["bladder_dysfunction"]
 
 
@@ -103,3 +103,64 @@ def test_the_page_with_the_link_is_not_cached(desk_client, patient):
     response = desk_client.post(reverse("intake:intake-link-create", args=[patient.pk]))
     assert response.context["url"] in response.content.decode()
     assert response["Cache-Control"] == "no-store"
+
+
+# --- warning signs on a half-finished intake, and words that are true (issue 14) -------------------
+
+
+def test_a_red_flag_on_a_half_finished_intake_is_acted_on_and_joins_the_intake_later(
+    client, desk_client, patient, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from intake.models import Alert
+
+    settings.CLINIC_ALERT_EMAILS = ["oncall@clinic.example"]
+    open_link(client, desk_client, patient)
+    half = form_data(saddle_anaesthesia="True", chief_complaint="", pain_now=None, consent_name="")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(reverse("intake:patient-intake"), half)
+    body = page.content.decode()
+    assert "Some answers need attention" in body
+    assert "The answers that need the clinic today have already been sent to it." in body
+    assert 'data-testid="urgent-instructions"' in body and 'href="tel:911"' in body
+    referral = Referral.objects.open().get(patient=patient)
+    assert referral.flags == ["saddle_anaesthesia"] and referral.intake is None
+    assert Alert.objects.get().kind == "red_flag_at_intake" and len(mailoutbox) == 1
+    assert not Intake.objects.exists()
+    # Completed, the intake joins the same referral and nobody is alerted twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("intake:patient-intake"), form_data(saddle_anaesthesia="True"))
+    referral.refresh_from_db()
+    assert referral.intake == Intake.objects.get() and Referral.objects.count() == 1
+    assert Alert.objects.count() == 1 and len(mailoutbox) == 1
+
+
+def test_thoughts_of_self_harm_show_the_crisis_line_at_once(client, desk_client, patient):
+    from intake.models import Alert
+
+    open_link(client, desk_client, patient)
+    page = client.post(reverse("intake:patient-intake"), form_data(phq9_9="1"))
+    body = page.content.decode()
+    assert "Thank you" in body
+    assert 'data-testid="crisis-resources"' in body and 'href="tel:988"' in body
+    assert Alert.objects.get(patient=patient).kind == "self_harm"
+
+
+def test_the_done_page_says_only_what_happens(client, desk_client, patient):
+    open_link(client, desk_client, patient)
+    body = client.post(reverse("intake:patient-intake"), form_data(bladder_dysfunction="True")).content.decode()
+    assert "They will also contact you" not in body
+    assert "We have saved your answer and alerted the clinic's clinical team. Do not wait for them" in body
+    # A reload shows the same page, from what the session remembers of the submission.
+    assert "Please get medical help today" in client.get(reverse("intake:patient-intake")).content.decode()
+
+
+def test_the_emergency_number_is_a_setting_on_the_intake_and_its_email(
+    client, desk_client, patient, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.EMERGENCY_NUMBER = "112"
+    with django_capture_on_commit_callbacks(execute=True):
+        open_link(client, desk_client, patient)
+    assert "call 112" in mailoutbox[0].body and "911" not in mailoutbox[0].body
+    assert "&amp;" not in mailoutbox[0].body  # plain text: the clinic's name is not HTML-escaped
+    body = client.post(reverse("intake:patient-intake"), form_data(bowel_incontinence="True")).content.decode()
+    assert 'href="tel:112"' in body and "911" not in body

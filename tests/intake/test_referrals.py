@@ -85,3 +85,16 @@ def test_database_refuses_an_incomplete_close(referral):
     referral.closed_at = timezone.now()
     with pytest.raises(IntegrityError), transaction.atomic():
         referral.save()
+
+
+@pytest.mark.parametrize(
+    ("flag", "default"),
+    [("saddle_anaesthesia", "emergency"), ("bladder_dysfunction", "emergency"), ("cancer_history", "gp")],
+)
+def test_the_referral_form_defaults_to_where_the_red_flag_sends_the_patient(lac_client, flag, default):
+    intake = IntakeFactory(**{flag: True})
+    referral = Referral.objects.get(patient=intake.patient)
+    form = lac_client.get(reverse("intake:referral-detail", args=[referral.pk])).context["form"]
+    assert form["referred_to"].value() == default
+    html = form["referred_to"].as_widget()
+    assert f'<option value="{default}" selected>' in html

@@ -124,4 +124,4 @@ def test_withdrawn_consent_is_removed():
 def test_self_harm_alert_raised_once_per_intake():
     intake = IntakeFactory(phq9_9=1)
     services.record_intake(intake=intake, consent_modalities=[], consent_name="")
-    assert intake.patient.self_harm_alerts.count() == 1
+    assert intake.patient.alerts.filter(kind="self_harm").count() == 1

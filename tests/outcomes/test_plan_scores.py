@@ -4,7 +4,9 @@ These columns feed the clinic report: which questionnaire is the baseline, which
 which score counts for session 4, 8 and 12. Each case is one a clinician would ask about.
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from outcomes.scoring import ScoredWeek, plan_scores
 
@@ -21,6 +23,7 @@ def visits(*offsets: int) -> list[date]:
 
 def test_no_questionnaires_no_scores():
     scores = plan_scores(session_days=visits(0, 3, 7, 10), scored=[])
+    assert scores.pop("no_improvement") is False
     assert set(scores.values()) == {None}
 
 
@@ -76,3 +79,81 @@ def test_session_order_is_by_date_not_by_entry():
 def test_a_zero_score_is_a_score():
     scores = plan_scores(session_days=visits(0, 1, 2, 3), scored=[week(0, 0), week(8, 0)])
     assert (scores["baseline_odi"], scores["week8_odi"], scores["odi_at_session_4"]) == (0, 0, 0)
+
+
+# --- week 4, the latest score, and no improvement by week 6 ------------------------------------
+
+
+def test_week_four_is_the_score_within_a_week_of_it():
+    assert plan_scores(session_days=[], scored=[week(0, 50), week(3, 44), week(5, 40)])["week4_odi"] == 44
+    assert plan_scores(session_days=[], scored=[week(0, 50), week(2, 44), week(6, 40)])["week4_odi"] is None
+
+
+def test_the_latest_score_is_the_last_due():
+    scores = plan_scores(session_days=[], scored=[week(0, 50), week(7, 38), week(6, 41)])
+    assert (scores["latest_odi"], scores["latest_odi_week"]) == (38, 7)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "later_week", "later", "no_improvement"),
+    [
+        (40, 6, 38, True),  # 2 points and 5 %: no meaningful change by week 6
+        (40, 5, 38, False),  # week 5: too early to say
+        (40, 6, 30, False),  # 10 points: meaningful
+        (20, 6, 14, False),  # 6 points, but 30 % of 20: meaningful
+        (20, 6, 15, True),  # 5 points, 25 %: not
+        (40, 8, 45, True),  # worse
+        (0, 6, 0, False),  # nothing to improve on
+    ],
+)
+def test_no_improvement_by_week_six(baseline, later_week, later, no_improvement):
+    scores = plan_scores(session_days=[], scored=[week(0, baseline), week(later_week, later)])
+    assert scores["no_improvement"] is no_improvement
+
+
+def test_an_improvement_at_week_four_lost_by_week_six_is_no_improvement():
+    scores = plan_scores(session_days=[], scored=[week(0, 40), week(4, 28), week(6, 36)])
+    assert scores["no_improvement"] is True
+
+
+def test_no_baseline_no_judgement_of_improvement():
+    assert plan_scores(session_days=[], scored=[week(3, 40), week(7, 40)])["no_improvement"] is False
+
+
+# --- a baseline taken before the first needle, or after ----------------------------------------
+
+FIRST_SESSION = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def online(n: int, odi: int, sent: datetime) -> ScoredWeek:
+    return ScoredWeek(n, START + timedelta(weeks=n), odi, submitted_at=sent, answered_on=sent.date())
+
+
+def paper(n: int, odi: int, filled_in: date) -> ScoredWeek:
+    return ScoredWeek(n, START + timedelta(weeks=n), odi, answered_on=filled_in, paper=True)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "before"),
+    [
+        (online(0, 40, FIRST_SESSION - timedelta(minutes=1)), True),
+        (online(0, 40, FIRST_SESSION), True),
+        (online(0, 40, FIRST_SESSION + timedelta(minutes=1)), False),  # answered at home after the first needles
+        (paper(0, 40, FIRST_SESSION.date()), True),  # handed over at check-in that day
+        (paper(0, 40, FIRST_SESSION.date() - timedelta(days=2)), True),
+        (paper(0, 40, FIRST_SESSION.date() + timedelta(days=1)), False),
+        (online(1, 40, FIRST_SESSION + timedelta(days=7)), False),  # week 1 standing in: after treatment began
+    ],
+)
+def test_whether_the_baseline_came_before_the_first_session(baseline, before):
+    scores = plan_scores(session_days=[FIRST_SESSION.date()], scored=[baseline], first_session_at=FIRST_SESSION)
+    assert scores["baseline_before_treatment"] is before
+
+
+def test_a_baseline_with_no_session_yet_is_before_treatment():
+    scores = plan_scores(session_days=[], scored=[online(0, 40, FIRST_SESSION)], first_session_at=None)
+    assert scores["baseline_before_treatment"] is True
+
+
+def test_no_baseline_says_nothing_of_when():
+    assert plan_scores(session_days=[], scored=[])["baseline_before_treatment"] is None

@@ -1,6 +1,8 @@
+from django.template.loader import render_to_string
+
 from intake.rules import CAUDA_EQUINA_KEYS
 from outcomes.models import ODI_FIELDS
-from outcomes.questionnaires import ODI_SECTION_KEYS, cauda_equina_questions, odi, urgent_instructions
+from outcomes.questionnaires import ODI_SECTION_KEYS, cauda_equina_questions, odi
 
 
 def test_odi_has_ten_sections_of_six_statements_in_order():
@@ -24,6 +26,9 @@ def test_the_six_cauda_equina_questions_are_the_intake_red_flags():
     assert len(CAUDA_EQUINA_KEYS) == 6
 
 
-def test_urgent_instructions_send_the_patient_to_emergency_care():
-    text = " ".join(urgent_instructions())
-    assert "emergency department today" in text and "911" in text
+def test_urgent_instructions_send_the_patient_to_emergency_care(rf, settings):
+    settings.EMERGENCY_NUMBER = "112"
+    html = render_to_string("patient/urgent_instructions.html", request=rf.get("/"))
+    assert "emergency department today" in html
+    assert '<a class="btn btn-danger btn-lg" href="tel:112">Call 112</a>' in html
+    assert "911" not in html

@@ -16,6 +16,12 @@ def at(day):
     return timezone.make_aware(datetime.combine(day, time(10)))
 
 
+def started(plan, day):
+    plan.start_date = day
+    plan.save()
+    return plan
+
+
 @pytest.fixture
 def plan(acupuncturist):
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
@@ -26,19 +32,44 @@ def plan(acupuncturist):
 
 def test_schedule_creates_baseline_and_weekly_rows_once(plan):
     today = timezone.localdate()
-    SessionFactory(plan=plan, started_at=at(today - timedelta(days=15)))
+    started(plan, today - timedelta(days=15))
     assert schedule_due(today=today) == 3
     assert schedule_due(today=today) == 0
-    rows = list(Response.objects.order_by("due_date").values_list("week", "kind"))
-    assert rows == [(0, "baseline"), (1, "weekly"), (2, "weekly")]
+    rows = list(Response.objects.order_by("due_date").values_list("due_date", "week", "kind"))
+    assert rows == [
+        (plan.start_date, 0, "baseline"),
+        (plan.start_date + timedelta(days=7), 1, "weekly"),
+        (plan.start_date + timedelta(days=14), 2, "weekly"),
+    ]
 
 
-def test_no_schedule_before_the_first_session(plan):
+def test_the_baseline_falls_due_the_day_the_plan_starts_before_any_session(plan):
+    today = timezone.localdate()
+    started(plan, today)
+    assert not plan.sessions.exists()
+    assert schedule_due(today=today) == 1
+    baseline = Response.objects.get()
+    assert (baseline.due_date, baseline.week, baseline.kind, baseline.plan) == (today, 0, "baseline", plan)
+
+
+def test_nothing_falls_due_before_the_plan_starts(plan):
+    started(plan, timezone.localdate() + timedelta(days=3))
     assert schedule_due(today=timezone.localdate()) == 0
+
+
+def test_a_plan_scheduled_from_its_first_session_keeps_its_weeks(plan):
+    """Plans whose baseline was scheduled at the first session, before it moved to the start day."""
+    today = timezone.localdate()
+    started(plan, today - timedelta(days=17))
+    Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=15), week=0)
+    schedule_due(today=today)
+    due = list(Response.objects.order_by("due_date").values_list("due_date", "week"))
+    assert due == [(today - timedelta(days=15), 0), (today - timedelta(days=8), 1), (today - timedelta(days=1), 2)]
 
 
 def test_weekly_stops_when_the_plan_is_completed(plan):
     today = timezone.localdate()
+    started(plan, today - timedelta(weeks=13))
     SessionFactory(plan=plan, started_at=at(today - timedelta(weeks=13)))
     SessionFactory(plan=plan, started_at=at(today - timedelta(weeks=11)))
     plan.status = "completed"
@@ -56,7 +87,7 @@ def test_one_response_per_due_date_is_a_database_rule(plan):
 
 def test_reminders_are_sent_once(plan, mailoutbox, django_capture_on_commit_callbacks):
     today = timezone.localdate()
-    SessionFactory(plan=plan, started_at=at(today - timedelta(days=8)))
+    started(plan, today - timedelta(days=8))
     with django_capture_on_commit_callbacks(execute=True):
         first = send_reminders(today=today, build_url=lambda token: f"https://clinic.example/l/{token}/")
     with django_capture_on_commit_callbacks(execute=True):
@@ -70,16 +101,15 @@ def test_reminders_are_sent_once(plan, mailoutbox, django_capture_on_commit_call
 
 
 def test_no_email_address_no_email_but_the_row_is_due(acupuncturist, mailoutbox):
-    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    plan = started(TreatmentPlanFactory(practitioner=acupuncturist), timezone.localdate())
     plan.patient.email = ""
     plan.patient.save()
-    SessionFactory(plan=plan, started_at=at(timezone.localdate()))
     assert send_reminders(today=timezone.localdate(), build_url=str) == 0
     assert Response.objects.pending().count() == 1
 
 
 def test_the_command_is_idempotent(plan, mailoutbox, capsys):
-    SessionFactory(plan=plan, started_at=at(timezone.localdate() - timedelta(days=1)))
+    started(plan, timezone.localdate() - timedelta(days=1))
     call_command("send_questionnaire_reminders")
     call_command("send_questionnaire_reminders")
     out = capsys.readouterr().out

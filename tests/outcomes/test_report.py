@@ -108,7 +108,7 @@ def test_report_page_and_csv(manager_client, clinic, django_assert_max_num_queri
     csv = manager_client.get(reverse("outcomes:report-csv")).content.decode()
     lines = csv.strip().splitlines()
     assert len(lines) == 4 and lines[0].startswith("patient,")
-    assert lines[1].endswith(",40,20,-50.0")
+    assert lines[1].endswith(",40,yes,20,-50.0")  # baseline, taken before treatment, week 8, change
 
 
 def test_a_bad_date_range_is_a_message_not_an_error(manager_client, clinic):
@@ -243,7 +243,7 @@ def test_refreshing_many_plans_at_once_gives_what_refreshing_each_gives(acupunct
     ]
     fields = sorted(DERIVED_FIELDS)
     each = list(TreatmentPlan.objects.order_by("pk").values_list(*fields))
-    TreatmentPlan.objects.update(**{**dict.fromkeys(fields, None), "session_count": 0})
+    TreatmentPlan.objects.update(**{**dict.fromkeys(fields, None), "session_count": 0, "no_improvement": True})
     refresh_plans([plan.pk for plan in plans] + [plans[0].pk, None])  # repeats and a missing plan are ignored
     assert list(TreatmentPlan.objects.order_by("pk").values_list(*fields)) == each
     assert each[0][fields.index("session_count")] == 4 and each[2][fields.index("baseline_odi")] is None
@@ -348,3 +348,40 @@ def test_two_sessions_saved_at_once_both_count(acupuncturist):
     assert not errors
     plan.refresh_from_db()
     assert plan.session_count == 4
+
+
+# --- claims that are true: comparators labelled, baselines said (issue 14) -------------------------
+
+
+def test_the_comparators_are_labelled_for_what_they_are(manager_client, clinic):
+    html = manager_client.get(reverse("outcomes:report")).content.decode()
+    assert "Randomised trial, acupuncture against sham acupuncture" in html
+    assert "Tu et al., JAMA Intern Med 2024;184(12):1417-1424" in html
+    assert "Observational cohort, not peer-reviewed" in html
+    assert "published" not in html.lower()
+    # The work figure was a difference against usual-care controls, and says so.
+    assert "than usual-care controls (a difference between groups, not a before-and-after change)" in html
+    # The trial's figure is in points at week 4, set beside the clinic's own week-4 points.
+    assert "−13.0 points (sham −4.9) at week 4" in html
+
+
+def test_week_four_change_in_points(clinic):
+    figures = clinic_outcomes()
+    # Only plan 4 has a score within a week of week 4 (week 5: 60 → 40).
+    assert (figures.week4_reported, figures.mean_week4_odi_points) == (1, Decimal("-20.0"))
+
+
+def test_the_report_says_which_baselines_came_before_treatment(manager_client, clinic, acupuncturist):
+    late = build_plan(acupuncturist, date(2026, 5, 4), [0, 3], [(1, 40, 2, 1), (8, 30, 1, 0)])
+    late.refresh_from_db()
+    assert late.baseline_before_treatment is False  # week 1, answered after the first session
+    figures = clinic_outcomes()
+    assert (figures.with_baseline, figures.baseline_before_treatment) == (5, 4)
+    html = manager_client.get(reverse("outcomes:report")).content.decode()
+    assert '<td class="text-end" data-testid="baseline-before-treatment">4 of 5</td>' in html
+    only = clinic_outcomes(before_treatment=True)
+    assert (only.with_baseline, only.cohort) == (4, 3)
+    csv = manager_client.get(reverse("outcomes:report-csv"), {"before_treatment": "on"}).content.decode()
+    assert late.patient.chart_number not in csv and len(csv.strip().splitlines()) == 4
+    entry = LogEntry.objects.get(additional_data__export="outcomes-report-csv")
+    assert "baselines taken before the first session only" in entry.object_repr

@@ -8,31 +8,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.links import issue_link
-from intake.models import Referral, SelfHarmAlert
+from intake.models import Alert, Referral
 from outcomes.models import Response
-from tests.factories import SessionFactory, TreatmentPlanFactory, questionnaire_data
-
-
-@pytest.fixture
-def plan(acupuncturist):
-    plan = TreatmentPlanFactory(practitioner=acupuncturist)
-    SessionFactory(plan=plan)
-    return plan
-
-
-@pytest.fixture
-def response(plan):
-    return Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1)
-
-
-def open_form(client: Client, response: Response) -> str:
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
-    opened = client.get(reverse("link-open", args=[token]))
-    assert opened.status_code == 302 and opened["Location"] == reverse("outcomes:patient-form")
-    return token
-
+from tests.factories import TreatmentPlanFactory, questionnaire_data, warning_sign_data
 
 FORM = reverse("outcomes:patient-form")
+WARNING_SIGNS = reverse("outcomes:patient-warning-signs")
+
+
+def open_form(client: Client, response: Response, *, past_warning_signs: bool = True) -> str:
+    """Open the patient's link; by default answer step 1 (the warning signs) 'no', so the form is at step 2."""
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    opened = client.get(reverse("link-open", args=[token]))
+    assert opened.status_code == 302 and opened["Location"] == FORM
+    if past_warning_signs:
+        step1 = client.post(WARNING_SIGNS, warning_sign_data())
+        assert step1.status_code == 302 and step1["Location"] == FORM
+    return token
 
 
 def test_the_patient_opens_the_link_and_sees_only_their_first_name(client, response):
@@ -76,10 +68,7 @@ def test_two_unanswered_sections_ask_for_them_and_keep_the_rest(client, response
     assert not response.is_submitted
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("odi_walking", "6"), ("odi_walking", "-1"), ("leg_pain_now", "11"), ("saddle_anaesthesia", "maybe")],
-)
+@pytest.mark.parametrize(("field", "value"), [("odi_walking", "6"), ("odi_walking", "-1"), ("leg_pain_now", "11")])
 def test_a_tampered_answer_is_rejected_with_a_message(client, response, field, value):
     open_form(client, response)
     page = client.post(FORM, questionnaire_data(**{field: value}))
@@ -90,11 +79,16 @@ def test_a_tampered_answer_is_rejected_with_a_message(client, response, field, v
 
 
 def test_an_unanswered_warning_sign_question_is_required(client, response):
-    open_form(client, response)
-    data = questionnaire_data()
+    open_form(client, response, past_warning_signs=False)
+    data = warning_sign_data()
     del data["bowel_incontinence"]
-    page = client.post(FORM, data)
+    page = client.post(WARNING_SIGNS, data)
+    assert page.status_code == 400
     assert page.context["form"].errors["bowel_incontinence"] == ["Please choose an answer."]
+    # The five answered are kept: the page shows them again, and the row holds them.
+    assert page.context["form"].data["saddle_anaesthesia"] == "False"
+    response.refresh_from_db()
+    assert response.saddle_anaesthesia is False and response.bowel_incontinence is None
 
 
 def test_a_double_submit_creates_one_response(client, response):
@@ -108,17 +102,17 @@ def test_a_double_submit_creates_one_response(client, response):
 
 
 def test_a_yes_to_a_warning_sign_shows_urgent_care_and_opens_a_referral(client, response, lac_client):
-    open_form(client, response)
-    page = client.post(FORM, questionnaire_data(saddle_anaesthesia="True"))
+    open_form(client, response, past_warning_signs=False)
+    page = client.post(WARNING_SIGNS, warning_sign_data(saddle_anaesthesia="True"))
     html = page.content.decode()
-    assert "emergency department today" in html and "911" in html
+    assert "emergency department today" in html and 'href="tel:911"' in html
     referral = Referral.objects.open().get(patient=response.patient)
     assert referral.flags == ["saddle_anaesthesia"] and referral.source == "questionnaire"
     # Sessions are blocked, and the dashboard puts the patient on top.
     refused = lac_client.get(reverse("treatments:session-create", args=[response.plan.pk]))
     assert refused.status_code == 409
     dashboard = lac_client.get(reverse("dashboard")).content.decode()
-    assert dashboard.index('data-testid="urgent-referral"') < dashboard.index("Open red flags")
+    assert dashboard.index('data-testid="open-alert"') < dashboard.index("Open red flags")
 
 
 def test_phq9_is_asked_at_week_4_and_item_9_raises_the_alert(client, plan):
@@ -132,7 +126,7 @@ def test_phq9_is_asked_at_week_4_and_item_9_raises_the_alert(client, plan):
     client.post(FORM, questionnaire_data(phq9=(1, 1, 2, 2, 1, 0, 1, 0, 1)))
     response.refresh_from_db()
     assert response.phq9_total == 9
-    assert SelfHarmAlert.objects.open().filter(patient=plan.patient, item9=1).exists()
+    assert Alert.objects.open().filter(patient=plan.patient, kind="self_harm", item9=1).exists()
 
 
 def test_phq9_is_not_asked_in_other_weeks(client, response):
@@ -206,7 +200,10 @@ def test_staff_send_a_link_with_a_qr_code(desk_client, response, mailoutbox, dja
     response.patient.email = "ada@example.org"
     response.patient.save()
     with django_capture_on_commit_callbacks(execute=True):
-        page = desk_client.post(reverse("outcomes:response-link-create", args=[response.pk]), {"email": "1"})
+        page = desk_client.post(
+            reverse("outcomes:response-link-create", args=[response.patient_id, response.due_date.isoformat()]),
+            {"email": "1"},
+        )
     html = page.content.decode()
     assert page.status_code == 200 and "<svg" in html and "/l/" in html
     assert len(mailoutbox) == 1 and "/l/" in mailoutbox[0].body

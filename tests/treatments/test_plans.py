@@ -234,3 +234,67 @@ def test_a_plan_cannot_be_moved_to_start_after_its_first_session(lac_client, acu
         "The plan's first session was on Oct 5, 2026: the plan cannot start after it."
     ]
     assert lac_client.post(url, dict(later, start_date="2026-10-05")).status_code == 302
+
+
+# --- no improvement by week 6: no silence (issue 14) -----------------------------------------------
+
+
+def scored_week(plan, week: int, odi: int):
+    from outcomes.models import Response
+
+    return Response.objects.create(
+        patient=plan.patient,
+        plan=plan,
+        due_date=plan.start_date + timedelta(weeks=week),
+        week=week,
+        odi_score=odi,
+        submitted_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def stalled(acupuncturist):
+    """Six weeks in, the ODI has moved from 44 to 40: 4 points and 9 %, not a meaningful change."""
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=12, review_at_4=timezone.now())
+    scored_week(plan, 0, 44)
+    scored_week(plan, 6, 40)
+    plan.refresh_from_db()
+    return plan
+
+
+def test_no_improvement_by_week_6_is_on_the_dashboard(lac_client, stalled):
+    assert stalled.no_improvement and (stalled.latest_odi, stalled.latest_odi_week) == (40, 6)
+    assert stalled.review_due(stalled.session_count) == "Review: no improvement by week 6"
+    html = lac_client.get(reverse("dashboard")).content.decode()
+    assert 'Review: no improvement by week 6</a> <span class="text-secondary">(ODI 44 → 40 at week 6)' in html
+
+
+def test_a_meaningful_change_by_week_6_asks_for_nothing(acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, review_at_4=timezone.now())
+    scored_week(plan, 0, 44)
+    scored_week(plan, 6, 34)
+    plan.refresh_from_db()
+    assert not plan.no_improvement
+    assert not TreatmentPlan.objects.reviews_due().filter(pk=plan.pk).exists()
+
+
+def test_recording_the_no_improvement_review_clears_it_and_may_end_the_plan(lac_client, stalled):
+    page = lac_client.get(stalled.get_absolute_url()).content.decode()
+    assert '<input type="hidden" name="review" value="no_improvement">' in page
+    assert "Guidelines advise reassessing" in page and 'name="status"' in page
+    notes = "No change by week 6: referred to spine clinic; plan discontinued."
+    response = lac_client.post(
+        stalled.get_absolute_url(), {"review": "no_improvement", "notes": notes, "status": "discontinued"}
+    )
+    assert response.status_code == 302
+    stalled.refresh_from_db()
+    assert stalled.no_improvement_review_at is not None and stalled.status == "discontinued"
+    assert "Review: no improvement by week 6: No change by week 6" in stalled.review_notes
+    assert "no improvement" not in lac_client.get(reverse("dashboard")).content.decode()
+
+
+def test_a_later_improvement_takes_the_plan_off_the_list(stalled):
+    scored_week(stalled, 7, 30)
+    stalled.refresh_from_db()
+    assert not stalled.no_improvement
+    assert not TreatmentPlan.objects.reviews_due().filter(pk=stalled.pk).exists()

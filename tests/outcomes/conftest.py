@@ -1,0 +1,19 @@
+import pytest
+from django.utils import timezone
+
+from outcomes.models import Response
+from tests.factories import SessionFactory, TreatmentPlanFactory
+
+
+@pytest.fixture
+def plan(acupuncturist):
+    """An active plan with one session."""
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    SessionFactory(plan=plan)
+    return plan
+
+
+@pytest.fixture
+def response(plan):
+    """The week-1 questionnaire of `plan`, due today and not yet answered."""
+    return Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1)
