@@ -14,6 +14,7 @@ from clinic.settings import BASE_DIR, STORAGES, TEMPLATES  # noqa: E402
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # nothing leaves a benchmark
 WSGI_APPLICATION = "bench.wsgi.application"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 

@@ -46,6 +46,16 @@ def require_perm(user, perm: str) -> None:
         raise PermissionDenied(missing_permission_message(user, perm))
 
 
+def may_read_field(user, model, name: str) -> bool:
+    """The one field-level read rule, for pages, forms and messages alike.
+
+    A model names, in `field_read_permissions`, the fields only staff holding a permission may read
+    (the intake's PHQ-9: item 9 asks about self-harm); every other field goes with the record.
+    """
+    permission = getattr(model, "field_read_permissions", {}).get(name)
+    return permission is None or (user is not None and user.has_perm(permission))
+
+
 def visible_patients(user):
     """The patients this user may see: every patient for staff who may view patients (one clinic), else none."""
     return Patient.objects.all() if user.has_perm("clinic.view_patient") else Patient.objects.none()

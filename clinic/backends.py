@@ -2,14 +2,25 @@
 
 Every staff page asks `has_perm`; the stock backend reads the user's own permissions and their
 groups' permissions separately. Here both come from one query, cached on the user for the request.
+
+The user is loaded on every request with whether their current role requires a second factor, in the
+same query: a promotion to a role that requires one is enforced on the very next page, at no cost.
 """
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Exists, OuterRef, Q
 
 
 class ClinicModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        role = Group.objects.filter(user=OuterRef("pk"), name__in=settings.TWO_FACTOR_REQUIRED_GROUPS)
+        user = get_user_model()._default_manager.annotate(role_requires_second_factor=Exists(role))
+        user = user.filter(pk=user_id).first()
+        return user if self.user_can_authenticate(user) else None
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

@@ -39,8 +39,14 @@ class VersionedModel(models.Model):
         super().save(*args, **kwargs)
 
 
-def changes_since(instance: VersionedModel, loaded_version: int) -> list[str]:
-    """What other people changed since `loaded_version`, newest first, from the audit trail."""
+def changes_since(instance: VersionedModel, loaded_version: int, reader=None) -> list[str]:
+    """What other people changed since `loaded_version`, newest first, from the audit trail.
+
+    Told to `reader`: a field they may not read (clinic.access.may_read_field; nobody named, no
+    restricted field) is not named, let alone its values; the line says only that details changed.
+    """
+    from clinic.access import may_read_field  # the core's one field-level read rule
+
     missed = max(instance.version - loaded_version, 0)
     if not missed:
         return []
@@ -54,11 +60,14 @@ def changes_since(instance: VersionedModel, loaded_version: int) -> list[str]:
     for entry in entries:
         who = entry.actor.get_full_name() or entry.actor.get_username() if entry.actor else "Someone"
         when = timezone.localtime(entry.timestamp).strftime("%H:%M")
+        changed = [name for name in (entry.changes_dict or {}) if name not in {"version", "updated_at"}]
+        readable = [name for name in changed if may_read_field(reader, type(instance), name)]
         fields = "; ".join(
-            f"{_label(instance, name)}: {_short(old)} → {_short(new)}"
-            for name, (old, new) in (entry.changes_dict or {}).items()
-            if name not in {"version", "updated_at"}
+            f"{_label(instance, name)}: {_short(entry.changes_dict[name][0])} → {_short(entry.changes_dict[name][1])}"
+            for name in readable
         )
+        if len(readable) < len(changed):
+            fields = f"{fields}; other details your role does not show" if fields else "details your role does not show"
         lines.append(f"{who} at {when} — {fields or 'no visible change'}")
     return lines
 
@@ -82,8 +91,9 @@ class VersionedFormMixin:
     forgot the field) would otherwise be saved over whatever others changed, unchecked.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, reader=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.reader = reader  # who is told what others changed, if this save is refused
         editing = self.instance.pk is not None
         self.fields["version"] = forms.IntegerField(
             widget=forms.HiddenInput,
@@ -118,7 +128,7 @@ class VersionedFormMixin:
             loaded = self.fields["version"].initial
         model = type(self.instance)
         self.instance.version = model._base_manager.filter(pk=self.instance.pk).values_list("version", flat=True).get()
-        changes = changes_since(self.instance, loaded)
+        changes = changes_since(self.instance, loaded, self.reader)
         self.stale_changes = changes
         self.add_error(None, STALE_MESSAGE + (" Their changes: " + " | ".join(changes) if changes else ""))
         self._show_current_version()

@@ -76,8 +76,13 @@ def resolve_token(token: str, *, purpose: str | None = None) -> PatientLink | No
 
 
 def open_link(request: HttpRequest, link: PatientLink) -> None:
-    """Trade the token for a session entry scoped to this one link."""
-    request.session.cycle_key()
+    """Trade the token for a session holding this one link and nothing else.
+
+    Whatever the browser held before is ended first: a link opened on a staff computer signs the staff
+    member out, rather than leaving their sign-in in a session the patient now holds (and that lasts a
+    fixed hour, as a patient's form needs, instead of ending after 15 idle minutes).
+    """
+    request.session.flush()
     request.session[SESSION_KEY] = {"id": link.pk, "purpose": link.purpose}
     request.session.set_expiry(SESSION_MINUTES * 60)
     if link.opened_at is None:
@@ -104,19 +109,17 @@ def close_link_session(request: HttpRequest) -> None:
 
 
 def patient_page(view):
-    """Headers for every page a patient reaches by link: never cached, never indexed.
+    """Headers for every page a patient reaches by link: never cached, never indexed, no Referer sent.
 
-    The Referrer-Policy is `no-referrer` on every response whose URL can hold a token (the link
-    itself and the invalid-link page). The form pages have no token in their URL and use
-    `same-origin`: under `no-referrer` browsers post forms with `Origin: null`, which Django's
-    CSRF check rightly refuses, and `same-origin` still sends nothing to any other site.
+    Under `no-referrer` browsers post the pages' forms with `Origin: null`; clinic.security's CSRF
+    middleware accepts that for the patient pages, the CSRF token still checked.
     """
 
     @wraps(view)
     @never_cache
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response.setdefault("Referrer-Policy", "same-origin")
+        response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store, max-age=0"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response

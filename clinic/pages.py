@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from clinic.access import get_patient_for, permission_required
-from clinic.audit import record_view
+from clinic.audit import record_list, record_view
+from clinic.models import Patient
 from intake.models import Alert, Intake, Referral
 from outcomes.chart import patient_outcomes
 from outcomes.models import Response
@@ -81,6 +82,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             plan["review"] = review_due(**{name: plan[name] for name in REVIEW_FIELDS})
             plan["review_key"] = REVIEW_KEYS[plan["review"]]
             plan_reviews_due.append(plan)
+    shown = [a.patient_id for a in alerts] + [r.patient_id for r in referrals]
+    shown += [row["patient_id"] for rows in (overdue_page, recent_sessions, plan_reviews_due) for row in rows]
+    record_list(Patient, page="Dashboard", rows=shown, patient_of=lambda patient_id: patient_id)
     context = {
         "alerts": alerts,
         "alert_count": alert_count,

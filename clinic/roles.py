@@ -65,7 +65,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "outcomes.add_response",
     ],
     MANAGER: [
-        *_PATIENT_REGISTRY,
+        # The manager reads the registry; registering and editing patients is the front desk's (DESIGN section 2).
+        "clinic.view_patient",
         *_CLINICAL_READ,
         "treatments.view_superbill",
         "treatments.view_fee",

@@ -74,10 +74,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files keep their caching; every page is no-store unless its view says otherwise.
+    "clinic.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "clinic.sessions.IdleTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Django's, allowing the `Origin: null` that the patient pages' no-referrer policy makes browsers send.
+    "clinic.security.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.sessions.SessionPermissionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -85,7 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # django-auditlog's, with the client's address from the trusted proxies only (clinic.security).
+    "clinic.audit.AuditlogMiddleware",
     # Last, so it sees every failed login the authentication backends report.
     "axes.middleware.AxesMiddleware",
 ]
@@ -172,7 +176,15 @@ FORM_RENDERER = "clinic.renderers.FormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The console backend prints every email, patients' names and working links included, to the log:
+# for local development only. Production sends by SMTP unless told otherwise, and refuses the console.
+_CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", _CONSOLE_EMAIL if DEBUG else "django.core.mail.backends.smtp.EmailBackend")
+if EMAIL_BACKEND == _CONSOLE_EMAIL and not DEBUG:
+    raise ImproperlyConfigured(
+        "EMAIL_BACKEND is the console backend, which writes patients' names and working links to the log; "
+        "set an SMTP (or other real) backend for production."
+    )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -189,9 +201,19 @@ CACHES = {
 }
 # django-ratelimit throttles patient-link attempts. It only vouches for memcached and django-redis;
 # Django's own RedisCache increments atomically too, and the in-memory default is exact for one
-# process (with several workers each keeps its own count, so the limit is per worker).
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001", "axes.W006"]
+# process only: with several workers or servers, CACHE_URL (Redis) is required (`check --deploy` says so).
+# security.W003 looks for Django's CSRF middleware by name; clinic.security.CsrfViewMiddleware is a subclass.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001", "axes.W006", "security.W003"]
+# Per client address (from the trusted proxies), and per link wherever the attempts come from.
 PATIENT_LINK_RATE = env_str("PATIENT_LINK_RATE", "30/h")
+PATIENT_LINK_TOKEN_RATE = env_str("PATIENT_LINK_TOKEN_RATE", "20/h")
+
+# How many reverse proxies stand in front of the app, each appending to X-Forwarded-For: the client's
+# address is that many entries from the right (clinic.security.client_ip). 0: the connecting address.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} cannot be negative.")
 
 # Audit trail: django-auditlog records who changed what, from which address.
 AUDITLOG_INCLUDE_ALL_MODELS = False
@@ -204,7 +226,10 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", default=False) else 0
+# The address of each attempt is the client's, from the trusted proxies; a username too long for axes's
+# column is cut to the longest a username can be (a longer one was an error page).
+AXES_CLIENT_IP_CALLABLE = "clinic.security.axes_client_ip"
+AXES_USERNAME_CALLABLE = "clinic.security.axes_username"
 
 # Staff sessions end after 15 idle minutes (activity renews them) and when the browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 15) * 60
@@ -250,12 +275,24 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env_bool("BEHIND_PROXY", default=False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        # No log line holds a working patient link; a 403 is one line, without a traceback.
+        "redact_link_tokens": {"()": "clinic.logs.RedactLinkTokens"},
+        "quiet_permission_denied": {"()": "clinic.logs.QuietPermissionDenied"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_link_tokens", "quiet_permission_denied"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # runserver's request lines, through the same filters (Django gives them a handler of their own).
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -22,13 +22,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 # Pages a signed-in but unverified user may still reach.
 OPEN_VIEWS = {"login", "logout", "twofactor-setup", "twofactor-verify"}
-# Set once a user is known to need no second factor, so later requests skip the two lookups.
-NOT_NEEDED_KEY = "twofactor_not_needed"
+# Set once a user is known to have no device of their own, so later requests skip that lookup. Whether
+# their role requires one is asked on every request: a promotion must not wait for the session to end.
+NO_DEVICE_KEY = "twofactor_no_device"
 
 
 def requires_second_factor(user) -> bool:
+    """The user's current role requires a second factor (read with the user on each request when possible)."""
     # A superuser holds every permission a manager has, and more: the same requirement, at least.
-    return user.is_superuser or user.groups.filter(name__in=settings.TWO_FACTOR_REQUIRED_GROUPS).exists()
+    if user.is_superuser:
+        return True
+    annotated = getattr(user, "role_requires_second_factor", None)
+    if annotated is not None:
+        return annotated
+    return user.groups.filter(name__in=settings.TWO_FACTOR_REQUIRED_GROUPS).exists()
 
 
 class TwoFactorMiddleware:
@@ -43,11 +50,14 @@ class TwoFactorMiddleware:
         if user is None or not user.is_authenticated or user.is_verified():
             return None
         match = request.resolver_match
-        if match is None or match.view_name in OPEN_VIEWS or request.session.get(NOT_NEEDED_KEY):
+        if match is None or match.view_name in OPEN_VIEWS:
+            return None
+        required = requires_second_factor(user)
+        if not required and request.session.get(NO_DEVICE_KEY):
             return None
         has_device = user_has_device(user, confirmed=True)
-        if not has_device and not requires_second_factor(user):
-            request.session[NOT_NEEDED_KEY] = True
+        if not has_device and not required:
+            request.session[NO_DEVICE_KEY] = True
             return None
         target = "twofactor-verify" if has_device else "twofactor-setup"
         return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
@@ -86,7 +96,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
-            request.session.pop(NOT_NEEDED_KEY, None)
+            request.session.pop(NO_DEVICE_KEY, None)
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()

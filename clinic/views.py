@@ -1,7 +1,6 @@
 """Staff views of the core: the patient registry and the audit trail."""
 
 from auditlog.models import LogEntry
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_ratelimit.decorators import ratelimit
 
 from clinic.access import get_patient_for, permission_required
-from clinic.audit import record_view
+from clinic.audit import record_list, record_view
 from clinic.filters import AuditLogFilter
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.links import LANDING_URLS, invalid_link_page, open_link, patient_page, resolve_token
@@ -39,6 +38,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     # The list shows these columns only: read them as plain rows.
     patients = patients.values(*LIST_COLUMNS)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = f"Patient search “{query}”" if query else "Patient list"
+    record_list(Patient, page=f"{listed}, page {page.number}", rows=list(page))
     context = {"form": form, "page": page, "query": query}
     template = (
         "clinic/patient_list_results.html"
@@ -84,7 +85,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @patient_page
-@ratelimit(key="ip", rate=settings.PATIENT_LINK_RATE, block=False)
+@ratelimit(key="clinic.security.ratelimit_client", rate="clinic.security.client_link_rate", block=False)
+@ratelimit(key="clinic.security.ratelimit_link", rate="clinic.security.link_rate", block=False)
 def link_open(request: HttpRequest, token: str) -> HttpResponse:
     """A patient opens their personal link: check it, trade it for a session, drop the token from the URL."""
     link = None if getattr(request, "limited", False) else resolve_token(token)

@@ -189,6 +189,10 @@ class Intake(VersionedModel):
 
     objects = IntakeQuerySet.as_manager()
 
+    # The PHQ-9 answers are clinical (item 9 asks about self-harm): only staff with clinical read access
+    # read them, on any page or message (clinic.access.may_read_field).
+    field_read_permissions = {f"phq9_{n}": "intake.view_clinicalassessment" for n in range(1, 10)}
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["patient", "-created_at"], name="intake_patient_created_idx")]

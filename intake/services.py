@@ -88,6 +88,7 @@ def open_referral(
             referral=referral,
             intake=intake,
             practitioner=practitioner,
+            new_finding=is_new,
         )
     return referral
 
@@ -131,12 +132,14 @@ def raise_alert(
     intake: Intake | None = None,
     item9: int | None = None,
     practitioner=None,
+    new_finding: bool = False,
 ) -> Alert:
     """Open an alert and send it after commit; while one of its kind is open for the patient, add to that one.
 
-    An open alert was sent already: a second report before anyone acknowledged it raises its severity
-    (or its item-9 answer) instead of sending another message. Once acknowledged, a new report opens a
-    new alert, sent again.
+    A report that adds to an open alert (a new sign, `new_finding`; a new referral; an emergency; a higher
+    item-9 answer) sends it again, at once and to the managers in time, as a new alert would be; a report
+    that adds nothing (the same answers sent twice) sends nothing more. Once acknowledged, a new report
+    opens a new alert.
     """
     existing = Alert.objects.select_for_update().open().filter(patient=patient, kind=kind).first()
     if existing is None:
@@ -158,19 +161,25 @@ def raise_alert(
             # page. The alert stays unsent, the dashboard shows it, and `manage.py escalate_alerts` retries.
             transaction.on_commit(partial(alerts.notify, alert.pk), robust=True)
             return alert
-    changed = []
+    news = []
     if severity == AlertSeverity.EMERGENCY and existing.severity != AlertSeverity.EMERGENCY:
         existing.severity = severity
-        changed.append("severity")
+        news.append("severity")
     if item9 is not None and item9 > (existing.item9 or 0):
         existing.item9 = item9
-        changed.append("item9")
-    if referral is not None and existing.referral_id is None:
+        news.append("item9")
+    if referral is not None and existing.referral_id != referral.pk:
         existing.referral = referral
-        changed.append("referral")
+        news.append("referral")
+    changed = list(news)
     if practitioner is not None and existing.practitioner_id is None:
         existing.practitioner = practitioner
         changed.append("practitioner")
+    if news or new_finding:
+        # Sent again as if new: at once, and to the managers if it waits (the clock runs from its opening).
+        existing.notified_at, existing.notified_to, existing.escalated_at, existing.escalated_to = None, [], None, []
+        changed += ["notified_at", "notified_to", "escalated_at", "escalated_to"]
+        transaction.on_commit(partial(alerts.notify, existing.pk), robust=True)
     if changed:
         existing.save(update_fields=changed)
     return existing
@@ -254,6 +263,12 @@ def close_referral(
     referral.closed_by = user
     referral.closed_at = timezone.now()
     referral.save()
+    # Its alerts have been dealt with: recording the outcome acknowledges them, so a later warning sign
+    # opens a new alert (and a new message) rather than adding to one about a closed referral.
+    for alert in Alert.objects.select_for_update().open().filter(referral=referral):
+        alert.acknowledged_by, alert.acknowledged_at = user, referral.closed_at
+        alert.action_taken = f"Referral closed: {referral.get_referred_to_display()}, {referral.get_outcome_display()}."
+        alert.save(update_fields=["acknowledged_by", "acknowledged_at", "action_taken"])
     return referral
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.access import get_patient_for, permission_required, require_perm
+from clinic.access import get_patient_for, may_read_field, permission_required, require_perm
 from clinic.audit import record_view
 from clinic.concurrency import StaleRecordError
 from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
@@ -53,8 +53,8 @@ def intake_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 @permission_required("intake.change_intake")
 def intake_update(request: HttpRequest, pk: int) -> HttpResponse:
     intake = get_intake_for(request.user, pk)
-    show_phq9 = request.user.has_perm("intake.view_clinicalassessment")
-    form = IntakeForm(request.POST or None, instance=intake, show_phq9=show_phq9)
+    show_phq9 = may_read_field(request.user, Intake, "phq9_9")
+    form = IntakeForm(request.POST or None, instance=intake, show_phq9=show_phq9, reader=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             intake, referral = services.record_intake(

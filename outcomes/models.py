@@ -188,9 +188,8 @@ class Response(models.Model):
 
     @property
     def warning_signs_done(self) -> bool:
-        """Step 1 is behind the patient: every warning sign answered, or a yes (acted on at once)."""
-        answers = self.cauda_equina_answers.values()
-        return any(answers) or None not in answers
+        """Step 1 is behind the patient: every warning sign answered (a yes is acted on the moment it comes)."""
+        return None not in self.cauda_equina_answers.values()
 
     @property
     def phq9_band(self) -> str | None:

@@ -30,29 +30,39 @@ from treatments.models import PlanStatus, Session, TreatmentPlan, refresh_plans
 REMINDER_WINDOW = timedelta(days=6)
 
 
-def _anchor() -> Subquery:
-    """A plan's week 0: the due date of its baseline questionnaire if one is scheduled, else its start date.
+def _anchor() -> Coalesce:
+    """A plan's week 0: fixed when its questionnaires were first scheduled, else (not yet) its start date.
 
     The baseline falls due the day the plan starts, before the first needle. Plans scheduled before that
-    rule (from their first session) keep the weeks their questionnaires already have.
+    rule (from their first session) keep the week 0 they had (treatments migration 0009).
     """
-    baseline = Response.objects.filter(plan=OuterRef("pk"), week=0).order_by("due_date").values("due_date")[:1]
-    return Coalesce(Subquery(baseline), F("start_date"))
+    return Coalesce(F("questionnaires_from"), F("start_date"))
+
+
+def _fix_anchor(plan_ids) -> None:
+    """Fix week 0 of these plans' questionnaires, once, at the first scheduling."""
+    TreatmentPlan.objects.filter(pk__in=plan_ids, questionnaires_from__isnull=True).update(
+        questionnaires_from=F("start_date")
+    )
 
 
 def due_questionnaires(*, plans, today: date) -> Iterator[Response]:
     """Every questionnaire these plans have had fall due by `today`, as unsaved rows (one query).
 
-    From the day a plan starts, with or without a session: the baseline that day, then weekly.
+    The baseline from the day a plan starts, with or without a session; the weekly ones once treatment
+    has begun (outcomes.schedule). A plan that ended without a single session has none.
     """
-    last_session = Session.objects.filter(plan=OuterRef("pk")).order_by("-started_at").values("started_at")[:1]
-    plans = plans.annotate(anchor=_anchor(), last_session=Subquery(last_session))
+    sessions = Session.objects.filter(plan=OuterRef("pk"))
+    first_session = sessions.order_by("started_at").values("started_at")[:1]
+    last_session = sessions.order_by("-started_at").values("started_at")[:1]
+    plans = plans.annotate(anchor=_anchor(), first_session=Subquery(first_session), last_session=Subquery(last_session))
     for plan in plans.only("id", "patient_id", "status", "start_date").iterator(chunk_size=2000):
-        if plan.status == PlanStatus.ACTIVE:
-            ended_on = None
-        else:  # an ended plan's weekly questionnaires stop at its last session (its start, if it had none)
-            ended_on = timezone.localtime(plan.last_session).date() if plan.last_session else plan.start_date
-        for due in due_dates(baseline=plan.anchor, today=today, ended_on=ended_on):
+        if plan.status != PlanStatus.ACTIVE and plan.last_session is None:
+            continue  # never treated, and over: nothing to measure
+        # An ended plan's weekly questionnaires stop at its last session.
+        ended_on = None if plan.status == PlanStatus.ACTIVE else timezone.localtime(plan.last_session).date()
+        first = timezone.localtime(plan.first_session).date() if plan.first_session else None
+        for due in due_dates(baseline=plan.anchor, today=today, ended_on=ended_on, first_session=first):
             yield Response(
                 patient_id=plan.patient_id,
                 plan_id=plan.pk,
@@ -71,6 +81,7 @@ def schedule_due(*, today: date, plans=None) -> int:
     rows = list(due_questionnaires(plans=plans if plans is not None else TreatmentPlan.objects.all(), today=today))
     before = Response.objects.count()
     Response.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    _fix_anchor({row.plan_id for row in rows})
     return Response.objects.count() - before
 
 
@@ -83,6 +94,7 @@ def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) ->
     if response is None:
         due = [row for row in due_questionnaires(plans=patient.plans.all(), today=today) if row.due_date == due_date]
         Response.objects.bulk_create(due, ignore_conflicts=True)  # a second click at once creates nothing more
+        _fix_anchor({row.plan_id for row in due})
         response = Response.objects.filter(patient=patient, due_date=due_date).first()
     return response
 
@@ -216,6 +228,9 @@ def submit_response(
     `record_warning_signs` first (a yes opens a referral through the intake, blocking sessions); PHQ-9
     item 9 above 0 raises the alert.
     """
+    # Thoughts of self-harm are acted on whatever happens to the rest (a double submit, a date already entered).
+    if rules.self_harm_risk(answers.get("phq9_9")):
+        report_self_harm(patient=response.patient, item9=answers["phq9_9"], plan=response.plan)
     if link is not None and not spend_link(link):
         return None
     warning_signs = {key: answers[key] for key in CAUDA_EQUINA_KEYS if key in answers}
@@ -258,8 +273,6 @@ def submit_response(
     )
     if submitted.plan_id:
         refresh_plans([submitted.plan_id])
-    if rules.self_harm_risk(submitted.phq9_9):
-        report_self_harm(patient=submitted.patient, item9=submitted.phq9_9, plan=submitted.plan)
     return submitted, referral
 
 
@@ -270,11 +283,13 @@ def questionnaire_due(*, patient: Patient, due_date: date) -> Response:
         return response
     plan = patient.plans.annotate(anchor=_anchor()).order_by("-start_date", "-id").first()
     week = max(0, (due_date - (plan.anchor if plan is not None else due_date)).days // 7)
-    response, _ = Response.objects.get_or_create(
+    response, created = Response.objects.get_or_create(
         patient=patient,
         due_date=due_date,
         defaults={"plan": plan, "week": week, "kind": Kind.BASELINE if week == 0 else Kind.WEEKLY},
     )
+    if created and plan is not None:
+        _fix_anchor([plan.pk])
     return response
 
 

@@ -101,6 +101,7 @@ def _warning_signs_page(request: HttpRequest, response: Response, form: WarningS
         "form": form,
         "first_name": response.patient.given_name,
         "response": response,
+        "urgent": bool(response.cauda_equina_positive),
         "cauda_equina_intro": cauda_equina_intro(),
     }
     return render(request, "outcomes/patient_warning_signs.html", context, status=status)
@@ -125,7 +126,8 @@ def patient_warning_signs(request: HttpRequest) -> HttpResponse:
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
     if response.cauda_equina_positive:
-        context = {"first_name": link.patient.given_name}
+        # The advice first, whatever else the step holds; questions left unanswered are asked again after it.
+        context = {"first_name": link.patient.given_name, "unanswered": not response.warning_signs_done}
         return render(request, "outcomes/patient_urgent.html", context)
     if form.errors:
         return _warning_signs_page(request, response, form, status=400)
@@ -195,8 +197,8 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         )
         if response is None:
             form.add_error("due_date", "A questionnaire for this due date has already been entered.")
-            if form.reported_warning_signs():
-                _announce_paper_alert(request, warning_sign=True, saved=False)
+            if form.reported_warning_signs() or form.self_harm_answer():
+                _announce_paper_alert(request, warning_sign=bool(form.reported_warning_signs()), saved=False)
         else:
             if response.cauda_equina_positive or rules.self_harm_risk(response.phq9_9):
                 _announce_paper_alert(request, warning_sign=bool(response.cauda_equina_positive), saved=True)

@@ -39,16 +39,16 @@ def _client_for(user) -> Client:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from clinic.sessions import RENEWED_KEY
-    from clinic.twofactor import NOT_NEEDED_KEY, requires_second_factor
+    from clinic.twofactor import NO_DEVICE_KEY, requires_second_factor
 
     client = Client()
-    client.force_login(user)
+    client.force_login(user, backend="clinic.backends.ClinicModelBackend")  # the backend a real sign-in uses
     session = client.session
     if requires_second_factor(user):
         device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     else:
-        session[NOT_NEEDED_KEY] = True  # as after the first page of a session (tests/clinic/test_security.py)
+        session[NO_DEVICE_KEY] = True  # as after the first page of a session (tests/clinic/test_security.py)
     session[RENEWED_KEY] = int(time.time())  # just renewed, as after any page
     session.save()
     return client
@@ -113,3 +113,27 @@ def catalogue(request):
 
     if not Point.objects.exists():
         importlib.import_module("treatments.migrations.0002_load_catalogue").load(apps, None)
+
+
+@pytest.fixture
+def objects(db, acupuncturist):
+    """One of each record a page may show, for the access table (tests/test_access.py) and its kin."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from intake.models import Alert, Referral
+    from outcomes.models import Response
+    from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
+
+    intake = IntakeFactory(saddle_anaesthesia=True, phq9_9=1)
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    return SimpleNamespace(
+        patient=intake.patient,
+        intake=intake,
+        referral=Referral.objects.get(patient=intake.patient),
+        alert=Alert.objects.get(patient=intake.patient, kind="self_harm"),
+        plan=plan,
+        session=SessionFactory(plan=plan),
+        signed_session=SessionFactory(plan=plan, signed=True),
+        response=Response.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 10, 1), week=0),
+    )

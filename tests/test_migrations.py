@@ -60,6 +60,34 @@ def test_self_harm_alerts_become_alerts(people):
     assert done.pk  # (the old row's id is not kept: alerts number afresh)
 
 
+def test_red_flags_still_open_get_their_alerts(people):
+    patient, clinician = people
+    from tests.factories import PatientFactory
+
+    other, third = PatientFactory(), PatientFactory()
+    apps = migrate([("intake", "0003_referral_is_emergency_reported_between_visits")])
+    Referral = apps.get_model("intake", "Referral")
+    reported = timezone.now() - timedelta(hours=5)
+    Referral.objects.create(
+        patient_id=patient.pk,
+        source="questionnaire",
+        flags=["saddle_anaesthesia"],
+        reason="x",
+        is_emergency=True,
+        reported_between_visits_at=reported,
+    )
+    Referral.objects.create(patient_id=other.pk, source="intake", flags=["cancer_history"], reason="y")
+    Referral.objects.create(patient_id=third.pk, source="exam", flags=["motor_weakness"], reason="z")
+    latest()
+    from intake.models import Alert
+
+    alerts = {a.patient_id: a for a in Alert.objects.all()}
+    assert set(alerts) == {patient.pk, other.pk}  # the exam's own finding needed no alert
+    assert (alerts[patient.pk].kind, alerts[patient.pk].severity) == ("red_flag_between_visits", "emergency")
+    assert alerts[patient.pk].opened_at == reported and alerts[patient.pk].notified_at is None
+    assert (alerts[other.pk].kind, alerts[other.pk].severity) == ("red_flag_at_intake", "urgent")
+
+
 def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people):
     patient, clinician = people
     apps = migrate([("treatments", "0008_session_reinsertions")])
@@ -90,8 +118,19 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
             submitted_at=sent or timezone.make_aware(datetime.combine(due, time(8))),
             source="online",
         )
+    legacy = Plan.objects.create(
+        patient_id=patient.pk, practitioner_id=clinician.pk, tcm_pattern="other", start_date=start, goals="x"
+    )
+    Response.objects.create(patient_id=patient.pk, plan_id=legacy.pk, due_date=start + timedelta(days=2), week=0)
     latest()
+    from outcomes.services import schedule_due
     from treatments.models import DERIVED_FIELDS, TreatmentPlan, refresh_plans
+
+    # A plan scheduled from its first session (the old rule) keeps that week 0; one never scheduled has none yet.
+    assert TreatmentPlan.objects.get(pk=legacy.pk).questionnaires_from == start + timedelta(days=2)
+    assert TreatmentPlan.objects.get(pk=plan.pk).questionnaires_from == start
+    schedule_due(today=start + timedelta(days=10), plans=TreatmentPlan.objects.filter(pk=legacy.pk))
+    assert not has_row_on(legacy, start)  # no second baseline on its start day
 
     migrated = TreatmentPlan.objects.get(pk=plan.pk)
     assert (migrated.week4_odi, migrated.latest_odi, migrated.latest_odi_week) == (41, 40, 6)
@@ -102,3 +141,9 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
     before = TreatmentPlan.objects.values_list(*fields).get(pk=plan.pk)
     refresh_plans([plan.pk])
     assert TreatmentPlan.objects.values_list(*fields).get(pk=plan.pk) == before
+
+
+def has_row_on(plan, day):
+    from outcomes.models import Response
+
+    return Response.objects.filter(plan_id=plan.pk, due_date=day).exists()

@@ -17,6 +17,8 @@ from clinic.concurrency import VersionedModel
 from clinic.models import Patient
 from intake.models import TcmPattern, range_check
 
+# TreatmentPlan's column the questionnaire schedule sets once (outcomes.services): no plan edit writes it.
+SCHEDULE_FIELDS = frozenset({"questionnaires_from"})
 # TreatmentPlan's columns that refresh_plans derives from sessions and questionnaires.
 DERIVED_FIELDS = frozenset(
     {
@@ -54,8 +56,9 @@ class PointQuerySet(models.QuerySet):
         """Points whose code starts with the typed code, or whose names contain the text."""
         from treatments.codes import normalise_point_code
 
+        # A NUL cannot be in any name, and PostgreSQL refuses it in a query: nothing matches.
         text = (text or "").strip()[:40]
-        if not text:
+        if not text or "\x00" in text:
             return self.none()
         code = normalise_point_code(text)
         prefix = code or text.upper().replace(" ", "").replace("-", "")
@@ -240,6 +243,9 @@ class TreatmentPlan(VersionedModel):
     # From week 6 the latest ODI is no meaningful change from the baseline: the plan asks for a review.
     no_improvement = models.BooleanField("no improvement by week 6", default=False, editable=False)
     no_improvement_review_at = models.DateTimeField("no-improvement review", null=True, blank=True)
+    # Week 0 of the plan's questionnaires, fixed when they are first scheduled (its start date then), so that
+    # neither a paper form for an unscheduled day nor a later edit of the start date shifts its weeks.
+    questionnaires_from = models.DateField("questionnaires from", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -259,11 +265,13 @@ class TreatmentPlan(VersionedModel):
         return f"Plan {self.start_date:%Y-%m-%d} for {self.patient}"
 
     def save(self, *args, **kwargs):
-        # The derived columns belong to refresh_plans: an edit of the plan never writes back a
-        # count or a score it read before a session or a questionnaire came in.
+        # The derived columns belong to refresh_plans, and the schedule's week 0 to the scheduler: an edit
+        # of the plan never writes back a count, a score or a week 0 it read before they were set.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in DERIVED_FIELDS
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in DERIVED_FIELDS | SCHEDULE_FIELDS
             ]
         super().save(*args, **kwargs)
 

@@ -1,5 +1,6 @@
 from django import template
 
+from clinic.access import may_read_field
 from clinic.phones import tel_uri
 
 register = template.Library()
@@ -25,3 +26,9 @@ def add_field_class(bound_field):
 def tel(number: str) -> str:
     """A phone number as a link a phone can call: "(217) 555-0199" -> "tel:2175550199"."""
     return tel_uri(number)
+
+
+@register.simple_tag(takes_context=True)
+def may_read(context, record, field: str) -> bool:
+    """`{% may_read intake "phq9_9" as show_phq9 %}`: the field-level read rule (clinic.access), in a template."""
+    return may_read_field(context["user"], type(record), field)

@@ -33,6 +33,30 @@ def self_harm_alerts_to_alerts(apps, schema_editor):
         Alert.objects.filter(pk=alert.pk).update(opened_at=old.raised_at)  # auto_now_add set it to now
 
 
+def open_referrals_to_alerts(apps, schema_editor):
+    """A red flag still open when alerts arrive gets its alert: unsent, so the next `escalate_alerts` run sends it.
+
+    A warning sign reported between visits, or a red flag from the intake; one found on the exam needed no alert.
+    """
+    Referral = apps.get_model("intake", "Referral")
+    Alert = apps.get_model("intake", "Alert")
+    for referral in Referral.objects.filter(closed_at__isnull=True).order_by("pk").iterator():
+        if referral.reported_between_visits_at is not None:
+            kind, opened = "red_flag_between_visits", referral.reported_between_visits_at
+        elif referral.source == "intake":
+            kind, opened = "red_flag_at_intake", referral.opened_at
+        else:
+            continue
+        alert = Alert.objects.create(
+            patient_id=referral.patient_id,
+            kind=kind,
+            severity="emergency" if referral.is_emergency else "urgent",
+            referral_id=referral.pk,
+            intake_id=referral.intake_id,
+        )
+        Alert.objects.filter(pk=alert.pk).update(opened_at=opened)
+
+
 def alerts_to_self_harm_alerts(apps, schema_editor):
     SelfHarmAlert = apps.get_model("intake", "SelfHarmAlert")
     Alert = apps.get_model("intake", "Alert")
@@ -82,6 +106,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(self_harm_alerts_to_alerts, alerts_to_self_harm_alerts),
+        migrations.RunPython(open_referrals_to_alerts, migrations.RunPython.noop),
         migrations.DeleteModel(
             name='SelfHarmAlert',
         ),

@@ -112,3 +112,42 @@ def test_the_admin_cannot_add_a_session_for_a_patient_with_an_open_referral(admi
     before = Session.objects.count()
     assert admin_client.post(reverse("admin:treatments_session_add"), data).status_code == 403
     assert Session.objects.count() == before
+
+
+# --- every admin page reads a bounded number of queries, whatever the data (issue 15) ---------------
+
+
+def admin_queries(client, model) -> dict[str, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    info = model._meta.app_label, model._meta.model_name
+    first = model._default_manager.order_by("pk").first()
+    urls = {"list": reverse("admin:{}_{}_changelist".format(*info)), "add": reverse("admin:{}_{}_add".format(*info))}
+    if first is not None:
+        urls["change"] = reverse("admin:{}_{}_change".format(*info), args=[first.pk])
+    counts = {}
+    for page, url in urls.items():
+        client.get(url)  # warm per-process caches
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code in (200, 403), url
+        counts[page] = len(queries)
+    return counts
+
+
+def test_admin_pages_stay_within_a_query_budget_on_ten_times_the_data(admin_client, acupuncturist):
+    from tests.test_query_counts import build_clinic
+
+    build_clinic(2, acupuncturist)
+    small = {model._meta.label: admin_queries(admin_client, model) for model in MODELS}
+    build_clinic(20, acupuncturist)
+    large = {model._meta.label: admin_queries(admin_client, model) for model in MODELS}
+    grew = {
+        f"{label} {page}": (small[label][page], large[label][page])
+        for label in small
+        for page in small[label]
+        if large[label][page] > small[label][page] + 1
+    }
+    assert not grew, f"admin pages whose queries grow with the data (small, large): {grew}"
+    over = {f"{label} {page}": n for label in large for page, n in large[label].items() if n > 25}
+    assert not over, f"admin pages over 25 queries: {over}"

@@ -147,3 +147,52 @@ def test_changing_a_plan_records_old_and_new_values(lac_client, records):
     assert lac_client.post(reverse("treatments:plan-update", args=[plan.pk]), data).status_code == 302
     entry = LogEntry.objects.get_for_object(plan).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
     assert entry.changes_dict["planned_sessions"] == ["10", "12"]
+
+
+# --- pages that list patients write one entry naming them (issue 15) -----------------------------------
+
+
+def listed_entry() -> LogEntry:
+    return LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__listed__isnull=False).latest("id")
+
+
+@pytest.mark.parametrize(
+    ("page", "url", "params", "htmx"),
+    [
+        ("Patient list, page 1", "patient-list", {}, False),
+        ("Patient search “Moreno”, page 1", "patient-list", {"q": "Moreno"}, False),
+        ("Patient search “Moreno”, page 1", "patient-list", {"q": "Moreno"}, True),
+    ],
+)
+def test_the_patient_list_and_search_record_who_was_listed(desk_client, front_desk, patient, page, url, params, htmx):
+    other = IntakeFactory().patient
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    desk_client.get(reverse(url), params, **headers)
+    entry = listed_entry()
+    listed = {patient.pk} if params else {patient.pk, other.pk}
+    assert entry.additional_data == {"listed": page, "patient_ids": sorted(listed)}
+    assert entry.actor == front_desk
+    assert entry.object_repr == f"{page}: {len(listed)} patients listed"
+
+
+def test_a_search_that_lists_no_one_records_nothing(desk_client, patient):
+    desk_client.get(reverse("patient-list"), {"q": "Nobodyofthatname"})
+    assert not LogEntry.objects.filter(additional_data__listed__isnull=False).exists()
+
+
+def test_the_dashboard_records_the_patients_it_shows(lac_client, acupuncturist, records):
+    lac_client.get(reverse("dashboard"))
+    entry = listed_entry()
+    assert entry.additional_data["listed"] == "Dashboard"
+    assert records["plan"].patient.pk in entry.additional_data["patient_ids"]  # its recent session
+
+
+@pytest.mark.parametrize("model", ["clinic/patient", "treatments/session", "outcomes/response", "intake/alert"])
+def test_the_admin_lists_record_the_patients_they_show(admin_client, admin_user, records, model):
+    from intake.services import raise_self_harm_alert
+
+    raise_self_harm_alert(patient=records["plan"].patient, item9=1)
+    admin_client.get(f"/admin/{model}/")
+    entry = listed_entry()
+    assert entry.actor == admin_user and entry.additional_data["patient_ids"] == [records["plan"].patient.pk]
+    assert entry.additional_data["listed"].startswith("Admin list of ")

@@ -261,3 +261,45 @@ def test_a_race_lost_by_a_post_without_version_is_refused_not_a_500(desk_client,
     assert refused.status_code == 200
     assert UNVERSIONED_MESSAGE in refused.content.decode()
     assert type(record).objects.get(pk=record.pk).version == record.version
+
+
+# --- the message tells each user only what they may read (issue 15) --------------------------------
+
+
+@pytest.mark.parametrize(("who", "sees_phq9"), [("desk_client", False), ("lac_client", True)])
+def test_the_lost_race_message_names_only_fields_the_reader_may_read(request, roles, who, sees_phq9):
+    """The front desk loses a race to a clinician who recorded PHQ-9 item 9: not told its answer."""
+    from tests.factories import intake_defaults
+
+    intake = IntakeFactory(**{f"phq9_{n}": None for n in range(1, 10)})  # a packet without its PHQ-9 page
+    url = reverse("intake:intake-update", args=[intake.pk])
+    loser = request.getfixturevalue(who)
+    mine = posted_by_browser(loser.get(url))
+    clinician = Client()
+    clinician.force_login(UserFactory(username="lac2", role="Acupuncturist"))
+    theirs = posted_by_browser(clinician.get(url))
+    phq9 = {f"phq9_{n}": str(intake_defaults()[f"phq9_{n}"]) for n in range(1, 9)} | {"phq9_9": "2"}
+    assert clinician.post(url, dict(theirs, **phq9, pain_now="3")).status_code == 302
+    mine.update({key: value for key, value in phq9.items() if key in mine})  # the loser's form may offer it too
+    refused = loser.post(url, dict(mine, pain_now="9"))
+    message = " ".join(refused.context["form"].non_field_errors())
+    assert "Someone else saved this record" in message and "pain now (0-10): 6 → 3" in message
+    assert ("PHQ-9 item 9: — → 2" in message) is sees_phq9
+    assert ("PHQ-9" in refused.content.decode().split("Someone else saved")[1].split("</div>")[0]) is sees_phq9
+    if not sees_phq9:
+        assert "other details your role does not show" in message
+
+
+def test_no_reader_named_no_restricted_field_told(acupuncturist):
+    from clinic.concurrency import changes_since
+
+    intake = IntakeFactory()
+    loaded = intake.version
+    intake.phq9_9 = 3
+    intake.save()
+    from auditlog.models import LogEntry
+
+    assert LogEntry.objects.get_for_object(intake).filter(action=LogEntry.Action.UPDATE).exists()
+    lines = changes_since(intake, loaded)
+    assert lines and "PHQ-9" not in lines[0] and "details your role does not show" in lines[0]
+    assert "PHQ-9 item 9: 0 → 3" in changes_since(intake, loaded, acupuncturist)[0]

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from health_check.exceptions import ServiceUnavailable
 
 from clinic.sessions import RENEWED_KEY
-from clinic.twofactor import NOT_NEEDED_KEY
+from clinic.twofactor import NO_DEVICE_KEY
 from tests.factories import PatientFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"
@@ -157,7 +157,38 @@ def test_two_factor_is_optional_for_other_staff(front_desk):
     client = Client()
     sign_in(client, "desk")
     assert client.get(reverse("dashboard")).status_code == 200
-    assert client.session[NOT_NEEDED_KEY] is True
+    assert client.session[NO_DEVICE_KEY] is True
+
+
+def test_a_promotion_to_manager_asks_for_the_second_factor_on_the_next_page(front_desk):
+    from django.contrib.auth.models import Group
+
+    from clinic.sessions import PERMISSIONS_KEY
+
+    client = Client()
+    sign_in(client, "desk")
+    assert client.get(reverse("dashboard")).status_code == 200
+    front_desk.groups.set([Group.objects.get(name="Manager")])
+    # At once, before the session's permissions are read again, and after they are (a minute later).
+    for _ in range(2):
+        for url in (reverse("dashboard"), reverse("audit-log"), "/admin/auth/user/"):
+            response = client.get(url)
+            assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup")), url
+        session = client.session
+        session.pop(PERMISSIONS_KEY, None)
+        session.save()
+
+
+def test_the_role_is_read_with_the_user_not_by_a_query_of_its_own(front_desk, django_assert_num_queries):
+    """The every-request role check costs nothing: it comes with the user the request loads anyway."""
+    from clinic.backends import ClinicModelBackend
+
+    user = ClinicModelBackend().get_user(front_desk.pk)
+    assert user.role_requires_second_factor is False
+    with django_assert_num_queries(0):
+        from clinic.twofactor import requires_second_factor
+
+        assert requires_second_factor(user) is False
 
 
 def test_staff_who_turn_on_two_factor_must_use_it(front_desk):

@@ -28,17 +28,45 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+PRODUCTION = {
+    "ALLOWED_HOSTS": "clinic.example",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "CLINIC_ALERT_EMAILS": "oncall@clinic.example",
+    "SITE_URL": "https://clinic.example",
+}
+
+
 def test_production_settings_pass_check_deploy_with_no_warnings():
-    result = manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="clinic.example",
-    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=secrets.token_urlsafe(50), **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "warning"),
+    [("CACHE_URL", "clinic.W001"), ("CLINIC_ALERT_EMAILS", "clinic.E001"), ("SITE_URL", "clinic.E002")],
+)
+def test_check_deploy_refuses_what_would_fail_a_clinic(missing, warning):
+    env = {key: value for key, value in PRODUCTION.items() if key != missing}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=secrets.token_urlsafe(50), **env)
+    assert result.returncode != 0 and warning in result.stderr + result.stdout
+
+
+def test_production_refuses_the_console_email_backend():
+    result = manage(
+        "check",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        **PRODUCTION,
+    )
+    assert result.returncode != 0
+    assert "writes patients' names and working links to the log" in result.stderr
+
+
+@pytest.mark.parametrize("count", ["-1", "two"])
+def test_a_bad_proxy_count_fails_loudly(count):
+    result = manage("check", DEBUG="1", TRUSTED_PROXY_COUNT=count)
+    assert result.returncode != 0 and "TRUSTED_PROXY_COUNT" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -36,13 +36,14 @@ def opened(alert: Alert, minutes_ago: int) -> Alert:
 # --- what opens an alert ---------------------------------------------------------------------------
 
 
-def test_a_red_flag_at_intake_alerts_once(mailoutbox, django_capture_on_commit_callbacks):
+def test_a_red_flag_at_intake_alerts_once(acupuncturist, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         intake = IntakeFactory(cancer_history=True)
     alert = Alert.objects.get()
     assert (alert.kind, alert.severity) == (AlertKind.RED_FLAG_AT_INTAKE, AlertSeverity.URGENT)
     assert alert.referral == Referral.objects.get() and alert.notified_to == ON_CALL
-    # Saving the intake again (a phone number corrected, say) does not alert again.
+    # Once someone has taken it, saving the intake again (a phone number corrected, say) does not alert again.
+    acknowledge_alert(alert=alert, user=acupuncturist)
     with django_capture_on_commit_callbacks(execute=True):
         record_intake(intake=intake, consent_modalities=["needling"], consent_name="Ada")
     assert Alert.objects.count() == 1 and len(mailoutbox) == 1
@@ -60,21 +61,53 @@ def test_a_foot_drop_found_on_the_exam_opens_a_referral_but_no_alert():
     assert Referral.objects.open().exists() and not Alert.objects.exists()
 
 
-def test_item_9_on_the_intake_alerts_and_an_edit_that_keeps_it_does_not_alert_again():
+def test_item_9_on_the_intake_alerts_and_an_edit_that_keeps_it_does_not_alert_again(acupuncturist):
     intake = IntakeFactory(phq9_9=1)
+    acknowledge_alert(alert=Alert.objects.get(), user=acupuncturist, action_taken="Called; GP today.")
     record_intake(intake=intake, consent_modalities=[], consent_name="")
     assert Alert.objects.filter(kind=AlertKind.SELF_HARM).count() == 1
+    intake.phq9_9 = 2  # a higher answer is new: alerted again
+    record_intake(intake=intake, consent_modalities=[], consent_name="")
+    assert Alert.objects.open().get(kind=AlertKind.SELF_HARM).item9 == 2
 
 
-def test_a_second_report_while_the_alert_is_open_raises_its_severity_but_sends_nothing(
-    mailoutbox, django_capture_on_commit_callbacks
-):
+def test_a_report_that_adds_to_an_open_alert_sends_it_again(mailoutbox, django_capture_on_commit_callbacks):
     patient = PatientFactory()
     with django_capture_on_commit_callbacks(execute=True):
         open_referral(patient=patient, flags=["night_pain"], source="questionnaire")
-        open_referral(patient=patient, flags=["bowel_incontinence"], source="questionnaire")
+    with django_capture_on_commit_callbacks(execute=True):
+        open_referral(patient=patient, flags=["bowel_incontinence"], source="questionnaire")  # now an emergency
     alert = Alert.objects.get()
-    assert alert.severity == AlertSeverity.EMERGENCY and len(mailoutbox) == 1
+    assert alert.severity == AlertSeverity.EMERGENCY and len(mailoutbox) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        open_referral(patient=patient, flags=["bowel_incontinence"], source="questionnaire")  # nothing new
+    assert Alert.objects.count() == 1 and len(mailoutbox) == 2
+
+
+def test_closing_the_referral_acknowledges_its_alert_and_a_later_sign_alerts_anew(
+    acupuncturist, mailoutbox, django_capture_on_commit_callbacks
+):
+    from intake.services import close_referral
+
+    patient = PatientFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = open_referral(patient=patient, flags=["bladder_dysfunction"], source="questionnaire")
+    close_referral(
+        referral=first,
+        user=acupuncturist,
+        referred_to="emergency",
+        referred_to_detail="St John's ED",
+        referred_on=timezone.localdate(),
+        outcome="cleared",
+        outcome_notes="MRI clear.",
+    )
+    old = Alert.objects.get()
+    assert not old.is_open and old.acknowledged_by == acupuncturist
+    assert old.action_taken == "Referral closed: Emergency department, Cleared to treat."
+    with django_capture_on_commit_callbacks(execute=True):
+        second = open_referral(patient=patient, flags=["saddle_anaesthesia"], source="questionnaire")
+    new = Alert.objects.open().get()
+    assert new != old and new.referral == second and len(mailoutbox) == 2
 
 
 def test_once_acknowledged_a_new_report_alerts_again(

@@ -5,20 +5,25 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError
+from django.urls import reverse
 from django.utils import timezone
 
 from outcomes.models import Response
 from outcomes.services import schedule_due, send_reminders
-from tests.factories import SessionFactory, TreatmentPlanFactory
+from tests.factories import SessionFactory, TreatmentPlanFactory, questionnaire_data
+from treatments.models import TreatmentPlan
 
 
 def at(day):
     return timezone.make_aware(datetime.combine(day, time(10)))
 
 
-def started(plan, day):
+def started(plan, day, *, treated: bool = True):
+    """The plan starts on `day`, with its first session that day unless `treated` is False."""
     plan.start_date = day
     plan.save()
+    if treated:
+        SessionFactory(plan=plan, started_at=at(day))
     return plan
 
 
@@ -45,7 +50,7 @@ def test_schedule_creates_baseline_and_weekly_rows_once(plan):
 
 def test_the_baseline_falls_due_the_day_the_plan_starts_before_any_session(plan):
     today = timezone.localdate()
-    started(plan, today)
+    started(plan, today, treated=False)
     assert not plan.sessions.exists()
     assert schedule_due(today=today) == 1
     baseline = Response.objects.get()
@@ -53,24 +58,59 @@ def test_the_baseline_falls_due_the_day_the_plan_starts_before_any_session(plan)
 
 
 def test_nothing_falls_due_before_the_plan_starts(plan):
-    started(plan, timezone.localdate() + timedelta(days=3))
+    started(plan, timezone.localdate() + timedelta(days=3), treated=False)
     assert schedule_due(today=timezone.localdate()) == 0
 
 
 def test_a_plan_scheduled_from_its_first_session_keeps_its_weeks(plan):
-    """Plans whose baseline was scheduled at the first session, before it moved to the start day."""
+    """Plans whose baseline was scheduled at the first session, before it moved to the start day (their week 0
+    is kept by treatments migration 0009, as set here)."""
     today = timezone.localdate()
-    started(plan, today - timedelta(days=17))
+    started(plan, today - timedelta(days=17), treated=False)
+    SessionFactory(plan=plan, started_at=at(today - timedelta(days=15)))
     Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=15), week=0)
+    TreatmentPlan.objects.filter(pk=plan.pk).update(questionnaires_from=today - timedelta(days=15))
     schedule_due(today=today)
     due = list(Response.objects.order_by("due_date").values_list("due_date", "week"))
     assert due == [(today - timedelta(days=15), 0), (today - timedelta(days=8), 1), (today - timedelta(days=1), 2)]
 
 
+def test_a_paper_form_for_an_unscheduled_day_does_not_shift_the_weeks(plan, desk_client):
+    today = timezone.localdate()
+    started(plan, today - timedelta(days=16), treated=False)
+    assert schedule_due(today=today) == 1  # the baseline only: no session yet
+    SessionFactory(plan=plan, started_at=at(today - timedelta(days=12)))
+    # A form handed in for the day of the first session, which had no questionnaire of its own.
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    data = questionnaire_data(due_date=(today - timedelta(days=12)).isoformat())
+    assert desk_client.post(url, data).status_code == 302
+    schedule_due(today=today)
+    due = list(Response.objects.order_by("due_date").values_list("due_date", "week"))
+    start = plan.start_date
+    assert due == [
+        (start, 0),
+        (start + timedelta(days=4), 0),
+        (start + timedelta(days=7), 1),
+        (start + timedelta(days=14), 2),
+    ]
+
+
+def test_a_plan_that_ended_without_a_session_has_no_questionnaires(plan):
+    started(plan, timezone.localdate() - timedelta(weeks=13), treated=False)
+    plan.status = "discontinued"
+    plan.save()
+    assert schedule_due(today=timezone.localdate()) == 0
+
+
+def test_an_untreated_active_plan_has_only_its_baseline_due(plan):
+    started(plan, timezone.localdate() - timedelta(weeks=13), treated=False)
+    assert schedule_due(today=timezone.localdate()) == 1
+    assert Response.objects.get().kind == "baseline"
+
+
 def test_weekly_stops_when_the_plan_is_completed(plan):
     today = timezone.localdate()
     started(plan, today - timedelta(weeks=13))
-    SessionFactory(plan=plan, started_at=at(today - timedelta(weeks=13)))
     SessionFactory(plan=plan, started_at=at(today - timedelta(weeks=11)))
     plan.status = "completed"
     plan.save()

@@ -95,8 +95,13 @@ def test_a_yes_tapped_with_javascript_is_saved_before_the_patient_moves_on(clien
     later = Client()
     _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
     later.get(reverse("link-open", args=[token]))
-    page = later.get(FORM).content.decode()
-    assert 'data-testid="urgent-reminder"' in page and 'name="leg_pain_now"' in page
+    page = later.get(FORM)
+    html = page.content.decode()
+    # Back at step 1, the advice on top, the yes kept, the five unanswered questions still to answer.
+    assert page.templates[0].name == "outcomes/patient_warning_signs.html"
+    assert 'data-testid="urgent-reminder"' in html
+    assert page.context["form"]["motor_weakness"].value() is True
+    assert page.context["form"]["saddle_anaesthesia"].value() is None
 
 
 @pytest.mark.parametrize("value", ["maybe", "1", "yes", "<b>"])
@@ -158,7 +163,10 @@ def test_finishing_after_a_yes_keeps_the_yes_and_the_advice(
 ):
     open_link(client, response)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(WARNING_SIGNS, {"saddle_anaesthesia": "True"})
+        urgent = client.post(WARNING_SIGNS, {"saddle_anaesthesia": "True"})
+        assert "Some warning-sign questions still need an answer" in urgent.content.decode()
+        assert client.post(FORM, questionnaire_data()).status_code == 302  # not before step 1 is finished
+        client.post(WARNING_SIGNS, warning_sign_data())  # the other five: no (the yes stays)
         done = client.post(FORM, questionnaire_data())
     html = done.content.decode()
     assert "Thank you" in html and "Please get medical help today" in html
@@ -167,7 +175,7 @@ def test_finishing_after_a_yes_keeps_the_yes_and_the_advice(
     assert Alert.objects.count() == 1 and len(mailoutbox) == 1  # one report, one alert, one message
 
 
-def test_a_new_yes_on_a_second_week_while_the_alert_is_open_sends_nothing_more(
+def test_a_new_sign_while_the_alert_is_open_sends_it_again_and_a_repeated_one_does_not(
     plan, response, mailoutbox, django_capture_on_commit_callbacks
 ):
     from outcomes.services import record_warning_signs
@@ -178,8 +186,11 @@ def test_a_new_yes_on_a_second_week_while_the_alert_is_open_sends_nothing_more(
         patient=plan.patient, plan=plan, due_date=response.due_date - timedelta(days=7), week=0
     )
     with django_capture_on_commit_callbacks(execute=True):
-        record_warning_signs(response=second, answers={"motor_weakness": True})
+        record_warning_signs(response=second, answers={"saddle_anaesthesia": True})  # the same sign again
     assert Alert.objects.count() == 1 and len(mailoutbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        record_warning_signs(response=second, answers={"motor_weakness": True})  # a new one
+    assert Alert.objects.count() == 1 and len(mailoutbox) == 2
     assert Referral.objects.open().get().flags == ["saddle_anaesthesia", "motor_weakness"]
 
 
@@ -318,3 +329,13 @@ def test_a_paper_item_9_on_a_refused_form_alerts(desk_client, plan):
         "An answer on the paper form needs a clinician today: the clinical team has been alerted. It was saved "
         "by itself; correct what is marked below to save the rest of the questionnaire."
     ]
+
+
+def test_a_paper_item_9_for_a_date_already_entered_still_alerts(desk_client, plan):
+    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    due = timezone.localdate().isoformat()
+    assert desk_client.post(url, questionnaire_data(due_date=due, phq9=(0,) * 9)).status_code == 302
+    page = desk_client.post(url, questionnaire_data(due_date=due, phq9=(0,) * 8 + (3,)))
+    assert page.context["form"].errors["due_date"] == ["A questionnaire for this due date has already been entered."]
+    assert Alert.objects.get(patient=plan.patient).item9 == 3
+    assert any("the clinical team has been alerted" in str(m) for m in page.context["messages"])

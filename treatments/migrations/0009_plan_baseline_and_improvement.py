@@ -65,6 +65,15 @@ def backfill(apps, schema_editor):
     )
 
 
+def keep_scheduled_weeks(apps, schema_editor):
+    """Plans already scheduled (week 0 on their first session, the old rule) keep their week 0."""
+    TreatmentPlan = apps.get_model("treatments", "TreatmentPlan")
+    Response = apps.get_model("outcomes", "Response")
+    week0 = Response.objects.filter(plan__isnull=False, week=0).values("plan_id").annotate(day=models.Min("due_date"))
+    plans = [TreatmentPlan(pk=row["plan_id"], questionnaires_from=row["day"]) for row in week0]
+    TreatmentPlan.objects.bulk_update(plans, ["questionnaires_from"], batch_size=1000)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -113,5 +122,11 @@ class Migration(migrations.Migration):
             model_name='treatmentplan',
             index=models.Index(condition=models.Q(('status', 'active'), models.Q(models.Q(('review_at_4__isnull', True), ('session_count__gte', 4)), models.Q(('final_review_at__isnull', True), ('session_count__gte', models.F('planned_sessions'))), models.Q(('no_improvement', True), ('no_improvement_review_at__isnull', True)), _connector='OR')), fields=['start_date', 'id'], name='plan_review_due_idx'),
         ),
+        migrations.AddField(
+            model_name='treatmentplan',
+            name='questionnaires_from',
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name='questionnaires from'),
+        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
+        migrations.RunPython(keep_scheduled_weeks, migrations.RunPython.noop),
     ]
