@@ -1,10 +1,14 @@
+import ipaddress
+
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
+from django.http import HttpResponseRedirect
 
-from clinic.audit import RecordViewAdminMixin
+from clinic.audit import RecordViewAdminMixin, record_list
 from clinic.models import Patient, StaffProfile
 from clinic.roles import ROLE_PERMISSIONS
 
@@ -87,10 +91,32 @@ class StaffUserAdmin(UserAdmin):
 
 
 class AppendOnlyLogEntryAdmin(LogEntryAdmin):
-    """The audit trail can be read in the admin, never changed or deleted (not even by cascade)."""
+    """The audit trail can be read in the admin, never changed or deleted (not even by cascade).
+
+    Reading its list is itself recorded (it names patients); an address filter that is no address is
+    the admin's "invalid filter" page, not an error.
+    """
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        for key, value in request.GET.items():
+            if key.split("__")[0] == "remote_addr" and key in {"remote_addr", "remote_addr__exact"}:
+                try:
+                    ipaddress.ip_address(value)
+                except ValueError:
+                    return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if request.method == "GET" and response.status_code == 200 and changelist is not None:
+            record_list(
+                LogEntry,
+                page="Admin list of audit entries",
+                rows=list(changelist.result_list),
+                patient_of=lambda entry: (entry.additional_data or {}).get("patient_id"),
+            )
+        return response
 
 
 admin.site.unregister(User)

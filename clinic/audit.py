@@ -1,17 +1,23 @@
-"""Read entries for the audit trail.
+"""The audit trail: who read or changed which patient's record, when, from where, in readable words.
 
-django-auditlog records every create, update and delete of a registered model, with the user
-and IP address its middleware captures. Reads are ours to record: a view that shows a
-patient's data calls `record_view` once per page, and so does the admin of such a model
-through `RecordViewAdminMixin`.
+django-auditlog records every save and delete of a model registered with `audited`, with the user
+and address its middleware captures. Two kinds of write pass it by, and are recorded here by the
+service that makes them: rows written in bulk (`bulk_create`, a queryset `update`), through
+`log_rows`. Reads are ours to record too: a view that shows a patient's data calls `record_view`
+once per page (`record_list` for a page that lists patients), and so does the admin of such a
+model through `RecordViewAdminMixin`.
 """
 
 from auditlog.cid import get_cid
+from auditlog.diff import model_instance_diff
 from auditlog.middleware import AuditlogMiddleware as LibraryAuditlogMiddleware
 from auditlog.models import LogEntry
+from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from django.contrib.contenttypes.models import ContentType
+from django.db import router
 from django.db.models import Model
+from django.db.models.signals import pre_save
 
 from clinic.security import client_ip
 
@@ -28,24 +34,90 @@ class AuditlogMiddleware(LibraryAuditlogMiddleware):
         return client_ip(request)
 
 
+def audited(model: type[Model], *, exclude: tuple[str, ...] = ()) -> type[Model]:
+    """Register a model with the audit trail: its own columns, by name (not the records that point at it,
+    which the library would log as "…Session.None")."""
+    fields = [field.name for field in model._meta.concrete_fields if field.name not in exclude]
+    auditlog.register(model, include_fields=fields)
+    return model
+
+
+def log_rows(*, created=(), deleted=(), updated=()) -> None:
+    """Audit entries for rows written in bulk, which the library does not see: one INSERT for them all.
+
+    `created` and `deleted` are model instances (their columns are the change); `updated` is pairs of
+    (before, after) instances of one record. Each entry carries the user and address of the request,
+    as the library's own entries do.
+    """
+    entries = [_entry(row, LogEntry.Action.CREATE, model_instance_diff(None, row)) for row in created]
+    entries += [_entry(row, LogEntry.Action.DELETE, model_instance_diff(row, None)) for row in deleted]
+    entries += [_entry(after, LogEntry.Action.UPDATE, model_instance_diff(before, after)) for before, after in updated]
+    entries = [entry for entry in entries if entry.changes or entry.action == LogEntry.Action.DELETE]
+    if entries:
+        LogEntry.objects.bulk_create(entries)
+
+
+def _entry(instance: Model, action: int, changes: dict | None) -> LogEntry:
+    get_additional_data = getattr(instance, "get_additional_data", None)
+    entry = LogEntry(
+        content_type=ContentType.objects.get_for_model(instance),
+        object_pk=str(instance.pk),
+        object_id=instance.pk if isinstance(instance.pk, int) else None,
+        object_repr=str(instance)[:2000],
+        action=action,
+        changes=changes or {},
+        additional_data=get_additional_data() if callable(get_additional_data) else None,
+        cid=get_cid(),
+    )
+    # What a saved entry is given by the library in a request (the user, their address), without the save.
+    pre_save.send(sender=LogEntry, instance=entry, raw=False, using=router.db_for_write(LogEntry), update_fields=None)
+    return entry
+
+
+def readable_changes(entry: LogEntry) -> list[tuple[str, str, str]]:
+    """An entry's changes as a compliance officer reads them: the field's label, and the chosen option's
+    label rather than its code ("Possible cauda equina", "Emergency department"), before and after."""
+    model = entry.content_type.model_class()
+    rows = []
+    for name, values in (entry.changes_dict or {}).items():
+        label, choices = name, {}
+        try:
+            field = model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a field since removed, or a summary such as "points"
+            field = None
+        if field is not None:
+            label = str(getattr(field, "verbose_name", name))
+            choices = {str(key): str(text) for key, text in getattr(field, "flatchoices", None) or ()}
+        before, after = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
+        rows.append((label[:1].upper() + label[1:], _shown(before, choices), _shown(after, choices)))
+    return rows
+
+
+def _shown(value, choices: dict) -> str:
+    if value in (None, "None", ""):
+        return "—"
+    return choices.get(str(value), str(value))
+
+
 def record_view(instance: Model) -> None:
     # The library's own access signal, so read entries are ordinary LogEntry rows with the
     # same actor, address and correlation id as the change entries.
     accessed.send(sender=type(instance), instance=instance)
 
 
-def record_export(model: type[Model], *, description: str, **details) -> None:
-    """One read entry for an export, or a page listing, of many records of `model`.
+def record_export(model: type[Model], *, description: str, action=LogEntry.Action.ACCESS, **details) -> None:
+    """One entry for many records of `model` at once: an export or a page listing them (a read), or
+    rows a scheduled job created (`action` CREATE).
 
     It names no single object or patient; `description` is what the audit log page shows and
-    `details` (JSON) say which records went out. The actor and address come from
-    AuditlogMiddleware, as for every other entry.
+    `details` (JSON) say which records. The actor and address come from AuditlogMiddleware, as for
+    every other entry (a job run from cron has neither).
     """
     LogEntry.objects.create(
         content_type=ContentType.objects.get_for_model(model),
         object_pk="",
         object_repr=description,
-        action=LogEntry.Action.ACCESS,
+        action=action,
         additional_data=details,
         cid=get_cid(),
     )
@@ -59,7 +131,7 @@ def record_list(model: type[Model], *, page: str, rows: list[Model] | list[dict]
     A page that listed no one writes nothing.
     """
     patient_of = patient_of or (lambda row: row["pk"] if isinstance(row, dict) else row.pk)
-    patients = sorted({patient_of(row) for row in rows})
+    patients = sorted({patient for patient in map(patient_of, rows) if patient is not None})
     if patients:
         record_export(model, description=f"{page}: {len(patients)} patients listed", listed=page, patient_ids=patients)
 

@@ -11,14 +11,25 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+
+
+def requires_second_factor_query() -> Q:
+    """True for a user whose role, or any permission they hold however given, requires a second factor."""
+    role = Group.objects.filter(user=OuterRef("pk"), name__in=settings.TWO_FACTOR_REQUIRED_GROUPS)
+    sensitive = Q()
+    for dotted in settings.TWO_FACTOR_REQUIRED_PERMISSIONS:
+        app_label, codename = dotted.split(".", 1)
+        sensitive |= Q(content_type__app_label=app_label, codename=codename)
+    held = Permission.objects.filter(Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk"))).filter(sensitive)
+    return Q(Exists(role)) | Q(Exists(held))
 
 
 class ClinicModelBackend(ModelBackend):
     def get_user(self, user_id):
-        role = Group.objects.filter(user=OuterRef("pk"), name__in=settings.TWO_FACTOR_REQUIRED_GROUPS)
-        user = get_user_model()._default_manager.annotate(role_requires_second_factor=Exists(role))
-        user = user.filter(pk=user_id).first()
+        needs = ExpressionWrapper(requires_second_factor_query(), output_field=BooleanField())
+        users = get_user_model()._default_manager.annotate(role_requires_second_factor=needs)
+        user = users.filter(pk=user_id).first()
         return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):

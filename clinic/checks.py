@@ -40,3 +40,29 @@ def alert_addresses(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security, Tags.database, deploy=True)
+def app_role_does_not_own_the_audit_trail(app_configs, databases=None, **kwargs):
+    """The role the app connects as must not own the audit table: an owner can truncate it, drop its
+    trigger or switch the trigger off (deploy/postgres-roles.sql and the README's two roles)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not databases:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tableowner = current_user FROM pg_tables WHERE schemaname = 'public' AND tablename = %s",
+            ["auditlog_logentry"],
+        )
+        row = cursor.fetchone()
+    if not row or not row[0]:
+        return []
+    return [
+        Error(
+            "The app's database role owns the audit trail table: it could truncate it or drop its trigger.",
+            hint="Connect the app as its own role (README: two database roles); on an existing database, "
+            "REASSIGN OWNED BY <app role> TO <owner role> and run deploy/postgres-roles.sql.",
+            id="clinic.E003",
+        )
+    ]

@@ -7,6 +7,7 @@ redirected to a URL without the token, so it never sits in history, logs or a Re
 
 import hashlib
 import secrets
+from copy import copy
 from datetime import timedelta
 from functools import wraps
 
@@ -16,6 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from clinic.audit import log_rows
 from clinic.models import LinkPurpose, Patient, PatientLink
 
 TOKEN_BYTES = 32
@@ -45,9 +47,9 @@ def issue_link(
     link sent to a patient works.
     """
     now = timezone.now()
-    PatientLink.objects.filter(patient=patient, purpose=purpose, subject_id=subject_id).usable(now).update(
-        revoked_at=now
-    )
+    older = list(PatientLink.objects.filter(patient=patient, purpose=purpose, subject_id=subject_id).usable(now))
+    PatientLink.objects.filter(pk__in=[link.pk for link in older]).update(revoked_at=now)
+    log_rows(updated=[(link, _with(link, revoked_at=now)) for link in older])
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = PatientLink.objects.create(
         patient=patient,
@@ -101,7 +103,17 @@ def link_for_session(request: HttpRequest, purpose: str) -> PatientLink | None:
 def spend_link(link: PatientLink) -> bool:
     """Mark a link used; False if another request spent it first (a double submit)."""
     now = timezone.now()
-    return bool(PatientLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now))
+    if not PatientLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now):
+        return False
+    log_rows(updated=[(link, _with(link, used_at=now))])
+    return True
+
+
+def _with(link: PatientLink, **changes) -> PatientLink:
+    after = copy(link)
+    for name, value in changes.items():
+        setattr(after, name, value)
+    return after
 
 
 def close_link_session(request: HttpRequest) -> None:

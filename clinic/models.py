@@ -3,13 +3,14 @@
 import re
 from datetime import date
 
-from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+
+from clinic.audit import audited
 
 
 def digits_only(value: str) -> str:
@@ -153,8 +154,8 @@ class StaffProfile(models.Model):
         return f"{name}, {self.credentials}" if self.credentials else name
 
 
-auditlog.register(Patient, exclude_fields=["phone_digits", "updated_at"])
-auditlog.register(StaffProfile)
+audited(Patient, exclude=("phone_digits", "updated_at"))
+audited(StaffProfile)
 
 
 class LinkPurpose(models.TextChoices):
@@ -205,4 +206,4 @@ class PatientLink(models.Model):
         return {"patient_id": self.patient_id}
 
 
-auditlog.register(PatientLink, exclude_fields=["token_hash"])
+audited(PatientLink, exclude=("token_hash",))

@@ -12,7 +12,7 @@ import hashlib
 import ipaddress
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBadRequest
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 
 # The patient's own pages (the questionnaire and the pre-visit intake) live under this path.
@@ -110,3 +110,23 @@ class NoStoreMiddleware:
         if "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
         return response
+
+
+class RefuseNulMiddleware:
+    """A NUL character in an admin page's query string is refused with a 400, before the admin filters by it.
+
+    No value the app keeps can hold one, and PostgreSQL refuses it in a query (an error page, in the
+    admin's list filters and searches). The app's own pages refuse one beside the field they filter by.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith("/admin/"):
+            return self.get_response(request)
+        if "\x00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+        ):
+            return HttpResponseBadRequest("A NUL character is not allowed in an address.", content_type="text/plain")
+        return self.get_response(request)

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their caching; every page is no-store unless its view says otherwise.
     "clinic.security.NoStoreMiddleware",
+    "clinic.security.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "clinic.sessions.IdleTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -239,6 +240,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Two-factor sign-in (django-otp, TOTP): required for managers, optional for everyone else.
 OTP_TOTP_ISSUER = CLINIC_NAME
 TWO_FACTOR_REQUIRED_GROUPS = ["Manager"]
+# ... and any account holding one of these, however it was given (a single permission, another group).
+TWO_FACTOR_REQUIRED_PERMISSIONS = [
+    "auditlog.view_logentry",
+    "auth.add_user",
+    "auth.change_user",
+    "outcomes.view_report",
+]
 
 # Content Security Policy (django-csp): nothing inline, nothing from another site.
 CONTENT_SECURITY_POLICY = {

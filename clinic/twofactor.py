@@ -9,7 +9,6 @@ from urllib.parse import quote
 import qrcode
 import qrcode.image.svg
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,7 +34,9 @@ def requires_second_factor(user) -> bool:
     annotated = getattr(user, "role_requires_second_factor", None)
     if annotated is not None:
         return annotated
-    return user.groups.filter(name__in=settings.TWO_FACTOR_REQUIRED_GROUPS).exists()
+    from clinic.backends import requires_second_factor_query
+
+    return type(user)._default_manager.filter(pk=user.pk).filter(requires_second_factor_query()).exists()
 
 
 class TwoFactorMiddleware:

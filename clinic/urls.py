@@ -13,7 +13,7 @@ urlpatterns = [
     path("patients/<int:pk>/edit/", views.patient_update, name="patient-update"),
     path("audit/", views.audit_log, name="audit-log"),
     path("l/<str:token>/", views.link_open, name="link-open"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -2,6 +2,7 @@
 
 from auditlog.models import LogEntry
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_ratelimit.decorators import ratelimit
 
 from clinic.access import get_patient_for, permission_required
-from clinic.audit import record_list, record_view
+from clinic.audit import readable_changes, record_list, record_view
 from clinic.filters import AuditLogFilter
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.links import LANDING_URLS, invalid_link_page, open_link, patient_page, resolve_token
@@ -80,6 +81,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
     log_filter = AuditLogFilter(request.GET or None, queryset=entries)
     page = Paginator(log_filter.qs, 50).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.readable_changes = readable_changes(entry)
+    # The trail names patients too: reading it is recorded like any other list of patients.
+    record_list(
+        LogEntry,
+        page=f"Audit log, page {page.number}",
+        rows=list(page),
+        patient_of=lambda entry: (entry.additional_data or {}).get("patient_id"),
+    )
     return render(request, "clinic/audit_log.html", {"filter": log_filter, "page": page})
 
 
@@ -97,6 +107,21 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
     response = redirect(LANDING_URLS[link.purpose])
     response["Referrer-Policy"] = "no-referrer"  # this request's URL held the token
     return response
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, starting from an empty session.
+
+    Django keeps what the session held before (`cycle_key`): a patient's link opened earlier in this
+    browser would otherwise live on inside the staff session, with its fixed hour instead of the staff
+    idle timeout.
+    """
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        self.request.session.flush()
+        return super().form_valid(form)
 
 
 @require_POST

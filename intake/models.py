@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,6 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Q
 from django.urls import reverse
 
+from clinic.audit import audited
 from clinic.concurrency import VersionedModel
 from clinic.models import Patient
 from intake import rules
@@ -624,8 +624,8 @@ class Alert(models.Model):
         return dict(rules.PHQ9_CHOICES).get(self.item9, "")
 
 
-auditlog.register(Intake)
-auditlog.register(ClinicalAssessment)
-auditlog.register(Consent)
-auditlog.register(Referral)
-auditlog.register(Alert)
+audited(Intake)
+audited(ClinicalAssessment)
+audited(Consent)
+audited(Referral)
+audited(Alert)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from clinic.audit import log_rows
 from clinic.links import issue_link, spend_link
 from clinic.models import LinkPurpose, Patient, PatientLink
 from intake import alerts, rules
@@ -198,14 +199,16 @@ def raise_self_harm_alert(*, patient: Patient, item9: int, intake: Intake | None
 
 
 def _sync_consents(intake: Intake, modalities: Iterable[str], typed_name: str) -> None:
+    """Consents given are added and consents withdrawn deleted, each with its audit entry."""
     wanted = set(modalities)
-    intake.consents.exclude(modality__in=wanted).delete()
+    intake.consents.exclude(modality__in=wanted).delete()  # the audit log sees each deletion
     have = set(intake.consents.values_list("modality", flat=True))
     now = timezone.now()
-    Consent.objects.bulk_create(
+    given = Consent.objects.bulk_create(
         Consent(intake=intake, modality=modality, typed_name=typed_name, consented_at=now)
         for modality in sorted(wanted - have)
     )
+    log_rows(created=given)
 
 
 @transaction.atomic

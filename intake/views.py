@@ -46,6 +46,8 @@ def intake_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         messages.success(request, "Intake saved.")
         _announce(request, referral)
         return redirect(intake)
+    if request.method == "GET":
+        record_view(patient)  # the page shows the patient's header and red flags
     return render(request, "intake/intake_form.html", {"form": form, "patient": patient, "intake": None})
 
 

@@ -2,11 +2,11 @@
 
 from datetime import date, timedelta
 
-from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from clinic.audit import audited
 from clinic.models import Patient
 from intake.models import range_check, score_field
 from intake.rules import CAUDA_EQUINA_KEYS, phq9_band, phq9_flagged
@@ -201,4 +201,4 @@ class Response(models.Model):
         return self.phq9_total is not None and phq9_flagged(self.phq9_total)
 
 
-auditlog.register(Response)
+audited(Response)

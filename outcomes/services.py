@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from clinic.audit import log_rows, record_export
 from clinic.links import issue_link, spend_link
 from clinic.models import LinkPurpose, Patient, PatientLink
 from intake import rules
@@ -82,7 +83,17 @@ def schedule_due(*, today: date, plans=None) -> int:
     before = Response.objects.count()
     Response.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     _fix_anchor({row.plan_id for row in rows})
-    return Response.objects.count() - before
+    created = Response.objects.count() - before
+    if created:
+        # Rows made in bulk by the schedule: one entry says how many fell due, for which patients.
+        record_export(
+            Response,
+            description=f"Questionnaires fell due: {created} scheduled",
+            action=LogEntry.Action.CREATE,
+            patient_ids=sorted({row.patient_id for row in rows}),
+            due_by=today.isoformat(),
+        )
+    return created
 
 
 def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) -> Response | None:
@@ -96,6 +107,7 @@ def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) ->
         Response.objects.bulk_create(due, ignore_conflicts=True)  # a second click at once creates nothing more
         _fix_anchor({row.plan_id for row in due})
         response = Response.objects.filter(patient=patient, due_date=due_date).first()
+        log_rows(created=[response] if response is not None else [])
     return response
 
 

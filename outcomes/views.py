@@ -209,6 +209,8 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
                 # The front desk enters paper forms; scores are read on the clinical chart.
                 messages.success(request, "Paper questionnaire saved.")
             return redirect(f"{reverse('patient-detail', args=[patient.pk])}#outcomes")
+    if request.method == "GET":
+        record_view(patient)  # the page shows the patient's header and red flags
     context = {"form": form, "patient": patient, "odi": odi(), "cauda_equina_intro": cauda_equina_intro()}
     return render(request, "outcomes/response_form.html", context)
 

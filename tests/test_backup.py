@@ -99,6 +99,11 @@ def test_two_roles_restore_as_the_readme_says_and_the_app_role_cannot_undo_the_a
         app_url = f"postgres://{app}@{host}:{port}/{copy}"
         checked = run_manage("migrate", "--check", database_url=app_url)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+        # The deployment check passes as the app role, and refuses a role that owns the audit trail.
+        deploy = run_manage("check", "--deploy", "--database", "default", database_url=app_url)
+        assert "clinic.E003" not in deploy.stdout + deploy.stderr
+        owner_url = f"postgres://{user}@{host}:{port}/{db['NAME']}"  # the suite's own database, which it owns
+        assert "clinic.E003" in run_manage("check", "--deploy", "--database", "default", database_url=owner_url).stderr
         with psycopg.connect(f"host={host} port={port} user={app} dbname={copy}", autocommit=True) as conn:
             assert conn.execute("SELECT count(*) FROM treatments_session").fetchone()[0] == 1
             conn.execute("UPDATE clinic_patient SET city = 'Springfield'")

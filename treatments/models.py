@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from clinic.audit import audited
 from clinic.concurrency import VersionedModel
 from clinic.models import Patient
 from intake.models import TcmPattern, range_check
@@ -741,11 +741,11 @@ class Payment(models.Model):
         return {"patient_id": self.session.patient_id}
 
 
-auditlog.register(TreatmentPlan)
-auditlog.register(Session)
-auditlog.register(SessionPoint)
-auditlog.register(ElectroPair)
-auditlog.register(AdverseEvent)
-auditlog.register(Addendum)
-auditlog.register(Payment)
-auditlog.register(Protocol)
+audited(TreatmentPlan, exclude=tuple(DERIVED_FIELDS | SCHEDULE_FIELDS))  # computed, not entered
+audited(Session)
+audited(SessionPoint)
+audited(ElectroPair)
+audited(AdverseEvent)
+audited(Addendum)
+audited(Payment)
+audited(Protocol)

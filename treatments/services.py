@@ -1,12 +1,11 @@
 """Session workflows: save a session with its parts, sign it, add addenda, review a plan."""
 
 from auditlog.context import disable_auditlog
-from auditlog.diff import model_instance_diff
-from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.audit import log_rows
 from intake.safety import TreatmentCheck, decision_for, may_treat
 from treatments.models import (
     REVIEWS,
@@ -50,67 +49,75 @@ def save_session(
     if session.pk is not None and Session.objects.filter(pk=session.pk, signed_at__isnull=False).exists():
         raise SignedSessionError()
     session.patient = patient
-    is_new = session.pk is None
-    after = [f"{row['code_point'].code} {row['side']}" for row in point_rows]
-    if is_new:
-        # One audit entry for the new session and its points (rows written in bulk, which the log does not see).
+    old_rows = [] if session.pk is None else _session_rows(session)
+    session.save()  # its own audit entry, created or changed
+    new_rows = [
+        *(
+            SessionPoint(
+                session=session,
+                point=row["code_point"],
+                side=row["side"],
+                technique=row["technique"],
+                retention_minutes=row.get("retention_minutes"),
+                depth_mm=row.get("depth_mm"),
+                de_qi=row.get("de_qi", False),
+                position=index,
+            )
+            for index, row in enumerate(point_rows)
+        ),
+        *(
+            ElectroPair(
+                session=session,
+                point_a=row["point_a_point"],
+                point_b=row["point_b_point"],
+                frequency_hz=row["frequency_hz"],
+                waveform=row["waveform"],
+                minutes=row["minutes"],
+                intensity=row.get("intensity", ""),
+            )
+            for row in electro_rows
+        ),
+        *(
+            AdverseEvent(
+                session=session,
+                kind=row["kind"],
+                severity=row["severity"],
+                description=row.get("description", ""),
+                action_taken=row.get("action_taken", ""),
+            )
+            for row in adverse_rows
+        ),
+    ]
+    # The rows are replaced in bulk, which the audit log does not see: each row that really went or came
+    # gets its own entry ("BL23 B", "GB30–GB34 2.0 Hz", "Bruising (Mild)"); an unchanged row, none.
+    if old_rows:
         with disable_auditlog():
-            session.save()
-        LogEntry.objects.log_create(
-            session,
-            action=LogEntry.Action.CREATE,
-            changes={**model_instance_diff(None, session), "points": [[], after]},
-        )
-    else:
-        session.save()
-    before = after if is_new else _point_summary(session)
-    if not is_new:
-        SessionPoint.objects.filter(session=session).delete()
-        ElectroPair.objects.filter(session=session).delete()
-        AdverseEvent.objects.filter(session=session).delete()
-    SessionPoint.objects.bulk_create(
-        SessionPoint(
-            session=session,
-            point=row["code_point"],
-            side=row["side"],
-            technique=row["technique"],
-            retention_minutes=row.get("retention_minutes"),
-            depth_mm=row.get("depth_mm"),
-            de_qi=row.get("de_qi", False),
-            position=index,
-        )
-        for index, row in enumerate(point_rows)
+            for model in (SessionPoint, ElectroPair, AdverseEvent):
+                model.objects.filter(session=session).delete()
+    for model in (SessionPoint, ElectroPair, AdverseEvent):
+        model.objects.bulk_create([row for row in new_rows if type(row) is model])
+    kept = {_row_key(row) for row in old_rows} & {_row_key(row) for row in new_rows}
+    log_rows(
+        created=[row for row in new_rows if _row_key(row) not in kept],
+        deleted=[row for row in old_rows if _row_key(row) not in kept],
     )
-    ElectroPair.objects.bulk_create(
-        ElectroPair(
-            session=session,
-            point_a=row["point_a_point"],
-            point_b=row["point_b_point"],
-            frequency_hz=row["frequency_hz"],
-            waveform=row["waveform"],
-            minutes=row["minutes"],
-            intensity=row.get("intensity", ""),
-        )
-        for row in electro_rows
-    )
-    AdverseEvent.objects.bulk_create(
-        AdverseEvent(
-            session=session,
-            kind=row["kind"],
-            severity=row["severity"],
-            description=row.get("description", ""),
-            action_taken=row.get("action_taken", ""),
-        )
-        for row in adverse_rows
-    )
-    if after != before:
-        # The rows are written in bulk, which the audit log does not see: record them on the session.
-        LogEntry.objects.log_create(session, action=LogEntry.Action.UPDATE, changes={"points": [before, after]})
     return session
 
 
-def _point_summary(session: Session) -> list[str]:
-    return [f"{code} {side}" for code, side in session.points.values_list("point__code", "side")]
+def _session_rows(session: Session) -> list:
+    """A session's points, electroacupuncture pairs and adverse events, as stored."""
+    return [
+        *SessionPoint.objects.filter(session=session).select_related("point"),
+        *ElectroPair.objects.filter(session=session).select_related("point_a", "point_b"),
+        *AdverseEvent.objects.filter(session=session),
+    ]
+
+
+def _row_key(row) -> tuple:
+    """What a row says (its kind and columns, not its id or place): the same key is the same row."""
+    fields = [f for f in type(row)._meta.concrete_fields if f.attname not in {"id", "session_id", "position"}]
+    # As values, not text: a frequency typed as 2 is the stored 2.0.
+    return (type(row).__name__, *(field.to_python(getattr(row, field.attname)) for field in fields))
 
 
 @transaction.atomic

@@ -45,6 +45,8 @@ def plan_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         plan.save()
         messages.success(request, "Treatment plan created.")
         return redirect(plan)
+    if request.method == "GET":
+        record_view(patient)  # the page shows the patient's header and red flags
     context = {"form": form, "patient": patient, "plan": None, "common_icd10": billing.COMMON_ICD10}
     return render(request, "treatments/plan_form.html", context)
 
@@ -212,6 +214,8 @@ def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
         return redirect(session)
     if posted and not (decision := may_treat(plan.patient)):
         return _refused(request, plan, decision)
+    if not posted:
+        record_view(plan)  # the form shows the plan, its precautions and the previous session's points
     source = prefill.get("source", "")
     return _render_entry(request, entry=entry, plan=plan, session=None, protocols=protocols, source=source)
 

@@ -133,10 +133,15 @@ def test_logging_a_session_records_the_session_and_its_points(lac_client, record
     session = plan.sessions.latest("created_at")
     entries = LogEntry.objects.get_for_object(session)
     created = entries.get(action=LogEntry.Action.CREATE, actor=acupuncturist)
-    assert created.changes_dict["points"] == [[], ["BL23 B", "GB30 B"]]
     assert created.changes_dict["pain_before"][1] == "6"
     assert created.additional_data["patient_id"] == plan.patient_id
     assert not entries.filter(action=LogEntry.Action.UPDATE).exists()
+    # Each point has its own entry, by the same clinician, from the same request, for the same patient.
+    points = LogEntry.objects.filter(content_type__model="sessionpoint", action=LogEntry.Action.CREATE)
+    assert sorted(points.values_list("object_repr", flat=True)) == ["BL23 B", "GB30 B"]
+    assert {(e.actor, e.cid, e.additional_data["patient_id"]) for e in points} == {
+        (acupuncturist, created.cid, plan.patient_id)
+    }
 
 
 def test_changing_a_plan_records_old_and_new_values(lac_client, records):

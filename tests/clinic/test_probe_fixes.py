@@ -152,13 +152,27 @@ def test_the_app_logs_an_unknown_link_without_its_token(client, db, caplog):
         assert "secret-token-value" not in record.getMessage()
 
 
-def test_gunicorns_access_log_redacts_the_link(tmp_path):
+def test_gunicorn_refuses_several_workers_without_a_shared_cache(monkeypatch):
+    import runpy
+
+    from django.conf import settings
+
+    monkeypatch.delenv("CACHE_URL", raising=False)
+    monkeypatch.setenv("GUNICORN_WORKERS", "2")
+    with pytest.raises(SystemExit, match="set CACHE_URL"):
+        runpy.run_path(str(settings.BASE_DIR / "deploy/gunicorn.conf.py"))
+    monkeypatch.setenv("GUNICORN_WORKERS", "1")
+    assert runpy.run_path(str(settings.BASE_DIR / "deploy/gunicorn.conf.py"))["workers"] == 1
+
+
+def test_gunicorns_access_log_redacts_the_link(monkeypatch):
     import runpy
     from types import SimpleNamespace
 
     from django.conf import settings
     from gunicorn.config import Config
 
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/1")
     conf = runpy.run_path(str(settings.BASE_DIR / "deploy/gunicorn.conf.py"))
     logger = conf["logger_class"](Config())
     environ = {
@@ -203,3 +217,86 @@ def test_the_manager_cannot_register_or_edit_patients(manager_client, patient):
     assert manager_client.get(reverse("patient-detail", args=[patient.pk])).status_code == 200
     assert manager_client.post(reverse("patient-create"), {"given_name": "X"}).status_code == 403
     assert manager_client.post(reverse("patient-update", args=[patient.pk]), {"given_name": "X"}).status_code == 403
+
+
+# --- after the review of the fixes ---------------------------------------------------------------------
+
+
+def test_signing_in_after_opening_a_patient_link_starts_a_clean_staff_session(client, front_desk, patient):
+    from django.conf import settings
+
+    _, token = issue_link(patient=patient, purpose="intake")
+    assert client.get(reverse("link-open", args=[token])).status_code == 302
+    signed_in = client.post(reverse("login"), {"username": "desk", "password": "correct-horse-battery"})
+    assert signed_in.status_code == 302
+    assert "patient_link" not in client.session and client.session.get_expire_at_browser_close()
+    assert signed_in.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == ""  # a browser-session cookie
+    assert client.get(reverse("intake:patient-intake")).status_code == 404
+
+
+@pytest.mark.parametrize("permission", ["auditlog.view_logentry", "auth.change_user", "outcomes.view_report"])
+def test_a_sensitive_permission_given_singly_asks_for_the_second_factor(db, roles, permission):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    app_label, codename = permission.split(".")
+    user = UserFactory(username="odd", role="Front desk")
+    user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    client = Client()
+    client.post(reverse("login"), {"username": "odd", "password": "correct-horse-battery"})
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/clinic/patient/?family_name=%00",
+        "/admin/auditlog/logentry/?cid=%00",
+        "/admin/auth/user/?q=a%00b",
+        "/admin/auditlog/logentry/?remote_addr=%00",
+    ],
+)
+def test_a_nul_in_an_admin_address_is_a_400(admin_client, url):
+    admin_client.raise_request_exception = True
+    assert admin_client.get(url).status_code == 400
+
+
+@pytest.mark.parametrize("address", ["abc", "999.1.1.1", "1.2.3"])
+def test_an_address_filter_that_is_no_address_is_the_admins_invalid_filter_page(admin_client, address):
+    admin_client.raise_request_exception = True
+    response = admin_client.get("/admin/auditlog/logentry/", {"remote_addr": address})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    assert admin_client.get("/admin/auditlog/logentry/", {"remote_addr": "203.0.113.7"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("who", "url_for"),
+    [
+        ("lac_client", lambda o: reverse("treatments:session-create", args=[o.plan.pk])),
+        ("desk_client", lambda o: reverse("intake:intake-create", args=[o.patient.pk])),
+        ("lac_client", lambda o: reverse("treatments:plan-create", args=[o.patient.pk])),
+        ("desk_client", lambda o: reverse("outcomes:response-create", args=[o.patient.pk])),
+    ],
+)
+def test_a_form_page_that_shows_a_patient_records_the_read(request, objects, who, url_for):
+    from auditlog.models import LogEntry
+
+    before = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
+    assert request.getfixturevalue(who).get(url_for(objects)).status_code == 200
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == before + 1
+
+
+def test_reading_the_audit_log_is_recorded(manager_client, objects):
+    from auditlog.models import LogEntry
+
+    manager_client.get(reverse("audit-log"))
+    entry = LogEntry.objects.filter(additional_data__listed="Audit log, page 1").get()
+    assert objects.patient.pk in entry.additional_data["patient_ids"]
+
+
+@pytest.mark.parametrize("query", [{"remote_addr": "\x00"}, {"remote_addr": "999.1.1.1"}, {"patient": "\x00"}])
+def test_the_audit_log_filters_take_any_input(manager_client, query):
+    manager_client.raise_request_exception = True
+    assert manager_client.get(reverse("audit-log"), query).status_code == 200
