@@ -1173,7 +1173,9 @@ class Builder:
         from clinic.models import Patient
         from intake.models import Intake
         from outcomes.models import Response
-        from treatments.models import Point, Session, TreatmentPlan, refresh_plans
+        from outcomes.summary import refresh_outcomes
+        from treatments.models import Point, Session, TreatmentPlan
+        from treatments.services import sessions_changed
 
         self.points = dict(Point.objects.values_list("code", "id"))
         missing = [code for code in POINT_POOL if code not in self.points]
@@ -1200,9 +1202,12 @@ class Builder:
             )
             self.counts["signed sessions"] = signed
             self.tick("sign sessions", t)
-            # bulk_create skips Session.save and Response.save, so derive every plan's columns once.
+            # Rows went in with bulk_create, past the services: count every plan's sessions and derive
+            # its outcome summary once.
             t = time.perf_counter()
-            refresh_plans(TreatmentPlan.objects.values_list("pk", flat=True))
+            plan_ids = list(TreatmentPlan.objects.values_list("pk", flat=True))
+            sessions_changed(plan_ids)
+            refresh_outcomes(plan_ids)
             self.tick("plan scores", t)
 
     def analyze(self) -> None:

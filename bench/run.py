@@ -218,12 +218,12 @@ def remove_questionnaires(ids: list[int]) -> None:
     """Delete questionnaires a benchmark created (and their links), then refresh their plans' scores."""
     from clinic.models import LinkPurpose, PatientLink
     from outcomes.models import Response
-    from treatments.models import refresh_plans
+    from outcomes.summary import refresh_outcomes
 
     plan_ids = set(Response.objects.filter(pk__in=ids).values_list("plan_id", flat=True))
     PatientLink.objects.filter(purpose=LinkPurpose.QUESTIONNAIRE, subject_id__in=ids).delete()
     Response.objects.filter(pk__in=ids).delete()
-    refresh_plans(plan_ids)
+    refresh_outcomes(plan_ids)
 
 
 def summarise(samples: list[float]) -> dict:

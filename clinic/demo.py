@@ -259,7 +259,7 @@ def _seed_responses(*, plan, index: int, rng, today: date) -> None:
 
     from outcomes.models import ODI_FIELDS, Response
     from outcomes.services import schedule_due, submit_response
-    from treatments.models import refresh_plans
+    from outcomes.summary import refresh_outcomes
 
     schedule_due(today=today, plans=type(plan).objects.filter(pk=plan.pk))
     due = list(Response.objects.filter(plan=plan).order_by("due_date"))
@@ -296,7 +296,7 @@ def _seed_responses(*, plan, index: int, rng, today: date) -> None:
         hour = 20 if index == 6 and response.week == 0 else 8
         answered = timezone.make_aware(datetime.combine(response.due_date, time(hour)))
         Response.objects.filter(pk=response.pk).update(submitted_at=answered, answered_on=response.due_date)
-    refresh_plans([plan.pk])
+    refresh_outcomes([plan.pk])
 
 
 def _red_flag_keys():

@@ -145,7 +145,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         # The plot marks every session; the list already holds them all unless there are more than it shows.
         "outcomes": patient_outcomes(
-            patient, session_times=[s.started_at for s in sessions] if len(sessions) <= CHART_SESSIONS else None
+            patient, sessions=[(s.plan_id, s.started_at) for s in sessions] if len(sessions) <= CHART_SESSIONS else None
         ),
     }
     return render(request, "clinic/patient_detail.html", context)

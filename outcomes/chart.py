@@ -7,12 +7,22 @@ from django.utils import timezone
 
 from clinic.models import Patient
 from outcomes.models import Response
-from outcomes.scoring import ODI_MEANINGFUL_POINTS, Change, OdiBand, baseline_of, change, is_responder, odi_band
+from outcomes.scoring import (
+    ODI_MEANINGFUL_POINTS,
+    Change,
+    OdiBand,
+    baseline_of,
+    change,
+    is_responder,
+    odi_band,
+    taken_before_treatment,
+)
 from outcomes.services import due_questionnaires
+from outcomes.summary import SCORED_COLUMNS, scored_week
 from treatments.models import Session, TreatmentPlan
 
 
-@dataclass(frozen=True)
+@dataclass
 class OutcomeSummary:
     baseline: Response | None
     latest: Response | None
@@ -32,10 +42,13 @@ class OutcomeSummary:
         return score - drop
 
 
-def patient_outcomes(patient: Patient, *, today: date | None = None, session_times: list | None = None) -> dict:
-    """Context for the chart's outcomes section: two queries whatever the number of responses."""
+def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: list | None = None) -> dict:
+    """Context for the chart's outcomes section: a bounded number of queries whatever the number of responses.
+
+    `sessions` are (plan id, start) pairs of all the patient's sessions, when the caller has read them.
+    """
     today = today or timezone.localdate()
-    responses = list(Response.objects.filter(patient=patient).select_related("plan").order_by("due_date"))
+    responses = list(Response.objects.filter(patient=patient).order_by("due_date"))
     submitted = [r for r in responses if r.is_submitted]
     scored = [r for r in submitted if r.odi_score is not None]
     latest = scored[-1] if scored else None
@@ -50,11 +63,18 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, session_tim
         if baseline and latest and latest != baseline
         else None,
         band=odi_band(latest.odi_score) if latest else None,
-        baseline_before_treatment=latest.plan.baseline_before_treatment if latest and latest.plan else None,
     )
-    if session_times is None:
-        session_times = Session.objects.filter(patient=patient).values_list("started_at", flat=True)
-    session_dates = sorted({timezone.localtime(started).date().isoformat() for started in session_times})
+    if sessions is None:
+        sessions = list(Session.objects.filter(patient=patient).values_list("plan_id", "started_at"))
+    if baseline is not None:
+        # As the report counts it (outcomes.summary), from the rows at hand: the chart writes nothing.
+        first = min((started for plan_id, started in sessions if plan_id == baseline.plan_id), default=None)
+        summary.baseline_before_treatment = taken_before_treatment(
+            scored_week(*[getattr(baseline, name) for name in SCORED_COLUMNS]),
+            first_session_at=first,
+            first_session_day=timezone.localtime(first).date() if first else None,
+        )
+    session_dates = sorted({timezone.localtime(started).date().isoformat() for _plan, started in sessions})
     chart = {
         "dates": [r.due_date.isoformat() for r in submitted],
         "odi": [r.odi_score for r in submitted],

@@ -10,7 +10,7 @@ from clinic.audit import audited
 from clinic.models import Patient
 from intake.models import range_check, score_field
 from intake.rules import CAUDA_EQUINA_KEYS, phq9_band, phq9_flagged
-from treatments.models import TreatmentPlan, refresh_plans
+from treatments.models import TreatmentPlan
 
 # Overdue is "due more than two days ago and not submitted" (issue 5).
 OVERDUE_AFTER = timedelta(days=2)
@@ -154,18 +154,6 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} questionnaire due {self.due_date:%Y-%m-%d} for {self.patient}"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Answers in (or corrected) change the plan's baseline, week-8 and by-session scores.
-        if self.plan_id and self.submitted_at:
-            refresh_plans([self.plan_id])
-
-    def delete(self, *args, **kwargs):
-        deleted = super().delete(*args, **kwargs)
-        if self.plan_id:
-            refresh_plans([self.plan_id])
-        return deleted
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.patient_id}

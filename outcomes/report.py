@@ -4,7 +4,7 @@ One row per course of care (`TreatmentPlan`). Its baseline is the first scored q
 weeks 0-1 (the intake or first-week score); its week-8 score is the scored questionnaire of weeks
 7-9 nearest week 8 (within ±7 days of the week-8 due date); its score by session 4, 8 or 12 is
 the latest one due by that visit's day. Those scores are columns of the plan, which
-`treatments.models.refresh_plans` recomputes with `outcomes.scoring.plan_scores` whenever a session
+`outcomes.summary.refresh_outcomes` recomputes with `outcomes.scoring.plan_scores` whenever a session
 or a scored questionnaire of the plan is written, so the report aggregates one row per plan and reads no
 questionnaire or session at all. Every figure is computed by the database; Python only formats it.
 """

@@ -25,7 +25,8 @@ from outcomes.models import ODI_FIELDS, PHQ9_FIELDS, Kind, Response, Source
 from outcomes.questionnaires import ODI_VERSION
 from outcomes.schedule import due_dates
 from outcomes.scoring import odi_score
-from treatments.models import PlanStatus, Session, TreatmentPlan, refresh_plans
+from outcomes.summary import refresh_outcomes, refresh_stale_outcomes
+from treatments.models import PlanStatus, Session, TreatmentPlan
 
 # A reminder is not worth sending for a questionnaire that fell due this long ago.
 REMINDER_WINDOW = timedelta(days=6)
@@ -153,7 +154,9 @@ def send_reminders(*, today: date, build_url: Callable[[str], str]) -> int:
 
     Each reminder marks its row, in the same transaction as the link, so a second run sends nothing
     twice; a patient without an email address is left to the front desk (the dashboard lists them).
+    The same daily run brings up to date the outcome summaries of plans whose sessions changed.
     """
+    refresh_stale_outcomes()
     schedule_due(today=today)
     due = (
         Response.objects.pending()
@@ -284,7 +287,7 @@ def submit_response(
         submitted, action=LogEntry.Action.UPDATE, changes=model_instance_diff(response, submitted, written)
     )
     if submitted.plan_id:
-        refresh_plans([submitted.plan_id])
+        refresh_outcomes([submitted.plan_id])
     return submitted, referral
 
 

@@ -21,6 +21,7 @@ from outcomes.models import Response
 from outcomes.qr import qr_svg
 from outcomes.questionnaires import cauda_equina_intro, odi
 from outcomes.scoring import odi_band
+from outcomes.summary import refresh_stale_outcomes
 from treatments.models import TreatmentPlan
 
 SUBMITTED_KEY = "questionnaire_submitted"
@@ -260,6 +261,7 @@ def _report_filters(request: HttpRequest) -> report.ReportFilterForm:
 @require_safe
 @permission_required("outcomes.view_report")
 def outcomes_report(request: HttpRequest) -> HttpResponse:
+    refresh_stale_outcomes()  # sessions logged since the summaries were computed
     form = _report_filters(request)
     figures = report.clinic_outcomes(**form.filters())
     context = {"form": form, "figures": figures, "comparators": report.COMPARATORS, "query": request.GET.urlencode()}
@@ -274,6 +276,7 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
         # Never the whole clinic in place of a selection that did not parse: the report page says why.
         return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
     filters = form.filters()
+    refresh_stale_outcomes()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{date.today():%Y%m%d}.csv"'
     response["Cache-Control"] = "no-store"  # patient names and scores

@@ -141,6 +141,14 @@ class SessionFactory(factory.django.DjangoModelFactory):
         )
 
     @factory.post_generation
+    def counted(self, create, extracted, **kwargs):
+        """The plan counts it, as treatments.services.save_session makes it do."""
+        from treatments.services import sessions_changed
+
+        if create:
+            sessions_changed([self.plan_id])
+
+    @factory.post_generation
     def signed(self, create, extracted, **kwargs):
         from treatments.services import sign_session
 

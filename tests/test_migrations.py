@@ -124,7 +124,8 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
     Response.objects.create(patient_id=patient.pk, plan_id=legacy.pk, due_date=start + timedelta(days=2), week=0)
     latest()
     from outcomes.services import schedule_due
-    from treatments.models import DERIVED_FIELDS, TreatmentPlan, refresh_plans
+    from outcomes.summary import refresh_outcomes
+    from treatments.models import OUTCOME_FIELDS, TreatmentPlan
 
     # A plan scheduled from its first session (the old rule) keeps that week 0; one never scheduled has none yet.
     assert TreatmentPlan.objects.get(pk=legacy.pk).questionnaires_from == start + timedelta(days=2)
@@ -137,9 +138,9 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
     assert migrated.no_improvement is True
     assert migrated.baseline_before_treatment is False  # answered three hours after the first needles
     # The migration's frozen copy of the rules gives what the live rules give.
-    fields = sorted(DERIVED_FIELDS - {"session_count", "baseline_odi"})
+    fields = sorted(OUTCOME_FIELDS - {"baseline_odi"})
     before = TreatmentPlan.objects.values_list(*fields).get(pk=plan.pk)
-    refresh_plans([plan.pk])
+    refresh_outcomes([plan.pk])
     assert TreatmentPlan.objects.values_list(*fields).get(pk=plan.pk) == before
 
 

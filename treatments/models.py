@@ -5,10 +5,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
-from django.db.models import CharField, DateField, DateTimeField, F, IntegerField, Q, Value
+from django.db import models
+from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -19,10 +18,11 @@ from intake.models import TcmPattern, range_check
 
 # TreatmentPlan's column the questionnaire schedule sets once (outcomes.services): no plan edit writes it.
 SCHEDULE_FIELDS = frozenset({"questionnaires_from"})
-# TreatmentPlan's columns that refresh_plans derives from sessions and questionnaires.
-DERIVED_FIELDS = frozenset(
+# TreatmentPlan's outcome summary, computed from its questionnaires and session days by the outcomes app
+# (outcomes.services.refresh_outcomes), which treatments never imports; and its session count, kept by
+# treatments.services. No edit of the plan writes them.
+OUTCOME_FIELDS = frozenset(
     {
-        "session_count",
         "baseline_odi",
         "baseline_before_treatment",
         "week4_odi",
@@ -39,6 +39,7 @@ DERIVED_FIELDS = frozenset(
         "odi_at_session_12",
     }
 )
+DERIVED_FIELDS = OUTCOME_FIELDS | {"session_count", "outcome_stale"}
 
 
 class SignedSessionError(ValidationError):
@@ -222,9 +223,12 @@ class TreatmentPlan(VersionedModel):
     review_at_4 = models.DateTimeField("session 4 review", null=True, blank=True)
     final_review_at = models.DateTimeField("end-of-course review", null=True, blank=True)
     review_notes = models.TextField("review notes", blank=True)
-    # Derived data, written only by refresh_plans when a session or a scored questionnaire changes,
-    # so progress, reviews due and the outcomes report read one row per plan (DESIGN section 6).
+    # Derived data (DERIVED_FIELDS), so progress, reviews due and the outcomes report read one row per
+    # plan (docs/architecture.md): never written by an edit of the plan.
     session_count = models.PositiveSmallIntegerField("sessions logged", default=0, editable=False)
+    # Set when sessions are added or moved: the outcome summary, which counts by session day, is then
+    # recomputed (outcomes.services.refresh_stale_outcomes) before a report or chart reads it.
+    outcome_stale = models.BooleanField("outcome summary out of date", default=False, editable=False)
     baseline_odi = models.PositiveSmallIntegerField("baseline ODI (%)", null=True, editable=False)
     # False when the baseline was answered after the first session had begun: its change is then
     # measured from a score the first needles may already have moved (None: no baseline yet).
@@ -265,7 +269,7 @@ class TreatmentPlan(VersionedModel):
         return f"Plan {self.start_date:%Y-%m-%d} for {self.patient}"
 
     def save(self, *args, **kwargs):
-        # The derived columns belong to refresh_plans, and the schedule's week 0 to the scheduler: an edit
+        # The derived columns belong to their services, and the schedule's week 0 to the scheduler: an edit
         # of the plan never writes back a count, a score or a week 0 it read before they were set.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
@@ -338,10 +342,7 @@ class SessionQuerySet(models.QuerySet):
     def delete(self):
         if self.filter(signed_at__isnull=False).exists():
             raise SignedSessionError()
-        plan_ids = list(self.values_list("plan_id", flat=True).distinct())
-        deleted = super().delete()
-        refresh_plans(plan_ids)
-        return deleted
+        return super().delete()
 
 
 def with_point_labels(sessions: list["Session"]) -> list["Session"]:
@@ -359,90 +360,6 @@ def with_point_labels(sessions: list["Session"]) -> list["Session"]:
     for session in sessions:
         session.point_labels = mark_safe(", ".join(labels[session.pk]))  # noqa: S308 - every part escaped above
     return sessions
-
-
-REFRESH_CHUNK = 2000
-
-
-def refresh_plans(plan_ids) -> None:
-    """Recompute each plan's derived columns from its sessions and questionnaires.
-
-    Three queries for one plan (its lock; its session times and scored questionnaires, in one
-    UNION ALL; one UPDATE), the rule itself being `outcomes.scoring.plan_scores`, which does not
-    depend on the order of its inputs. Many plans go a chunk at a time, in bulk.
-
-    The plans are locked before anything is read, so two writes to one plan at once (a session
-    logged while the patient's answers arrive) take turns: the second reads the first's row
-    instead of overwriting the scores with a count that misses it. FOR NO KEY UPDATE is the lock the
-    UPDATE below takes anyway, taken earlier; it does not hold up other rows' foreign-key checks
-    against the plan. Plans are locked in id order, so two bulk refreshes cannot deadlock.
-    """
-    # outcomes builds on treatments, not the other way round: its rule is imported when needed.
-    from outcomes.models import Response
-    from outcomes.scoring import ScoredWeek, plan_scores
-
-    # A session row has its time and blank questionnaire columns; a questionnaire row the reverse.
-    blank_questionnaire = (
-        Value(None, IntegerField()),
-        Value(None, DateField()),
-        *[Value(None, IntegerField())] * 3,
-        Value(None, DateTimeField()),
-        Value(None, DateField()),
-        Value(None, CharField()),
-    )
-    ids = sorted({pk for pk in plan_ids if pk is not None})  # one locking order for every caller
-    for start in range(0, len(ids), REFRESH_CHUNK):
-        chunk = ids[start : start + REFRESH_CHUNK]
-        # In the caller's transaction (a new one if there is none), held until it commits. SQLite
-        # ignores the lock: it lets one writer at a time anyway.
-        with transaction.atomic(savepoint=False):
-            locked = TreatmentPlan.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
-            list(locked.values_list("pk", flat=True))
-            sessions = Session.objects.filter(plan_id__in=chunk).order_by()
-            questionnaires = Response.objects.scored().filter(plan_id__in=chunk).order_by()
-            rows = sessions.values_list("plan_id", "started_at", *blank_questionnaire).union(
-                questionnaires.values_list(
-                    "plan_id",
-                    Value(None, DateTimeField()),
-                    "week",
-                    "due_date",
-                    "odi_score",
-                    "analgesic_days",
-                    "work_days_off",
-                    "submitted_at",
-                    "answered_on",
-                    "source",
-                ),
-                all=True,
-            )
-            starts: dict[int, list] = {pk: [] for pk in chunk}
-            scored: dict[int, list[ScoredWeek]] = {pk: [] for pk in chunk}
-            for plan_id, started_at, week, due, odi, analgesic, work, submitted_at, answered_on, source in rows:
-                if started_at is not None:
-                    starts[plan_id].append(started_at)
-                    continue
-                # Rows sent before the day answered was recorded: the day they were sent.
-                answered_on = answered_on or timezone.localtime(submitted_at).date()
-                paper = source == "paper"
-                scored[plan_id].append(
-                    ScoredWeek(week, due, odi, analgesic, work, None if paper else submitted_at, answered_on, paper)
-                )
-            columns = {
-                pk: {
-                    "session_count": len(starts[pk]),
-                    **plan_scores(
-                        session_days=[timezone.localtime(start).date() for start in starts[pk]],
-                        scored=scored[pk],
-                        first_session_at=min(starts[pk], default=None),
-                    ),
-                }
-                for pk in chunk
-            }
-            if len(chunk) == 1:
-                TreatmentPlan.objects.filter(pk=chunk[0]).update(**columns[chunk[0]])
-            else:
-                plans = [TreatmentPlan(pk=pk, **values) for pk, values in columns.items()]
-                TreatmentPlan.objects.bulk_update(plans, sorted(DERIVED_FIELDS), batch_size=500)
 
 
 # Re-insertions recorded on one session: 240 minutes of contact bill at most 15 add-on units.
@@ -536,11 +453,6 @@ class Session(VersionedModel):
         if self._stored_signed():
             raise SignedSessionError()
         super().save(*args, **kwargs)
-        # A new or moved session changes the count and which visit is the 4th, 8th or 12th; a save of
-        # other fields only (signing, say) changes neither.
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or {"started_at", "plan", "plan_id"} & set(update_fields):
-            refresh_plans([self.plan_id])
 
     def get_absolute_url(self) -> str:
         return reverse("treatments:session-detail", args=[self.pk])
@@ -548,9 +460,7 @@ class Session(VersionedModel):
     def delete(self, *args, **kwargs):
         if self._stored_signed():
             raise SignedSessionError()
-        deleted = super().delete(*args, **kwargs)
-        refresh_plans([self.plan_id])
-        return deleted
+        return super().delete(*args, **kwargs)
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.patient_id}

@@ -3,6 +3,8 @@
 from auditlog.context import disable_auditlog
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.audit import log_rows
@@ -50,6 +52,10 @@ def save_session(
         raise SignedSessionError()
     session.patient = patient
     old_rows = [] if session.pk is None else _session_rows(session)
+    # A session moved to another plan changes both plans' counts.
+    previous_plan = (
+        [] if session.pk is None else list(Session.objects.filter(pk=session.pk).values_list("plan_id", flat=True))
+    )
     session.save()  # its own audit entry, created or changed
     new_rows = [
         *(
@@ -101,7 +107,24 @@ def save_session(
         created=[row for row in new_rows if _row_key(row) not in kept],
         deleted=[row for row in old_rows if _row_key(row) not in kept],
     )
+    sessions_changed([session.plan_id, *previous_plan])
     return session
+
+
+def sessions_changed(plan_ids) -> None:
+    """Count each plan's sessions again and mark its outcome summary out of date (it counts by session day).
+
+    The plans are locked first, in id order, so two sessions saved at once are both counted: the second
+    count is read after the first commits (each statement of a transaction sees what was committed before
+    it). FOR NO KEY UPDATE is the lock the UPDATE takes anyway; it holds up no foreign-key check.
+    """
+    ids = sorted({pk for pk in plan_ids if pk is not None})
+    with transaction.atomic(savepoint=False):
+        list(TreatmentPlan.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
+        count = Session.objects.filter(plan=OuterRef("pk")).order_by().values("plan").annotate(n=Count("pk"))
+        TreatmentPlan.objects.filter(pk__in=ids).update(
+            session_count=Coalesce(Subquery(count.values("n")), 0), outcome_stale=True
+        )
 
 
 def _session_rows(session: Session) -> list:

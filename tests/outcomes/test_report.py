@@ -15,8 +15,10 @@ from django.utils import timezone
 from outcomes.models import Response
 from outcomes.report import clinic_outcomes
 from outcomes.scoring import odi_meaningful
+from outcomes.summary import refresh_outcomes, refresh_stale_outcomes
 from tests.factories import SessionFactory, TreatmentPlanFactory, UserFactory
 from treatments.models import TreatmentPlan
+from treatments.services import sessions_changed
 
 
 def noon(day: date):
@@ -24,7 +26,7 @@ def noon(day: date):
 
 
 def build_plan(practitioner, start: date, session_days, responses):
-    """responses: (week, odi, analgesic days, work days off)."""
+    """responses: (week, odi, analgesic days, work days off); the plan's summary refreshed, as a submit does."""
     plan = TreatmentPlanFactory(practitioner=practitioner, start_date=start)
     for day in session_days:
         SessionFactory(plan=plan, started_at=noon(start + timedelta(days=day)), points=[])
@@ -40,6 +42,7 @@ def build_plan(practitioner, start: date, session_days, responses):
             work_days_off=work,
             submitted_at=noon(due),
         )
+    refresh_outcomes([plan.pk])
     return plan
 
 
@@ -194,6 +197,7 @@ def test_a_corrected_or_deleted_questionnaire_updates_the_plan(acupuncturist):
     baseline.odi_score = 44
     baseline.save()
     plan.responses.get(week=8).delete()
+    refresh_outcomes([plan.pk])  # what the outcomes service that writes a questionnaire does after it
     plan.refresh_from_db()
     assert (plan.baseline_odi, plan.week8_odi, plan.week8_analgesic) == (44, None, None)
     assert clinic_outcomes().cohort == 0
@@ -207,8 +211,12 @@ def test_moving_a_session_changes_which_score_counts_for_it(acupuncturist):
     fourth = plan.sessions.order_by("started_at").last()
     fourth.started_at = noon(date(2026, 1, 11))
     fourth.save()
+    sessions_changed([plan.pk])  # what treatments.services.save_session does: the plan is marked
     plan.refresh_from_db()
-    assert plan.odi_at_session_4 == 40
+    assert plan.outcome_stale and plan.odi_at_session_4 == 28
+    assert refresh_stale_outcomes() == 1  # what the report does before it reads
+    plan.refresh_from_db()
+    assert plan.odi_at_session_4 == 40 and not plan.outcome_stale
     assert clinic_outcomes().responders[0].responders == 0
 
 
@@ -220,6 +228,7 @@ def test_saving_a_plan_read_earlier_keeps_the_scores_that_came_in_since(acupunct
         Response.objects.create(
             patient=plan.patient, plan=plan, due_date=due, week=week, odi_score=odi, submitted_at=noon(due)
         )
+    refresh_outcomes([plan.pk])
     stale.goals = "Walk to the shops."
     stale.save()
     plan.refresh_from_db()
@@ -234,19 +243,19 @@ def test_report_reads_no_questionnaire_or_session(manager_client, clinic):
 
 
 def test_refreshing_many_plans_at_once_gives_what_refreshing_each_gives(acupuncturist):
-    from treatments.models import DERIVED_FIELDS, TreatmentPlan, refresh_plans
+    from treatments.models import OUTCOME_FIELDS, TreatmentPlan
 
     plans = [
         build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 8, 10], [(0, 40, 6, 2), (8, 20, 2, 0)]),
         build_plan(acupuncturist, date(2026, 2, 2), [1, 3], [(1, 52, 7, 3)]),
         build_plan(acupuncturist, date(2026, 3, 2), [], []),
     ]
-    fields = sorted(DERIVED_FIELDS)
+    fields = sorted(OUTCOME_FIELDS)
     each = list(TreatmentPlan.objects.order_by("pk").values_list(*fields))
-    TreatmentPlan.objects.update(**{**dict.fromkeys(fields, None), "session_count": 0, "no_improvement": True})
-    refresh_plans([plan.pk for plan in plans] + [plans[0].pk, None])  # repeats and a missing plan are ignored
+    TreatmentPlan.objects.update(**{**dict.fromkeys(fields, None), "no_improvement": True})
+    refresh_outcomes([plan.pk for plan in plans] + [plans[0].pk, None])  # repeats and a missing plan are ignored
     assert list(TreatmentPlan.objects.order_by("pk").values_list(*fields)) == each
-    assert each[0][fields.index("session_count")] == 4 and each[2][fields.index("baseline_odi")] is None
+    assert each[0][fields.index("baseline_odi")] == 40 and each[2][fields.index("baseline_odi")] is None
 
 
 def in_thread(errors: list, work):
@@ -303,6 +312,7 @@ def test_a_session_and_a_questionnaire_saved_at_once_both_reach_the_plan(acupunc
         with transaction.atomic():
             week8.odi_score, week8.submitted_at = 20, noon(date(2026, 3, 2))
             week8.save()
+            refresh_outcomes([plan.pk])  # as outcomes.services.submit_response does
 
     threads = [in_thread(errors, log_session), in_thread(errors, submit_answers)]
     session_written.wait(10)
@@ -318,7 +328,7 @@ def test_a_session_and_a_questionnaire_saved_at_once_both_reach_the_plan(acupunc
 @concurrent
 def test_two_sessions_saved_at_once_both_count(acupuncturist):
     # Both sessions are in, neither committed, before either refreshes the plan's scores.
-    from treatments.models import Session, refresh_plans
+    from treatments.models import Session
 
     plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3], [])
     inserted = [threading.Event(), threading.Event()]
@@ -334,7 +344,7 @@ def test_two_sessions_saved_at_once_both_count(acupuncturist):
             inserted[1 - n].wait(10)
             if n == 1:
                 first_refreshed.wait(10)
-            refresh_plans([plan.pk])
+            sessions_changed([plan.pk])
             if n == 0:
                 first_refreshed.set()
                 release_first.wait(10)

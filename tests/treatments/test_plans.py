@@ -240,9 +240,11 @@ def test_a_plan_cannot_be_moved_to_start_after_its_first_session(lac_client, acu
 
 
 def scored_week(plan, week: int, odi: int):
+    """A scored questionnaire, and the plan's summary refreshed as the service that takes answers does."""
     from outcomes.models import Response
+    from outcomes.summary import refresh_outcomes
 
-    return Response.objects.create(
+    response = Response.objects.create(
         patient=plan.patient,
         plan=plan,
         due_date=plan.start_date + timedelta(weeks=week),
@@ -250,6 +252,8 @@ def scored_week(plan, week: int, odi: int):
         odi_score=odi,
         submitted_at=timezone.now(),
     )
+    refresh_outcomes([plan.pk])
+    return response
 
 
 @pytest.fixture
