@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine with Python 3.11+:
 #   make run   - virtualenv, install, migrate, demo data, serve on http://127.0.0.1:8000 (SQLite)
-#   make test  - virtualenv if needed, lint, migration check, the whole test suite
+#   make test  - virtualenv if needed, lint, the layer contract, migration check, the whole test suite
 #   make bench - the benchmark of issue 7 on PostgreSQL (builds its data sets the first time)
 PYTHON ?= python3
 VENV := .venv
@@ -34,6 +34,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint

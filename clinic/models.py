@@ -115,7 +115,7 @@ class Patient(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("patient-detail", args=[self.pk])
+        return reverse("pages:patient-detail", args=[self.pk])
 
     def get_additional_data(self) -> dict:
         # Stored with each audit entry so the manager can filter the trail by patient.

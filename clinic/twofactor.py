@@ -20,7 +20,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 # Pages a signed-in but unverified user may still reach.
-OPEN_VIEWS = {"login", "logout", "twofactor-setup", "twofactor-verify"}
+OPEN_VIEWS = {"clinic:login", "clinic:logout", "clinic:twofactor-setup", "clinic:twofactor-verify"}
 # Set once a user is known to have no device of their own, so later requests skip that lookup. Whether
 # their role requires one is asked on every request: a promotion must not wait for the session to end.
 NO_DEVICE_KEY = "twofactor_no_device"
@@ -60,7 +60,7 @@ class TwoFactorMiddleware:
         if not has_device and not required:
             request.session[NO_DEVICE_KEY] = True
             return None
-        target = "twofactor-verify" if has_device else "twofactor-setup"
+        target = "clinic:twofactor-verify" if has_device else "clinic:twofactor-setup"
         return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
 
 
@@ -83,14 +83,14 @@ def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
-    return reverse("dashboard")
+    return reverse("pages:dashboard")
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
-        return redirect(f"{reverse('twofactor-verify')}?next={quote(_next(request))}")
+        return redirect(f"{reverse('clinic:twofactor-verify')}?next={quote(_next(request))}")
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
@@ -119,7 +119,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 def twofactor_verify(request: HttpRequest) -> HttpResponse:
     if not user_has_device(request.user, confirmed=True):
-        return redirect(f"{reverse('twofactor-setup')}?next={quote(_next(request))}")
+        return redirect(f"{reverse('clinic:twofactor-setup')}?next={quote(_next(request))}")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Each device throttles its own failures (django-otp), so guessing codes gets slower.

@@ -132,7 +132,7 @@ def intake_link_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     link, url, emailed = services.send_intake_link(
         patient=patient,
         user=request.user,
-        build_url=lambda token: request.build_absolute_uri(reverse("link-open", args=[token])),
+        build_url=lambda token: request.build_absolute_uri(reverse("clinic:link-open", args=[token])),
     )
     context = {"patient": patient, "link": link, "url": url, "emailed": emailed}
     page = render(request, "intake/intake_link.html", context)
@@ -210,7 +210,7 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(alert)
     alert, acknowledged = services.acknowledge_alert(alert=alert, user=request.user)
     _acknowledged_message(request, alert, acknowledged)
-    return redirect("dashboard")
+    return redirect("pages:dashboard")
 
 
 # --- the patient's own pre-visit form ---------------------------------------------------------

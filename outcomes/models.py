@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.audit import audited
+from clinic.fields import range_check, score_field
 from clinic.models import Patient
-from intake.models import range_check, score_field
 from intake.rules import CAUDA_EQUINA_KEYS, phq9_band, phq9_flagged
 from treatments.models import TreatmentPlan
 

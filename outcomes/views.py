@@ -154,12 +154,12 @@ def response_link_create(request: HttpRequest, patient_pk: int, due: str) -> Htt
     response.patient = patient
     if response.is_submitted:
         messages.info(request, "This questionnaire has already been answered.")
-        return redirect("patient-detail", response.patient_id)
+        return redirect("pages:patient-detail", response.patient_id)
     link, url, emailed = services.send_link(
         response=response,
         user=request.user,
         email=request.POST.get("email") == "1",
-        build_url=lambda token: request.build_absolute_uri(reverse("link-open", args=[token])),
+        build_url=lambda token: request.build_absolute_uri(reverse("clinic:link-open", args=[token])),
     )
     context = {
         "patient": response.patient,
@@ -209,7 +209,7 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
             else:
                 # The front desk enters paper forms; scores are read on the clinical chart.
                 messages.success(request, "Paper questionnaire saved.")
-            return redirect(f"{reverse('patient-detail', args=[patient.pk])}#outcomes")
+            return redirect(f"{reverse('pages:patient-detail', args=[patient.pk])}#outcomes")
     if request.method == "GET":
         record_view(patient)  # the page shows the patient's header and red flags
     context = {"form": form, "patient": patient, "odi": odi(), "cauda_equina_intro": cauda_equina_intro()}

@@ -25,27 +25,27 @@ def staff(**overrides: int) -> dict[str, int]:
 
 # name -> (kwargs built from the fixture objects, expected GET status per role)
 ACCESS: dict[str, tuple] = {
-    "dashboard": (None, staff()),
-    "patient-list": (None, staff()),
+    "pages:dashboard": (None, staff()),
+    "clinic:patient-list": (None, staff()),
     # Registering and editing patients is the front desk's (and the acupuncturist's); the manager reads.
-    "patient-create": (None, staff(manager=403)),
-    "patient-detail": (lambda o: {"pk": o.patient.pk}, staff()),
-    "patient-update": (lambda o: {"pk": o.patient.pk}, staff(manager=403)),
-    "audit-log": (None, staff(front_desk=403, acupuncturist=403)),
-    "login": (None, {"anonymous": 200, "patient": 200, "front_desk": 302, "acupuncturist": 302, "manager": 302}),
+    "clinic:patient-create": (None, staff(manager=403)),
+    "pages:patient-detail": (lambda o: {"pk": o.patient.pk}, staff()),
+    "clinic:patient-update": (lambda o: {"pk": o.patient.pk}, staff(manager=403)),
+    "clinic:audit-log": (None, staff(front_desk=403, acupuncturist=403)),
+    "clinic:login": (None, {"anonymous": 200, "patient": 200, "front_desk": 302, "acupuncturist": 302, "manager": 302}),
     # Logout only accepts POST; a GET is refused for everyone.
-    "logout": (None, everyone(405)),
-    "password_change": (None, staff()),
-    "password_change_done": (None, staff()),
+    "clinic:logout": (None, everyone(405)),
+    "clinic:password_change": (None, staff()),
+    "clinic:password_change_done": (None, staff()),
     # Two-factor: anyone signed in may set it up; verifying needs a device (others are sent to set-up).
-    "twofactor-setup": (None, staff()),
+    "clinic:twofactor-setup": (None, staff()),
     # The session form's "still typing" ping: POST only.
-    "stay-signed-in": (None, everyone(405)),
-    "twofactor-verify": (None, staff(front_desk=302, acupuncturist=302)),
+    "clinic:stay-signed-in": (None, everyone(405)),
+    "clinic:twofactor-verify": (None, staff(front_desk=302, acupuncturist=302)),
     # The load balancer's health check: no login, reports only whether the database answers.
-    "healthz": (None, everyone(200)),
+    "clinic:healthz": (None, everyone(200)),
     # A patient link with an unknown token: the same friendly 404 for everyone.
-    "link-open": (lambda o: {"token": "not-a-real-token"}, everyone(404)),
+    "clinic:link-open": (lambda o: {"token": "not-a-real-token"}, everyone(404)),
     # Intake
     "intake:intake-create": (lambda o: {"patient_pk": o.patient.pk}, staff(manager=403)),
     "intake:intake-link-create": (lambda o: {"patient_pk": o.patient.pk}, everyone(405)),  # POST only
@@ -118,9 +118,9 @@ def test_access(name, role_client, objects, request):
     role = request.node.callspec.params["role_client"]
     if role == "patient":
         _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject_id=objects.response.pk)
-        assert role_client.get(reverse("link-open", args=[token])).status_code == 302
+        assert role_client.get(reverse("clinic:link-open", args=[token])).status_code == 302
     url = reverse(name, kwargs=kwargs_for(objects) if kwargs_for else None)
     response = role_client.get(url)
     assert response.status_code == expected[role], f"{role} GET {url}"
-    if response.status_code == 302 and role in {"anonymous", "patient"} and name not in {"login"}:
-        assert response["Location"].startswith(reverse("login"))
+    if response.status_code == 302 and role in {"anonymous", "patient"} and name not in {"clinic:login"}:
+        assert response["Location"].startswith(reverse("clinic:login"))

@@ -188,6 +188,6 @@ def test_the_audit_log_page_shows_labels_not_column_names(manager_client, since)
     from django.urls import reverse
 
     IntakeFactory(saddle_anaesthesia=True)
-    html = manager_client.get(reverse("audit-log")).content.decode()
+    html = manager_client.get(reverse("clinic:audit-log")).content.decode()
     assert "Severity</strong>" in html and "Emergency: possible cauda equina" in html
     assert "saddle_anaesthesia</strong>" not in html

@@ -86,8 +86,8 @@ def world(acupuncturist):
 
 
 STAFF_FORMS = [
-    ("desk_client", lambda w: reverse("patient-create")),
-    ("desk_client", lambda w: reverse("patient-update", args=[w["patient"].pk])),
+    ("desk_client", lambda w: reverse("clinic:patient-create")),
+    ("desk_client", lambda w: reverse("clinic:patient-update", args=[w["patient"].pk])),
     ("desk_client", lambda w: reverse("intake:intake-create", args=[w["plan"].patient.pk])),
     ("desk_client", lambda w: reverse("intake:intake-update", args=[w["intake"].pk])),
     ("lac_client", lambda w: reverse("intake:assessment-update", args=[w["intake"].pk])),
@@ -131,7 +131,7 @@ def test_the_patient_questionnaire_survives_generated_input(client, world):
 
     def open_link():
         _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
-        client.get(reverse("link-open", args=[token]))
+        client.get(reverse("clinic:link-open", args=[token]))
 
     open_link()
     names = field_names(client, url)
@@ -151,6 +151,6 @@ def test_the_login_form_survives_generated_input(client, front_desk):
     @SETTINGS
     @given(data=form_data(["username", "password", "next"]))
     def run(data):
-        assert client.post(reverse("login"), data).status_code < 500
+        assert client.post(reverse("clinic:login"), data).status_code < 500
 
     run()

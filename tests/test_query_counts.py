@@ -46,9 +46,9 @@ def pages(plan):
     session = plan.sessions.order_by("started_at").first()
     response = plan.responses.order_by("due_date").first()
     return {
-        "dashboard": ("lac", reverse("dashboard")),
-        "patient search": ("desk", reverse("patient-list") + f"?q={plan.patient.family_name[:4]}"),
-        "patient chart": ("lac", reverse("patient-detail", args=[plan.patient.pk])),
+        "dashboard": ("lac", reverse("pages:dashboard")),
+        "patient search": ("desk", reverse("clinic:patient-list") + f"?q={plan.patient.family_name[:4]}"),
+        "patient chart": ("lac", reverse("pages:patient-detail", args=[plan.patient.pk])),
         "intake": ("lac", reverse("intake:intake-detail", args=[plan.patient.intakes.first().pk])),
         "plan": ("lac", reverse("treatments:plan-detail", args=[plan.pk])),
         "session form": ("lac", reverse("treatments:session-create", args=[plan.pk])),
@@ -57,7 +57,7 @@ def pages(plan):
         "protocols": ("lac", reverse("treatments:protocol-list")),
         "questionnaire": ("lac", reverse("outcomes:response-detail", args=[response.pk])),
         "outcomes report": ("boss", reverse("outcomes:report")),
-        "audit log": ("boss", reverse("audit-log")),
+        "audit log": ("boss", reverse("clinic:audit-log")),
     }
 
 

@@ -13,8 +13,9 @@ from django.utils.safestring import mark_safe
 
 from clinic.audit import audited
 from clinic.concurrency import VersionedModel
+from clinic.fields import range_check
 from clinic.models import Patient
-from intake.models import TcmPattern, range_check
+from intake.models import TcmPattern
 
 # TreatmentPlan's column the questionnaire schedule sets once (outcomes.services): no plan edit writes it.
 SCHEDULE_FIELDS = frozenset({"questionnaires_from"})

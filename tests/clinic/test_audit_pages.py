@@ -27,7 +27,11 @@ def records(acupuncturist):
 
 
 READS = [
-    ("patient chart", lambda r: reverse("patient-detail", args=[r["plan"].patient.pk]), lambda r: r["plan"].patient),
+    (
+        "patient chart",
+        lambda r: reverse("pages:patient-detail", args=[r["plan"].patient.pk]),
+        lambda r: r["plan"].patient,
+    ),
     ("intake", lambda r: reverse("intake:intake-detail", args=[r["intake"].pk]), lambda r: r["intake"]),
     ("plan", lambda r: reverse("treatments:plan-detail", args=[r["plan"].pk]), lambda r: r["plan"]),
     ("session", lambda r: reverse("treatments:session-detail", args=[r["session"].pk]), lambda r: r["session"]),
@@ -164,9 +168,9 @@ def listed_entry() -> LogEntry:
 @pytest.mark.parametrize(
     ("page", "url", "params", "htmx"),
     [
-        ("Patient list, page 1", "patient-list", {}, False),
-        ("Patient search “Moreno”, page 1", "patient-list", {"q": "Moreno"}, False),
-        ("Patient search “Moreno”, page 1", "patient-list", {"q": "Moreno"}, True),
+        ("Patient list, page 1", "clinic:patient-list", {}, False),
+        ("Patient search “Moreno”, page 1", "clinic:patient-list", {"q": "Moreno"}, False),
+        ("Patient search “Moreno”, page 1", "clinic:patient-list", {"q": "Moreno"}, True),
     ],
 )
 def test_the_patient_list_and_search_record_who_was_listed(desk_client, front_desk, patient, page, url, params, htmx):
@@ -181,12 +185,12 @@ def test_the_patient_list_and_search_record_who_was_listed(desk_client, front_de
 
 
 def test_a_search_that_lists_no_one_records_nothing(desk_client, patient):
-    desk_client.get(reverse("patient-list"), {"q": "Nobodyofthatname"})
+    desk_client.get(reverse("clinic:patient-list"), {"q": "Nobodyofthatname"})
     assert not LogEntry.objects.filter(additional_data__listed__isnull=False).exists()
 
 
 def test_the_dashboard_records_the_patients_it_shows(lac_client, acupuncturist, records):
-    lac_client.get(reverse("dashboard"))
+    lac_client.get(reverse("pages:dashboard"))
     entry = listed_entry()
     assert entry.additional_data["listed"] == "Dashboard"
     assert records["plan"].patient.pk in entry.additional_data["patient_ids"]  # its recent session

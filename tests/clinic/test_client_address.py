@@ -36,7 +36,7 @@ def test_client_ip(settings, proxies, forwarded, remote, expected):
 @pytest.mark.parametrize(("proxies", "recorded"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
 def test_the_audit_trail_records_the_address_the_proxies_give(desk_client, patient, settings, proxies, recorded):
     settings.TRUSTED_PROXY_COUNT = proxies
-    desk_client.get(reverse("patient-detail", args=[patient.pk]), HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    desk_client.get(reverse("pages:patient-detail", args=[patient.pk]), HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).latest("timestamp").remote_addr == recorded
 
 
@@ -44,7 +44,7 @@ def test_the_audit_trail_records_the_address_the_proxies_give(desk_client, patie
 def test_a_malformed_address_is_recorded_as_unknown_not_an_error_page(desk_client, patient, settings, forged):
     settings.TRUSTED_PROXY_COUNT = 1
     desk_client.raise_request_exception = True
-    page = desk_client.get(reverse("patient-detail", args=[patient.pk]), HTTP_X_FORWARDED_FOR=forged)
+    page = desk_client.get(reverse("pages:patient-detail", args=[patient.pk]), HTTP_X_FORWARDED_FOR=forged)
     assert page.status_code == 200
     assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).latest("timestamp").remote_addr is None
 
@@ -53,7 +53,7 @@ def test_a_malformed_address_is_recorded_as_unknown_not_an_error_page(desk_clien
 
 
 def open_link(client: Client, token: str, address: str) -> int:
-    return client.get(reverse("link-open", args=[token]), HTTP_X_FORWARDED_FOR=address).status_code
+    return client.get(reverse("clinic:link-open", args=[token]), HTTP_X_FORWARDED_FOR=address).status_code
 
 
 def test_behind_the_proxy_each_patient_has_their_own_budget(settings, patient):
@@ -79,6 +79,6 @@ def test_the_lockout_counts_the_client_behind_the_proxy(settings, front_desk):
     settings.TRUSTED_PROXY_COUNT = 1
     client = Client()
     client.post(
-        reverse("login"), {"username": "desk", "password": "wrong"}, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
+        reverse("clinic:login"), {"username": "desk", "password": "wrong"}, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
     )
     assert AccessAttempt.objects.get(username="desk").ip_address == "203.0.113.7"

@@ -13,7 +13,7 @@ from tests.factories import IntakeFactory, PatientFactory, SessionFactory, Treat
 
 
 def test_dashboard_shows_its_panels(desk_client):
-    body = desk_client.get(reverse("dashboard")).content.decode()
+    body = desk_client.get(reverse("pages:dashboard")).content.decode()
     for panel in ("Open red flags", "Overdue questionnaires", "Recent sessions", "Plan reviews due"):
         assert panel in body
 
@@ -21,24 +21,27 @@ def test_dashboard_shows_its_panels(desk_client):
 def test_dashboard_query_count_does_not_grow(lac_client, django_assert_max_num_queries, db):
     PatientFactory.create_batch(3)
     with django_assert_max_num_queries(15):
-        lac_client.get(reverse("dashboard"))
+        lac_client.get(reverse("pages:dashboard"))
     PatientFactory.create_batch(30)
     with django_assert_max_num_queries(15):
-        lac_client.get(reverse("dashboard"))
+        lac_client.get(reverse("pages:dashboard"))
 
 
 def test_chart_query_count_is_bounded(desk_client, patient, django_assert_max_num_queries):
     with django_assert_max_num_queries(15):
-        desk_client.get(reverse("patient-detail", args=[patient.pk]))
+        desk_client.get(reverse("pages:patient-detail", args=[patient.pk]))
 
 
 def test_recent_sessions_name_the_patient_and_the_practitioner(lac_client, acupuncturist):
     session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist))
     nameless = UserFactory(first_name="", last_name="", username="locum")
     SessionFactory(plan=TreatmentPlanFactory(practitioner=nameless))
-    html = lac_client.get(reverse("dashboard")).content.decode()
+    html = lac_client.get(reverse("pages:dashboard")).content.decode()
     patient = session.patient
-    assert f'href="{reverse("patient-detail", args=[patient.pk])}">{patient.family_name}, {patient.given_name}' in html
+    assert (
+        f'href="{reverse("pages:patient-detail", args=[patient.pk])}">{patient.family_name}, {patient.given_name}'
+        in html
+    )
     assert "Wei Chen" in html and "locum" in html  # a practitioner without a name shows the username
     assert f'href="{reverse("treatments:session-detail", args=[session.pk])}"><span' in html  # unsigned
 
@@ -50,7 +53,7 @@ def test_plan_reviews_due_say_which_review(lac_client, acupuncturist):
     for plan, count in ((at_four, 4), (at_end, 4), (not_yet, 3)):
         for day in range(count):
             SessionFactory(plan=plan, started_at=timezone.now() - timedelta(days=10 - day))
-    html = lac_client.get(reverse("dashboard")).content.decode()
+    html = lac_client.get(reverse("pages:dashboard")).content.decode()
     assert f'{reverse("treatments:plan-detail", args=[at_four.pk])}">Session 4 review</a>' in html
     assert f'{reverse("treatments:plan-detail", args=[at_end.pk])}">End-of-course review</a>' in html
     assert reverse("treatments:plan-detail", args=[not_yet.pk]) not in html
@@ -63,7 +66,7 @@ def test_each_resend_button_posts_its_own_questionnaire_with_one_csrf_token(desk
         Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=d), week=d)
         for d in (3, 10)
     ]
-    html = desk_client.get(reverse("dashboard")).content.decode()
+    html = desk_client.get(reverse("pages:dashboard")).content.decode()
     assert html.count('id="resend-link"') == 1 and html.count("csrfmiddlewaretoken") == 2  # + the sign-out form
     for row in rows:
         url = reverse("outcomes:response-link-create", args=[row.patient_id, row.due_date.isoformat()])
@@ -84,7 +87,7 @@ def test_who_may_see_overdue_questionnaires_but_not_send_links_gets_no_resend_bu
     )
     client = Client()
     client.force_login(reader)
-    html = client.get(reverse("dashboard")).content.decode()
+    html = client.get(reverse("pages:dashboard")).content.decode()
     assert f"{plan.patient.family_name}, {plan.patient.given_name}" in html
     assert "resend-link" not in html and "Resend" not in html
 
@@ -92,7 +95,7 @@ def test_who_may_see_overdue_questionnaires_but_not_send_links_gets_no_resend_bu
 def test_the_chart_reads_the_latest_intake_and_counts_the_others(lac_client, patient):
     IntakeFactory(patient=patient, chief_complaint="First episode: lifting injury")
     IntakeFactory(patient=patient, chief_complaint="Second episode: sciatica after a long drive")
-    html = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    html = lac_client.get(reverse("pages:patient-detail", args=[patient.pk])).content.decode()
     assert "Second episode" in html and "First episode" not in html
     assert "2 intakes on file; this is the latest" in html
 
@@ -110,7 +113,7 @@ def test_the_chart_shows_an_open_referral_banner_and_the_closed_ones(lac_client,
         outcome_notes="Bloods normal.",
     )
     open_referral(patient=patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
-    html = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    html = lac_client.get(reverse("pages:patient-detail", args=[patient.pk])).content.decode()
     assert html.count('data-testid="red-flag-banner"') == 1
     assert "possible cauda equina" in html
     assert "Cleared to treat" in html  # the closed referral, in the intake section
@@ -136,7 +139,7 @@ def test_a_warning_sign_reported_between_visits_tops_a_full_panel(lac_client):
     open_routine_referrals(16)
     patient = PatientFactory(family_name="Newcase")
     reported = open_referral(patient=patient, flags=["saddle_anaesthesia"], source=ReferralSource.QUESTIONNAIRE)
-    context = lac_client.get(reverse("dashboard")).context
+    context = lac_client.get(reverse("pages:dashboard")).context
     # Its alert tops the alerts (every referral here alerted), and the referral tops the red-flag panel.
     assert (context["alerts"][0].referral, context["alerts"][0].kind) == (reported, "red_flag_between_visits")
     assert context["alert_count"] == 17
@@ -147,7 +150,7 @@ def test_a_warning_sign_reported_between_visits_tops_a_full_panel(lac_client):
 def test_a_cauda_equina_referral_from_the_intake_comes_before_routine_ones_on_a_full_panel(lac_client):
     open_routine_referrals(16)
     emergency = open_referral(patient=PatientFactory(), flags=["bladder_dysfunction"], source=ReferralSource.INTAKE)
-    context = lac_client.get(reverse("dashboard")).context
+    context = lac_client.get(reverse("pages:dashboard")).context
     assert context["open_referrals"][0] == emergency
     assert (context["alerts"][0].referral, context["alerts"][0].severity) == (emergency, "emergency")
 
@@ -158,7 +161,7 @@ def test_a_warning_sign_added_to_an_open_intake_referral_still_tops_the_dashboar
     merged = open_referral(patient=patient, flags=["bladder_dysfunction"], source=ReferralSource.QUESTIONNAIRE)
     assert merged == from_intake
     assert merged.is_emergency
-    html = lac_client.get(reverse("dashboard")).content.decode()
+    html = lac_client.get(reverse("pages:dashboard")).content.decode()
     first_alert = html.split('data-testid="open-alert"')[1].split("</tr>")[0]
     assert patient.family_name in first_alert
     assert "warning sign reported between visits" in first_alert.lower()

@@ -74,7 +74,7 @@ def test_hash_is_sha256_hex():
 
 def test_opening_a_link_redirects_to_a_url_without_the_token(client, patient):
     _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
-    response = client.get(reverse("link-open", args=[token]))
+    response = client.get(reverse("clinic:link-open", args=[token]))
     assert response.status_code == 302
     assert response["Location"] == reverse("intake:patient-intake")
     assert token not in response["Location"]
@@ -89,7 +89,7 @@ def test_opening_a_link_redirects_to_a_url_without_the_token(client, patient):
 
 def test_the_patient_page_shows_only_the_first_name(client, patient):
     _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
-    body = client.get(reverse("link-open", args=[token]), follow=True).content.decode()
+    body = client.get(reverse("clinic:link-open", args=[token]), follow=True).content.decode()
     assert f"Hello {patient.given_name}" in body
     assert patient.family_name not in body
     assert patient.chart_number not in body
@@ -98,7 +98,7 @@ def test_the_patient_page_shows_only_the_first_name(client, patient):
 
 def test_every_use_is_audited(client, patient):
     link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
-    client.get(reverse("link-open", args=[token]), REMOTE_ADDR="203.0.113.9")
+    client.get(reverse("clinic:link-open", args=[token]), REMOTE_ADDR="203.0.113.9")
     entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS, object_pk=str(link.pk))
     assert entry.remote_addr == "203.0.113.9"
     assert entry.additional_data["patient_id"] == patient.pk
@@ -106,9 +106,9 @@ def test_every_use_is_audited(client, patient):
 
 def test_invalid_expired_and_used_links_get_the_same_friendly_page(client, patient):
     link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
-    bogus = client.get(reverse("link-open", args=["nope" * 10]))
+    bogus = client.get(reverse("clinic:link-open", args=["nope" * 10]))
     spend_link(link)
-    used = client.get(reverse("link-open", args=[token]))
+    used = client.get(reverse("clinic:link-open", args=[token]))
     assert bogus.status_code == used.status_code == 404
     assert bogus.content == used.content
     assert bogus["Referrer-Policy"] == used["Referrer-Policy"] == "no-referrer"
@@ -118,9 +118,9 @@ def test_invalid_expired_and_used_links_get_the_same_friendly_page(client, patie
 def test_link_attempts_are_rate_limited(client, patient, settings):
     _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
     for _ in range(30):
-        client.get(reverse("link-open", args=["guess" * 9]), REMOTE_ADDR="198.51.100.7")
+        client.get(reverse("clinic:link-open", args=["guess" * 9]), REMOTE_ADDR="198.51.100.7")
     # Past the limit even a real token gets the friendly page from that address.
-    response = client.get(reverse("link-open", args=[token]), REMOTE_ADDR="198.51.100.7")
+    response = client.get(reverse("clinic:link-open", args=[token]), REMOTE_ADDR="198.51.100.7")
     assert response.status_code == 404
-    other = client.get(reverse("link-open", args=[token]), REMOTE_ADDR="198.51.100.8")
+    other = client.get(reverse("clinic:link-open", args=[token]), REMOTE_ADDR="198.51.100.8")
     assert other.status_code == 302

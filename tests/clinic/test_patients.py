@@ -147,29 +147,29 @@ def test_patient_list_searches_and_paginates(desk_client, db):
     for n in range(30):
         PatientFactory(family_name=f"Garcia{n:02d}")
     PatientFactory(family_name="Other")
-    response = desk_client.get(reverse("patient-list"), {"q": "garcia"})
+    response = desk_client.get(reverse("clinic:patient-list"), {"q": "garcia"})
     assert response.status_code == 200
     page = response.context["page"]
     assert page.paginator.count == 30
     assert len(page.object_list) == 25
-    response = desk_client.get(reverse("patient-list"), {"q": "garcia", "page": 2})
+    response = desk_client.get(reverse("clinic:patient-list"), {"q": "garcia", "page": 2})
     assert len(response.context["page"].object_list) == 5
     # An out-of-range or junk page number falls back to a real page rather than an error.
-    assert desk_client.get(reverse("patient-list"), {"q": "garcia", "page": "x"}).status_code == 200
-    assert desk_client.get(reverse("patient-list"), {"q": "garcia", "page": 99}).status_code == 200
+    assert desk_client.get(reverse("clinic:patient-list"), {"q": "garcia", "page": "x"}).status_code == 200
+    assert desk_client.get(reverse("clinic:patient-list"), {"q": "garcia", "page": 99}).status_code == 200
 
 
 def test_patient_list_hides_inactive_unless_asked(desk_client, db):
     PatientFactory(family_name="Active")
     PatientFactory(family_name="Gone", is_active=False)
-    names = [p["family_name"] for p in desk_client.get(reverse("patient-list")).context["page"]]
+    names = [p["family_name"] for p in desk_client.get(reverse("clinic:patient-list")).context["page"]]
     assert names == ["Active"]
-    response = desk_client.get(reverse("patient-list"), {"include_inactive": "on"})
+    response = desk_client.get(reverse("clinic:patient-list"), {"include_inactive": "on"})
     assert {p["family_name"] for p in response.context["page"]} == {"Active", "Gone"}
 
 
 def test_htmx_search_returns_only_the_results(desk_client, registry):
-    response = desk_client.get(reverse("patient-list"), {"q": "okafor"}, HTTP_HX_REQUEST="true")
+    response = desk_client.get(reverse("clinic:patient-list"), {"q": "okafor"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "Okafor" in body
     assert '<nav class="navbar' not in body
@@ -182,7 +182,7 @@ def test_htmx_search_returns_only_the_results(desk_client, registry):
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_a_search_that_is_refused_says_why_and_lists_no_one(desk_client, registry, q, message, htmx):
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    response = desk_client.get(reverse("patient-list"), {"q": q}, **headers)
+    response = desk_client.get(reverse("clinic:patient-list"), {"q": q}, **headers)
     assert response.status_code == 200
     body = response.content.decode()
     error = re.search(r'<div class="col-12 text-danger small" id="patient-search-error"[^>]*>([^<]*)</div>', body)
@@ -193,7 +193,7 @@ def test_a_search_that_is_refused_says_why_and_lists_no_one(desk_client, registr
 
 
 def test_a_good_htmx_search_clears_the_message_beside_the_box(desk_client, registry):
-    body = desk_client.get(reverse("patient-list"), {"q": "okafor"}, HTTP_HX_REQUEST="true").content.decode()
+    body = desk_client.get(reverse("clinic:patient-list"), {"q": "okafor"}, HTTP_HX_REQUEST="true").content.decode()
     assert '<div class="col-12 text-danger small" id="patient-search-error" hx-swap-oob="true"></div>' in body
 
 
@@ -201,20 +201,20 @@ def test_a_good_htmx_search_clears_the_message_beside_the_box(desk_client, regis
 def test_patient_list_query_count_does_not_grow(desk_client, django_assert_max_num_queries, db):
     PatientFactory.create_batch(5)
     with django_assert_max_num_queries(10):
-        desk_client.get(reverse("patient-list"))
+        desk_client.get(reverse("clinic:patient-list"))
     PatientFactory.create_batch(50)
     with django_assert_max_num_queries(10):
-        desk_client.get(reverse("patient-list"))
+        desk_client.get(reverse("clinic:patient-list"))
 
 
 # --- create and edit -------------------------------------------------------------------------
 
 
 def test_register_a_patient(desk_client):
-    response = desk_client.post(reverse("patient-create"), VALID)
+    response = desk_client.post(reverse("clinic:patient-create"), VALID)
     patient = Patient.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("patient-detail", args=[patient.pk])
+    assert response["Location"] == reverse("pages:patient-detail", args=[patient.pk])
     assert patient.chart_number == "P000001"
     assert patient.state == "IL"
     assert patient.phone_digits == "2175550100"
@@ -235,7 +235,7 @@ def test_register_a_patient(desk_client):
 )
 def test_bad_input_is_shown_beside_the_field_and_kept(desk_client, field, value, message):
     data = {**VALID, field: value}
-    response = desk_client.post(reverse("patient-create"), data)
+    response = desk_client.post(reverse("clinic:patient-create"), data)
     assert response.status_code == 200
     form = response.context["form"]
     assert message in " ".join(form.errors[field])
@@ -246,24 +246,26 @@ def test_bad_input_is_shown_beside_the_field_and_kept(desk_client, field, value,
 
 
 def test_email_required_when_it_is_the_preferred_contact(desk_client):
-    response = desk_client.post(reverse("patient-create"), {**VALID, "preferred_contact": "email", "email": ""})
+    response = desk_client.post(reverse("clinic:patient-create"), {**VALID, "preferred_contact": "email", "email": ""})
     assert "an email address is needed" in response.context["form"].errors["email"][0]
 
 
 def test_possible_duplicate_is_shown_before_saving(desk_client):
     existing = PatientFactory(given_name="Ada", family_name="Lovelace", date_of_birth=date(1985, 12, 10))
-    response = desk_client.post(reverse("patient-create"), {**VALID, "given_name": "ada ", "family_name": "LOVELACE"})
+    response = desk_client.post(
+        reverse("clinic:patient-create"), {**VALID, "given_name": "ada ", "family_name": "LOVELACE"}
+    )
     assert response.status_code == 200
     assert response.context["form"].duplicates == [existing]
     assert "Possible duplicate" in response.content.decode()
     assert Patient.objects.count() == 1
-    confirmed = desk_client.post(reverse("patient-create"), {**VALID, "confirm_not_duplicate": "on"})
+    confirmed = desk_client.post(reverse("clinic:patient-create"), {**VALID, "confirm_not_duplicate": "on"})
     assert confirmed.status_code == 302
     assert Patient.objects.count() == 2
 
 
 def test_edit_a_patient(desk_client, patient):
-    url = reverse("patient-update", args=[patient.pk])
+    url = reverse("clinic:patient-update", args=[patient.pk])
     form = desk_client.get(url).context["form"]
     data = {name: form[name].value() or "" for name in form.fields if name != "confirm_not_duplicate"}
     data.update({"phone": "(217) 555-7777", "is_active": ""})
@@ -275,19 +277,19 @@ def test_edit_a_patient(desk_client, patient):
 
 
 def test_editing_does_not_flag_the_patient_as_their_own_duplicate(desk_client, patient):
-    url = reverse("patient-update", args=[patient.pk])
+    url = reverse("clinic:patient-update", args=[patient.pk])
     form = desk_client.get(url).context["form"]
     data = {name: form[name].value() or "" for name in form.fields if name != "confirm_not_duplicate"}
     assert desk_client.post(url, data).status_code == 302
 
 
 def test_unknown_patient_is_a_404(desk_client, db):
-    assert desk_client.get(reverse("patient-detail", args=[999])).status_code == 404
-    assert desk_client.get(reverse("patient-update", args=[999])).status_code == 404
+    assert desk_client.get(reverse("pages:patient-detail", args=[999])).status_code == 404
+    assert desk_client.get(reverse("clinic:patient-update", args=[999])).status_code == 404
 
 
 def test_chart_page_shows_header_and_sections(desk_client, patient):
-    response = desk_client.get(reverse("patient-detail", args=[patient.pk]))
+    response = desk_client.get(reverse("pages:patient-detail", args=[patient.pk]))
     body = response.content.decode()
     assert patient.chart_number in body
     for section in ('id="intake"', 'id="plan"', 'id="sessions"', 'id="outcomes"'):
@@ -304,8 +306,8 @@ def test_red_flags_are_marked_in_the_list_and_in_search_results(desk_client, db)
     routine = IntakeFactory(patient=PatientFactory(family_name="Quartz"), night_pain=True).patient
     clear = IntakeFactory(patient=PatientFactory(family_name="Quaver")).patient
     for html in (
-        desk_client.get(reverse("patient-list")).content.decode(),
-        desk_client.get(reverse("patient-list"), {"q": "qua"}, HTTP_HX_REQUEST="true").content.decode(),
+        desk_client.get(reverse("clinic:patient-list")).content.decode(),
+        desk_client.get(reverse("clinic:patient-list"), {"q": "qua"}, HTTP_HX_REQUEST="true").content.decode(),
     ):
         rows = {p: html.split(p.family_name, 1)[1].split("</tr>", 1)[0] for p in (emergency, routine, clear)}
         assert "Red flag: possible cauda equina" in rows[emergency]
@@ -317,5 +319,5 @@ def test_the_edit_page_shows_the_red_flag_banner(desk_client, db):
     from tests.factories import IntakeFactory
 
     patient = IntakeFactory(bowel_incontinence=True).patient
-    html = desk_client.get(reverse("patient-update", args=[patient.pk])).content.decode()
+    html = desk_client.get(reverse("clinic:patient-update", args=[patient.pk])).content.decode()
     assert 'data-testid="red-flag-banner"' in html and "possible cauda equina" in html

@@ -35,7 +35,7 @@ def test_manager_runs_staff_accounts(manager):
 
 
 def test_403_page_names_the_missing_permission_and_the_role(desk_client):
-    response = desk_client.get(reverse("audit-log"))
+    response = desk_client.get(reverse("clinic:audit-log"))
     body = response.content.decode()
     assert response.status_code == 403
     assert "auditlog.view_logentry" in body
@@ -45,29 +45,29 @@ def test_403_page_names_the_missing_permission_and_the_role(desk_client):
 def test_staff_without_a_role_is_refused_everywhere(client, django_user_model):
     user = django_user_model.objects.create_user("norole", password="x-long-password-1")
     client.force_login(user)
-    assert client.get(reverse("dashboard")).status_code == 403
-    assert "no role" in client.get(reverse("patient-list")).content.decode()
+    assert client.get(reverse("pages:dashboard")).status_code == 403
+    assert "no role" in client.get(reverse("clinic:patient-list")).content.decode()
 
 
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_unsupported_methods_are_405(desk_client, patient, method):
-    assert getattr(desk_client, method)(reverse("patient-detail", args=[patient.pk])).status_code == 405
-    assert getattr(desk_client, method)(reverse("patient-list")).status_code == 405
+    assert getattr(desk_client, method)(reverse("pages:patient-detail", args=[patient.pk])).status_code == 405
+    assert getattr(desk_client, method)(reverse("clinic:patient-list")).status_code == 405
 
 
 def test_anonymous_is_sent_to_login_with_next(client, db):
-    response = client.get(reverse("patient-list"))
+    response = client.get(reverse("clinic:patient-list"))
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={reverse('patient-list')}"
+    assert response["Location"] == f"{reverse('clinic:login')}?next={reverse('clinic:patient-list')}"
 
 
 def test_login_with_the_demo_style_password(client, front_desk):
-    response = client.post(reverse("login"), {"username": "desk", "password": "correct-horse-battery"})
+    response = client.post(reverse("clinic:login"), {"username": "desk", "password": "correct-horse-battery"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("dashboard")
+    assert response["Location"] == reverse("pages:dashboard")
 
 
 def test_wrong_password_is_a_form_error_not_a_crash(client, front_desk):
-    response = client.post(reverse("login"), {"username": "desk", "password": "nope"})
+    response = client.post(reverse("clinic:login"), {"username": "desk", "password": "nope"})
     assert response.status_code == 200
     assert "correct username and password" in response.content.decode()

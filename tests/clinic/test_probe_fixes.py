@@ -41,7 +41,7 @@ def test_static_files_keep_their_caching(client):
 def patient_browser(objects):
     browser = Client(enforce_csrf_checks=True)
     _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject_id=objects.response.pk)
-    assert browser.get(reverse("link-open", args=[token]), secure=True).status_code == 302
+    assert browser.get(reverse("clinic:link-open", args=[token]), secure=True).status_code == 302
     return browser
 
 
@@ -90,9 +90,9 @@ def test_a_post_from_elsewhere_or_without_the_token_is_refused(patient_browser, 
 
 def test_a_staff_form_still_refuses_a_null_origin(desk_client, patient):
     desk_client.handler.enforce_csrf_checks = True
-    page = desk_client.get(reverse("patient-update", args=[patient.pk]), secure=True)
+    page = desk_client.get(reverse("clinic:patient-update", args=[patient.pk]), secure=True)
     sent = desk_client.post(
-        reverse("patient-update", args=[patient.pk]),
+        reverse("clinic:patient-update", args=[patient.pk]),
         {"csrfmiddlewaretoken": csrf_token(page)},
         secure=True,
         HTTP_ORIGIN="null",
@@ -104,11 +104,11 @@ def test_a_staff_form_still_refuses_a_null_origin(desk_client, patient):
 
 
 def test_opening_a_patient_link_signs_the_staff_member_out(desk_client, patient):
-    assert desk_client.get(reverse("dashboard")).status_code == 200
+    assert desk_client.get(reverse("pages:dashboard")).status_code == 200
     _, token = issue_link(patient=patient, purpose="intake")
-    assert desk_client.get(reverse("link-open", args=[token])).status_code == 302
+    assert desk_client.get(reverse("clinic:link-open", args=[token])).status_code == 302
     assert "_auth_user_id" not in desk_client.session
-    assert desk_client.get(reverse("dashboard"))["Location"].startswith(reverse("login"))
+    assert desk_client.get(reverse("pages:dashboard"))["Location"].startswith(reverse("clinic:login"))
     assert desk_client.get(reverse("intake:patient-intake")).status_code == 200  # the patient's form, only
 
 
@@ -118,7 +118,7 @@ def test_opening_a_patient_link_signs_the_staff_member_out(desk_client, patient)
 @pytest.mark.parametrize("username", ["a" * 151, "a" * 256, "ü" * 300, "x\x00y"])
 def test_a_long_or_odd_username_is_a_failed_sign_in_not_an_error_page(client, db, username):
     client.raise_request_exception = True
-    response = client.post(reverse("login"), {"username": username, "password": "wrong"})
+    response = client.post(reverse("clinic:login"), {"username": username, "password": "wrong"})
     assert response.status_code == 200
 
 
@@ -145,7 +145,7 @@ def test_a_patient_link_in_a_log_line_is_redacted(caplog):
 def test_the_app_logs_an_unknown_link_without_its_token(client, db, caplog):
     handler = logging.getLogger().handlers[0] if logging.getLogger().handlers else None
     assert handler is not None and any(type(f).__name__ == "RedactLinkTokens" for f in handler.filters)
-    client.get(reverse("link-open", args=["secret-token-value"]))
+    client.get(reverse("clinic:link-open", args=["secret-token-value"]))
     for record in caplog.records:
         for active in handler.filters:
             active.filter(record)
@@ -214,9 +214,11 @@ def test_a_refused_page_is_logged_as_one_line_without_a_traceback(desk_client):
 
 
 def test_the_manager_cannot_register_or_edit_patients(manager_client, patient):
-    assert manager_client.get(reverse("patient-detail", args=[patient.pk])).status_code == 200
-    assert manager_client.post(reverse("patient-create"), {"given_name": "X"}).status_code == 403
-    assert manager_client.post(reverse("patient-update", args=[patient.pk]), {"given_name": "X"}).status_code == 403
+    assert manager_client.get(reverse("pages:patient-detail", args=[patient.pk])).status_code == 200
+    assert manager_client.post(reverse("clinic:patient-create"), {"given_name": "X"}).status_code == 403
+    assert (
+        manager_client.post(reverse("clinic:patient-update", args=[patient.pk]), {"given_name": "X"}).status_code == 403
+    )
 
 
 # --- after the review of the fixes ---------------------------------------------------------------------
@@ -226,8 +228,8 @@ def test_signing_in_after_opening_a_patient_link_starts_a_clean_staff_session(cl
     from django.conf import settings
 
     _, token = issue_link(patient=patient, purpose="intake")
-    assert client.get(reverse("link-open", args=[token])).status_code == 302
-    signed_in = client.post(reverse("login"), {"username": "desk", "password": "correct-horse-battery"})
+    assert client.get(reverse("clinic:link-open", args=[token])).status_code == 302
+    signed_in = client.post(reverse("clinic:login"), {"username": "desk", "password": "correct-horse-battery"})
     assert signed_in.status_code == 302
     assert "patient_link" not in client.session and client.session.get_expire_at_browser_close()
     assert signed_in.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == ""  # a browser-session cookie
@@ -244,9 +246,9 @@ def test_a_sensitive_permission_given_singly_asks_for_the_second_factor(db, role
     user = UserFactory(username="odd", role="Front desk")
     user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     client = Client()
-    client.post(reverse("login"), {"username": "odd", "password": "correct-horse-battery"})
-    response = client.get(reverse("dashboard"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup"))
+    client.post(reverse("clinic:login"), {"username": "odd", "password": "correct-horse-battery"})
+    response = client.get(reverse("pages:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("clinic:twofactor-setup"))
 
 
 @pytest.mark.parametrize(
@@ -291,7 +293,7 @@ def test_a_form_page_that_shows_a_patient_records_the_read(request, objects, who
 def test_reading_the_audit_log_is_recorded(manager_client, objects):
     from auditlog.models import LogEntry
 
-    manager_client.get(reverse("audit-log"))
+    manager_client.get(reverse("clinic:audit-log"))
     entry = LogEntry.objects.filter(additional_data__listed="Audit log, page 1").get()
     assert objects.patient.pk in entry.additional_data["patient_ids"]
 
@@ -299,4 +301,4 @@ def test_reading_the_audit_log_is_recorded(manager_client, objects):
 @pytest.mark.parametrize("query", [{"remote_addr": "\x00"}, {"remote_addr": "999.1.1.1"}, {"patient": "\x00"}])
 def test_the_audit_log_filters_take_any_input(manager_client, query):
     manager_client.raise_request_exception = True
-    assert manager_client.get(reverse("audit-log"), query).status_code == 200
+    assert manager_client.get(reverse("clinic:audit-log"), query).status_code == 200

@@ -26,7 +26,7 @@ PASSWORD = "correct-horse-battery"
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD):
-    return client.post(reverse("login"), {"username": username, "password": password})
+    return client.post(reverse("clinic:login"), {"username": username, "password": password})
 
 
 # --- throttling -------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def test_password_validators_refuse_weak_passwords(front_desk):
     client = Client()
     sign_in(client, "desk")
     response = client.post(
-        reverse("password_change"),
+        reverse("clinic:password_change"),
         {"old_password": PASSWORD, "new_password1": "12345678", "new_password2": "12345678"},
     )
     errors = " ".join(response.context["form"].errors["new_password2"])
@@ -82,12 +82,12 @@ def test_sessions_end_when_idle_and_when_the_browser_closes():
 def test_an_idle_session_ends(front_desk):
     client = Client()
     sign_in(client, "desk")
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("pages:dashboard")).status_code == 200
     from django.contrib.sessions.models import Session
 
     Session.objects.update(expire_date=Session.objects.get().expire_date - timedelta(minutes=16))
-    response = client.get(reverse("dashboard"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    response = client.get(reverse("pages:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("clinic:login"))
 
 
 def test_activity_renews_the_session_at_most_once_a_minute(desk_client):
@@ -97,10 +97,10 @@ def test_activity_renews_the_session_at_most_once_a_minute(desk_client):
     session[RENEWED_KEY] = int(time.time()) - 61
     session.save()
     before = Session.objects.get().expire_date
-    desk_client.get(reverse("dashboard"))
+    desk_client.get(reverse("pages:dashboard"))
     after = Session.objects.get().expire_date
     assert after > before
-    desk_client.get(reverse("dashboard"))
+    desk_client.get(reverse("pages:dashboard"))
     assert Session.objects.get().expire_date == after  # renewed a moment ago: no write
 
 
@@ -114,49 +114,49 @@ def current_code(device: TOTPDevice) -> str:
 def test_a_manager_must_set_up_two_factor_before_any_page(manager):
     client = Client()
     assert sign_in(client, "boss").status_code == 302
-    response = client.get(reverse("dashboard"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup"))
-    assert client.get(reverse("audit-log")).status_code == 302
+    response = client.get(reverse("pages:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("clinic:twofactor-setup"))
+    assert client.get(reverse("clinic:audit-log")).status_code == 302
     assert client.get("/admin/").status_code == 302
 
     setup = client.get(response["Location"])
     assert setup.status_code == 200 and "<svg" in setup.content.decode()
     device = TOTPDevice.objects.get(user=manager, confirmed=False)
-    wrong = client.post(reverse("twofactor-setup"), {"code": "000000", "next": "/audit/"})
+    wrong = client.post(reverse("clinic:twofactor-setup"), {"code": "000000", "next": "/audit/"})
     assert "did not match" in wrong.content.decode()
     # A failure throttles the device (django-otp): an immediate retry is refused, even with the right code.
-    assert client.post(reverse("twofactor-setup"), {"code": current_code(device)}).status_code == 200
+    assert client.post(reverse("clinic:twofactor-setup"), {"code": current_code(device)}).status_code == 200
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
-    done = client.post(reverse("twofactor-setup"), {"code": current_code(device), "next": "/audit/"})
+    done = client.post(reverse("clinic:twofactor-setup"), {"code": current_code(device), "next": "/audit/"})
     assert done.status_code == 302 and done["Location"] == "/audit/"
-    assert client.get(reverse("audit-log")).status_code == 200
+    assert client.get(reverse("clinic:audit-log")).status_code == 200
 
 
 def test_a_superuser_must_set_up_two_factor_like_a_manager(django_user_model):
     django_user_model.objects.create_superuser("root", "root@clinic.example", "Root-pass-12345")
     client = Client()
     assert sign_in(client, "root", "Root-pass-12345").status_code == 302
-    for url in (reverse("dashboard"), reverse("audit-log"), "/admin/", reverse("outcomes:report-csv")):
+    for url in (reverse("pages:dashboard"), reverse("clinic:audit-log"), "/admin/", reverse("outcomes:report-csv")):
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup")), url
+        assert response.status_code == 302 and response["Location"].startswith(reverse("clinic:twofactor-setup")), url
 
 
 def test_a_manager_with_a_device_enters_a_code_at_each_sign_in(manager):
     device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
     client = Client()
     sign_in(client, "boss")
-    response = client.get(reverse("dashboard"))
-    assert response["Location"].startswith(reverse("twofactor-verify"))
-    assert client.post(reverse("twofactor-verify"), {"code": "12345"}).status_code == 200  # too short: an error
-    assert client.get(reverse("dashboard")).status_code == 302
-    client.post(reverse("twofactor-verify"), {"code": current_code(device)})
-    assert client.get(reverse("dashboard")).status_code == 200
+    response = client.get(reverse("pages:dashboard"))
+    assert response["Location"].startswith(reverse("clinic:twofactor-verify"))
+    assert client.post(reverse("clinic:twofactor-verify"), {"code": "12345"}).status_code == 200  # too short: an error
+    assert client.get(reverse("pages:dashboard")).status_code == 302
+    client.post(reverse("clinic:twofactor-verify"), {"code": current_code(device)})
+    assert client.get(reverse("pages:dashboard")).status_code == 200
 
 
 def test_two_factor_is_optional_for_other_staff(front_desk):
     client = Client()
     sign_in(client, "desk")
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("pages:dashboard")).status_code == 200
     assert client.session[NO_DEVICE_KEY] is True
 
 
@@ -167,13 +167,15 @@ def test_a_promotion_to_manager_asks_for_the_second_factor_on_the_next_page(fron
 
     client = Client()
     sign_in(client, "desk")
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("pages:dashboard")).status_code == 200
     front_desk.groups.set([Group.objects.get(name="Manager")])
     # At once, before the session's permissions are read again, and after they are (a minute later).
     for _ in range(2):
-        for url in (reverse("dashboard"), reverse("audit-log"), "/admin/auth/user/"):
+        for url in (reverse("pages:dashboard"), reverse("clinic:audit-log"), "/admin/auth/user/"):
             response = client.get(url)
-            assert response.status_code == 302 and response["Location"].startswith(reverse("twofactor-setup")), url
+            assert response.status_code == 302 and response["Location"].startswith(reverse("clinic:twofactor-setup")), (
+                url
+            )
         session = client.session
         session.pop(PERMISSIONS_KEY, None)
         session.save()
@@ -195,22 +197,24 @@ def test_staff_who_turn_on_two_factor_must_use_it(front_desk):
     TOTPDevice.objects.create(user=front_desk, name="phone", confirmed=True)
     client = Client()
     sign_in(client, "desk")
-    assert client.get(reverse("dashboard"))["Location"].startswith(reverse("twofactor-verify"))
+    assert client.get(reverse("pages:dashboard"))["Location"].startswith(reverse("clinic:twofactor-verify"))
 
 
 def test_next_cannot_send_the_user_to_another_site(manager):
     device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
     client = Client()
     sign_in(client, "boss")
-    response = client.post(reverse("twofactor-verify"), {"code": current_code(device), "next": "https://evil.example/"})
-    assert response["Location"] == reverse("dashboard")
+    response = client.post(
+        reverse("clinic:twofactor-verify"), {"code": current_code(device), "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("pages:dashboard")
 
 
 # --- headers ------------------------------------------------------------------------------
 
 
 def test_content_security_policy_allows_nothing_inline_or_foreign(desk_client, patient):
-    response = desk_client.get(reverse("patient-detail", args=[patient.pk]))
+    response = desk_client.get(reverse("pages:patient-detail", args=[patient.pk]))
     policy = response["Content-Security-Policy"]
     for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"):
         assert directive in policy
@@ -224,7 +228,7 @@ def test_a_rejected_form_gives_back_what_was_typed_escaped(desk_client):
     # escaped, never as markup.
     hostile = '"><script>alert(1)</script>'
     response = desk_client.post(
-        reverse("patient-create"),
+        reverse("clinic:patient-create"),
         {"given_name": hostile, "family_name": "Smith", "date_of_birth": "not a date", "sex": "F"},
     )
     assert response.status_code == 200
@@ -250,7 +254,7 @@ def test_production_cookies_and_hsts():
 
 
 def test_audit_entries_cannot_be_changed_in_the_database(desk_client, patient):
-    desk_client.get(reverse("patient-detail", args=[patient.pk]))
+    desk_client.get(reverse("pages:patient-detail", args=[patient.pk]))
     entry = LogEntry.objects.latest("timestamp")
     with pytest.raises(DatabaseError):
         LogEntry.objects.filter(pk=entry.pk).update(changes_text="tampered")
@@ -258,7 +262,7 @@ def test_audit_entries_cannot_be_changed_in_the_database(desk_client, patient):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE for the test suite's flush")
 def test_audit_entries_cannot_be_deleted_in_the_database(desk_client, patient):
-    desk_client.get(reverse("patient-detail", args=[patient.pk]))
+    desk_client.get(reverse("pages:patient-detail", args=[patient.pk]))
     with pytest.raises(DatabaseError):
         LogEntry.objects.all().delete()
 
@@ -287,7 +291,7 @@ def test_staff_accounts_cannot_be_deleted_only_deactivated(admin_client, front_d
 
 
 def test_a_database_outage_is_a_friendly_503_and_recovers(desk_client, patient):
-    url = reverse("patient-detail", args=[patient.pk])
+    url = reverse("pages:patient-detail", args=[patient.pk])
     desk_client.raise_request_exception = False
     wrapper = type(connections["default"])
     # Every query fails as it would with the server down (the test's own transaction stays open).
@@ -326,7 +330,7 @@ def test_healthz_reports_a_database_failure(client, transactional_db):
 
 def test_an_oversized_body_is_refused_cleanly(desk_client):
     response = desk_client.post(
-        reverse("patient-create"),
+        reverse("clinic:patient-create"),
         data="x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1),
         content_type="application/x-www-form-urlencoded",
     )
@@ -335,13 +339,13 @@ def test_an_oversized_body_is_refused_cleanly(desk_client):
 
 def test_too_many_fields_are_refused_cleanly(desk_client):
     data = {f"field{n}": "x" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 10)}
-    assert desk_client.post(reverse("patient-create"), data).status_code == 400
+    assert desk_client.post(reverse("clinic:patient-create"), data).status_code == 400
 
 
 def test_a_new_staff_member_has_no_staff_pages_without_a_role(db):
     client = Client()
     client.force_login(UserFactory(username="norole"))
-    assert client.get(reverse("dashboard")).status_code == 403
+    assert client.get(reverse("pages:dashboard")).status_code == 403
     assert PatientFactory() is not None
 
 
@@ -351,11 +355,11 @@ def test_a_form_being_typed_into_keeps_the_sign_in_alive(lac_client, acupuncturi
     session = lac_client.session
     session[RENEWED_KEY] = 0  # renewed long ago: the next request renews it
     session.save()
-    response = lac_client.post(reverse("stay-signed-in"))
+    response = lac_client.post(reverse("clinic:stay-signed-in"))
     assert response.status_code == 204
     assert lac_client.session[RENEWED_KEY] > 0
 
 
 def test_an_ended_sign_in_is_told_to_the_form_not_renewed(client):
-    response = client.post(reverse("stay-signed-in"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    response = client.post(reverse("clinic:stay-signed-in"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("clinic:login"))

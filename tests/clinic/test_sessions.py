@@ -35,22 +35,22 @@ def age_permissions(client: Client, seconds: int) -> None:
 
 
 def test_the_first_page_reads_permissions_and_the_next_ones_do_not(desk_client):
-    assert permission_reads(desk_client, reverse("dashboard")) == (200, 1)
-    assert permission_reads(desk_client, reverse("patient-list")) == (200, 0)
-    assert permission_reads(desk_client, reverse("dashboard")) == (200, 0)
+    assert permission_reads(desk_client, reverse("pages:dashboard")) == (200, 1)
+    assert permission_reads(desk_client, reverse("clinic:patient-list")) == (200, 0)
+    assert permission_reads(desk_client, reverse("pages:dashboard")) == (200, 0)
 
 
 def test_they_are_read_again_after_a_minute(desk_client):
-    desk_client.get(reverse("dashboard"))
+    desk_client.get(reverse("pages:dashboard"))
     age_permissions(desk_client, RENEW_EVERY_SECONDS - 5)
-    assert permission_reads(desk_client, reverse("dashboard")) == (200, 0)
+    assert permission_reads(desk_client, reverse("pages:dashboard")) == (200, 0)
     age_permissions(desk_client, RENEW_EVERY_SECONDS + 1)
-    assert permission_reads(desk_client, reverse("dashboard")) == (200, 1)
+    assert permission_reads(desk_client, reverse("pages:dashboard")) == (200, 1)
 
 
 def test_a_new_role_reaches_a_signed_in_user_within_the_minute(desk_client, front_desk):
     report = reverse("treatments:protocol-list")
-    desk_client.get(reverse("dashboard"))
+    desk_client.get(reverse("pages:dashboard"))
     assert desk_client.get(report).status_code == 403
     front_desk.groups.set([Group.objects.get(name=ACUPUNCTURIST)])
     age_permissions(desk_client, RENEW_EVERY_SECONDS + 1)
@@ -66,15 +66,15 @@ def test_a_role_taken_away_stops_access_within_the_minute(lac_client, acupunctur
 
 
 def test_a_deactivated_account_is_refused_at_once(desk_client, front_desk):
-    desk_client.get(reverse("dashboard"))
+    desk_client.get(reverse("pages:dashboard"))
     front_desk.is_active = False
     front_desk.save(update_fields=["is_active"])
-    response = desk_client.get(reverse("dashboard"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    response = desk_client.get(reverse("pages:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("clinic:login"))
 
 
 def test_permissions_kept_for_one_user_never_serve_another(desk_client, front_desk, acupuncturist):
-    desk_client.get(reverse("dashboard"))
+    desk_client.get(reverse("pages:dashboard"))
     # The same browser signs in as someone else without signing out first.
     desk_client.force_login(acupuncturist)
     assert desk_client.get(reverse("treatments:protocol-list")).status_code == 200
@@ -82,15 +82,15 @@ def test_permissions_kept_for_one_user_never_serve_another(desk_client, front_de
 
 
 def test_signing_out_drops_them(desk_client):
-    desk_client.get(reverse("dashboard"))
-    desk_client.post(reverse("logout"))
+    desk_client.get(reverse("pages:dashboard"))
+    desk_client.post(reverse("clinic:logout"))
     assert PERMISSIONS_KEY not in desk_client.session
 
 
 def test_a_patient_link_session_holds_no_staff_permissions(patient):
     _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
     client = Client()
-    opened = client.get(reverse("link-open", args=[token]))
+    opened = client.get(reverse("clinic:link-open", args=[token]))
     assert opened.status_code == 302
     assert client.get(opened["Location"]).status_code == 200
     assert "patient_link" in client.session and PERMISSIONS_KEY not in client.session

@@ -258,13 +258,13 @@ def red_flag_alert(patient=None) -> Alert:
 
 def test_acknowledging_from_the_dashboard_records_who_and_when(lac_client, acupuncturist):
     alert = red_flag_alert()
-    dashboard = lac_client.get(reverse("dashboard")).content.decode()
+    dashboard = lac_client.get(reverse("pages:dashboard")).content.decode()
     assert reverse("intake:alert-acknowledge", args=[alert.pk]) in dashboard
     page = lac_client.post(reverse("intake:alert-acknowledge", args=[alert.pk]))
-    assert page.status_code == 302 and page["Location"] == reverse("dashboard")
+    assert page.status_code == 302 and page["Location"] == reverse("pages:dashboard")
     alert.refresh_from_db()
     assert alert.acknowledged_by == acupuncturist and alert.acknowledged_at is not None
-    assert 'data-testid="open-alert"' not in lac_client.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="open-alert"' not in lac_client.get(reverse("pages:dashboard")).content.decode()
     # The referral stays open until its outcome is recorded: acknowledging is not clearing.
     assert alert.referral.is_open
 
@@ -311,13 +311,13 @@ def test_the_manager_reads_alerts_but_does_not_acknowledge_them(manager_client):
     page = manager_client.get(reverse("intake:alert-detail", args=[alert.pk]))
     assert page.status_code == 200 and page.context["form"] is None
     assert manager_client.post(reverse("intake:alert-acknowledge", args=[alert.pk])).status_code == 403
-    assert 'data-testid="alerts-panel"' in manager_client.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="alerts-panel"' in manager_client.get(reverse("pages:dashboard")).content.decode()
 
 
 def test_the_front_desk_sees_no_alerts(desk_client):
     alert = red_flag_alert()
     assert desk_client.get(reverse("intake:alert-detail", args=[alert.pk])).status_code == 403
-    assert 'data-testid="alerts-panel"' not in desk_client.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="alerts-panel"' not in desk_client.get(reverse("pages:dashboard")).content.decode()
 
 
 def test_an_alert_for_a_patient_the_user_may_not_see_is_a_404(roles):
@@ -346,7 +346,7 @@ def test_open_alerts_come_first_emergencies_first_with_their_age(lac_client, dja
         5,
     )
     with django_assert_max_num_queries(15):
-        page = lac_client.get(reverse("dashboard"))
+        page = lac_client.get(reverse("pages:dashboard"))
     assert page.context["alerts"] == [emergency, urgent]
     html = page.content.decode()
     assert html.index("Newer") < html.index("Older")
@@ -355,7 +355,7 @@ def test_open_alerts_come_first_emergencies_first_with_their_age(lac_client, dja
 
 def test_the_patient_chart_shows_open_alerts(lac_client):
     alert = red_flag_alert()
-    html = lac_client.get(reverse("patient-detail", args=[alert.patient.pk])).content.decode()
+    html = lac_client.get(reverse("pages:patient-detail", args=[alert.patient.pk])).content.decode()
     assert 'data-testid="patient-alert"' in html and "Warning sign reported between visits" in html
 
 
@@ -376,7 +376,7 @@ def test_raise_alert_adds_to_the_open_one_of_its_kind():
 def test_an_anonymous_visitor_is_sent_to_sign_in():
     alert = raise_self_harm_alert(patient=PatientFactory(), item9=1)
     page = Client().get(reverse("intake:alert-detail", args=[alert.pk]))
-    assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("clinic:login"))
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets one writer at a time")

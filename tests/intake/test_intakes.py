@@ -54,9 +54,9 @@ def test_saddle_anaesthesia_opens_a_referral_with_banner_and_dashboard(desk_clie
     body = response.content.decode()
     assert "Red flag: Saddle anaesthesia" in body
     assert 'data-testid="red-flag-banner"' in body
-    chart = desk_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    chart = desk_client.get(reverse("pages:patient-detail", args=[patient.pk])).content.decode()
     assert "Urgent referral — possible cauda equina" in chart
-    dashboard = desk_client.get(reverse("dashboard")).content.decode()
+    dashboard = desk_client.get(reverse("pages:dashboard")).content.decode()
     assert patient.family_name in dashboard
     assert "Cauda equina:" in dashboard
 
@@ -120,11 +120,11 @@ def test_phq9_item_9_raises_an_urgent_alert_on_chart_and_dashboard(desk_client, 
     )
     alert = Alert.objects.get()
     assert (alert.kind, alert.item9) == ("self_harm", 1)
-    chart = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    chart = lac_client.get(reverse("pages:patient-detail", args=[patient.pk])).content.decode()
     assert "Open alert:</strong> PHQ-9 item 9: thoughts of self-harm" in chart
     assert "PHQ-9 11 (moderate)" in chart
     assert "PHQ-9 ≥ 10" in chart
-    assert "PHQ-9 item 9" in lac_client.get(reverse("dashboard")).content.decode()
+    assert "PHQ-9 item 9" in lac_client.get(reverse("pages:dashboard")).content.decode()
 
 
 def test_acupuncturist_records_the_action_for_a_self_harm_alert(lac_client, acupuncturist):
@@ -137,7 +137,9 @@ def test_acupuncturist_records_the_action_for_a_self_harm_alert(lac_client, acup
     alert.refresh_from_db()
     assert alert.acknowledged_by == acupuncturist
     assert alert.action_taken.startswith("Called patient")
-    assert "Open alert" not in lac_client.get(reverse("patient-detail", args=[intake.patient.pk])).content.decode()
+    assert (
+        "Open alert" not in lac_client.get(reverse("pages:patient-detail", args=[intake.patient.pk])).content.decode()
+    )
 
 
 def test_phq9_total_below_ten_is_not_flagged(desk_client, patient):
@@ -260,13 +262,13 @@ def test_intake_detail_query_count_is_bounded(lac_client, django_assert_max_num_
 def test_chart_and_dashboard_query_counts_do_not_grow(lac_client, django_assert_max_num_queries):
     intakes = [IntakeFactory(cancer_history=True, phq9_9=1) for _ in range(3)]
     with django_assert_max_num_queries(15):
-        lac_client.get(reverse("dashboard"))
+        lac_client.get(reverse("pages:dashboard"))
     with django_assert_max_num_queries(15):
-        lac_client.get(reverse("patient-detail", args=[intakes[0].patient.pk]))
+        lac_client.get(reverse("pages:patient-detail", args=[intakes[0].patient.pk]))
     for _ in range(12):
         IntakeFactory(cancer_history=True, phq9_9=1)
     with django_assert_max_num_queries(15):
-        lac_client.get(reverse("dashboard"))
+        lac_client.get(reverse("pages:dashboard"))
 
 
 def test_unknown_intake_is_404(lac_client, db):
@@ -278,7 +280,7 @@ def test_patients_with_several_intakes_show_the_latest(lac_client):
     patient = PatientFactory()
     IntakeFactory(patient=patient, chief_complaint="First episode 2024")
     IntakeFactory(patient=patient, chief_complaint="Second episode 2026")
-    chart = lac_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    chart = lac_client.get(reverse("pages:patient-detail", args=[patient.pk])).content.decode()
     assert "Second episode 2026" in chart
     assert "First episode 2024" not in chart
 
@@ -290,7 +292,7 @@ def test_the_front_desk_does_not_read_phq9_answers_or_the_self_harm_flag(desk_cl
     intake = IntakeFactory(phq9_1=3, phq9_2=3, phq9_3=3, phq9_4=1, phq9_9=1)
     for client, shown in ((desk_client, False), (lac_client, True)):
         detail = client.get(intake.get_absolute_url()).content.decode()
-        chart = client.get(reverse("patient-detail", args=[intake.patient.pk])).content.decode()
+        chart = client.get(reverse("pages:patient-detail", args=[intake.patient.pk])).content.decode()
         assert ("Item 9 answered above 0" in detail) is shown
         assert ("PHQ-9: 11" in detail) is shown
         assert ("PHQ-9 item 9" in chart) is shown

@@ -82,7 +82,7 @@ def test_staff_review_makes_it_the_intake(client, desk_client, front_desk, patie
     open_link(client, desk_client, patient)
     client.post(reverse("intake:patient-intake"), form_data())
     intake = Intake.objects.get()
-    chart = desk_client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
+    chart = desk_client.get(reverse("pages:patient-detail", args=[patient.pk])).content.decode()
     assert "online — review needed" in chart
     desk_client.post(reverse("intake:intake-review", args=[intake.pk]))
     intake.refresh_from_db()

@@ -29,7 +29,7 @@ def test_acupuncturist_closes_a_referral_and_the_banner_goes(lac_client, acupunc
     assert referral.closed_by == acupuncturist
     assert referral.outcome == "cleared"
     assert may_treat(referral.patient).allowed
-    chart = lac_client.get(reverse("patient-detail", args=[referral.patient.pk])).content.decode()
+    chart = lac_client.get(reverse("pages:patient-detail", args=[referral.patient.pk])).content.decode()
     assert 'data-testid="red-flag-banner"' not in chart
     assert "Cleared to treat" in chart
 

@@ -27,7 +27,7 @@ def plan(acupuncturist):
 
 def test_the_chart_shows_the_baseline_due_today_before_any_session_or_reminder_run(desk_client, plan):
     assert not Response.objects.exists() and not plan.sessions.exists()
-    page = desk_client.get(reverse("patient-detail", args=[plan.patient.pk]))
+    page = desk_client.get(reverse("pages:patient-detail", args=[plan.patient.pk]))
     html = page.content.decode()
     assert "baseline: hand it over before the first session" in html
     link = reverse("outcomes:response-link-create", args=[plan.patient.pk, timezone.localdate().isoformat()])
@@ -59,7 +59,7 @@ def test_a_baseline_answered_before_the_first_session_is_said_so(lac_client, pla
     SessionFactory(plan=plan, started_at=timezone.now() + timedelta(minutes=5))
     plan.refresh_from_db()
     assert plan.baseline_before_treatment is True
-    html = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).content.decode()
+    html = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).content.decode()
     assert "(week 0, due" in html and "before the first session)" in html
     assert "taken after treatment started" not in html
 
@@ -71,7 +71,7 @@ def test_a_baseline_answered_after_the_first_session_is_flagged(lac_client, plan
     submit_response(response=baseline, answers=dict.fromkeys(ODI_FIELDS, 2), source="online")
     plan.refresh_from_db()
     assert plan.baseline_before_treatment is False
-    html = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).content.decode()
+    html = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).content.decode()
     assert "taken after treatment started" in html
 
 

@@ -161,7 +161,7 @@ def test_the_csv_export_is_audited_once_and_not_cached(
         "filters": {"start": "2026-01-01", "practitioner": acupuncturist.pk},
         "chart_numbers": charts,
     }
-    page = manager_client.get(reverse("audit-log"), {"actor": manager.pk, "action": LogEntry.Action.ACCESS})
+    page = manager_client.get(reverse("clinic:audit-log"), {"actor": manager.pk, "action": LogEntry.Action.ACCESS})
     assert list(page.context["page"]) == [entry]
     assert f"{len(charts)} patients" in page.content.decode()
 

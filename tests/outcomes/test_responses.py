@@ -19,7 +19,7 @@ WARNING_SIGNS = reverse("outcomes:patient-warning-signs")
 def open_form(client: Client, response: Response, *, past_warning_signs: bool = True) -> str:
     """Open the patient's link; by default answer step 1 (the warning signs) 'no', so the form is at step 2."""
     _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
-    opened = client.get(reverse("link-open", args=[token]))
+    opened = client.get(reverse("clinic:link-open", args=[token]))
     assert opened.status_code == 302 and opened["Location"] == FORM
     if past_warning_signs:
         step1 = client.post(WARNING_SIGNS, warning_sign_data())
@@ -51,7 +51,7 @@ def test_submitting_scores_the_odi_and_spends_the_link(client, response):
     # The link works once; a reload shows the thank-you page, never the form again.
     assert client.get(FORM).status_code == 200
     assert "Thank you" in client.get(FORM).content.decode()
-    assert Client().get(reverse("link-open", args=[token])).status_code == 404
+    assert Client().get(reverse("clinic:link-open", args=[token])).status_code == 404
 
 
 def test_two_unanswered_sections_ask_for_them_and_keep_the_rest(client, response):
@@ -111,7 +111,7 @@ def test_a_yes_to_a_warning_sign_shows_urgent_care_and_opens_a_referral(client, 
     # Sessions are blocked, and the dashboard puts the patient on top.
     refused = lac_client.get(reverse("treatments:session-create", args=[response.plan.pk]))
     assert refused.status_code == 409
-    dashboard = lac_client.get(reverse("dashboard")).content.decode()
+    dashboard = lac_client.get(reverse("pages:dashboard")).content.decode()
     assert dashboard.index('data-testid="open-alert"') < dashboard.index("Open red flags")
 
 
@@ -145,7 +145,7 @@ def test_an_expired_link_gives_the_friendly_page(client, response):
     _, token = issue_link(
         patient=response.patient, purpose="questionnaire", subject_id=response.pk, ttl=timedelta(seconds=-1)
     )
-    assert client.get(reverse("link-open", args=[token])).status_code == 404
+    assert client.get(reverse("clinic:link-open", args=[token])).status_code == 404
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_the_chart_plots_the_responses_and_shows_responder_status(lac_client, pl
     Response.objects.create(
         patient=plan.patient, plan=plan, due_date=date(2026, 10, 29), week=4, odi_score=26, submitted_at=timezone.now()
     )
-    page = lac_client.get(reverse("patient-detail", args=[plan.patient.pk]))
+    page = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk]))
     html = page.content.decode()
     assert 'id="outcome-chart-data"' in html and "chart.umd.min.js" in html
     assert "Responder" in html and "-14 points (-35.0 %)" in html
@@ -226,7 +226,7 @@ def test_the_chart_plots_the_responses_and_shows_responder_status(lac_client, pl
 
 
 def test_the_front_desk_sees_due_questionnaires_but_not_scores(desk_client, response):
-    html = desk_client.get(reverse("patient-detail", args=[response.patient.pk])).content.decode()
+    html = desk_client.get(reverse("pages:patient-detail", args=[response.patient.pk])).content.decode()
     assert "Due and not answered" in html
     assert "outcome-chart" not in html
 
@@ -243,7 +243,7 @@ def test_the_chart_measures_change_within_the_current_course_of_care(lac_client,
     scored(earlier, date(2025, 3, 3), 8, 40)
     scored(plan, date(2026, 10, 1), 0, 32)
     scored(plan, date(2026, 10, 29), 4, 31)
-    page = lac_client.get(reverse("patient-detail", args=[plan.patient.pk]))
+    page = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk]))
     summary = page.context["outcomes"]["summary"]
     assert (summary.baseline.odi_score, summary.latest.odi_score) == (32, 31)
     assert summary.responder is False  # -1 point: not the -29 points against the earlier course's 60
@@ -255,7 +255,7 @@ def test_the_chart_shows_no_responder_status_without_a_baseline_in_this_course(l
     earlier = TreatmentPlanFactory(patient=plan.patient, start_date=date(2025, 1, 6))
     scored(earlier, date(2025, 1, 6), 0, 60)
     scored(plan, date(2026, 10, 29), 4, 31)  # the current course's first weeks went unanswered
-    summary = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).context["outcomes"]["summary"]
+    summary = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).context["outcomes"]["summary"]
     assert summary.baseline is None and summary.change is None and summary.responder is None
 
 

@@ -29,7 +29,7 @@ def on_call(settings):
 
 def open_link(client: Client, response: Response) -> None:
     _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
-    assert client.get(reverse("link-open", args=[token]))["Location"] == FORM
+    assert client.get(reverse("clinic:link-open", args=[token]))["Location"] == FORM
 
 
 def test_the_form_opens_on_the_warning_signs_alone(client, response):
@@ -69,7 +69,7 @@ def test_a_lone_yes_with_every_other_answer_missing_is_saved_and_acted_on(
     assert set(mailoutbox[0].to) == {ON_CALL, acupuncturist.email}
     assert f"https://clinic.example/alerts/{alert.pk}/" in mailoutbox[0].body
     # The dashboard lists it first.
-    dashboard = lac_client.get(reverse("dashboard")).content.decode()
+    dashboard = lac_client.get(reverse("pages:dashboard")).content.decode()
     assert dashboard.index('data-testid="open-alert"') < dashboard.index("Open red flags")
     assert response.patient.family_name in dashboard.split('data-testid="open-alert"')[1].split("</tr>")[0]
 
@@ -94,7 +94,7 @@ def test_a_yes_tapped_with_javascript_is_saved_before_the_patient_moves_on(clien
     # The page then closes: the sign is on record, and the link still works for the rest.
     later = Client()
     _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
-    later.get(reverse("link-open", args=[token]))
+    later.get(reverse("clinic:link-open", args=[token]))
     page = later.get(FORM)
     html = page.content.decode()
     # Back at step 1, the advice on top, the yes kept, the five unanswered questions still to answer.

@@ -111,7 +111,7 @@ def test_recording_the_session_4_review_clears_it_from_the_dashboard(lac_client,
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
     for _ in range(4):
         SessionFactory(plan=plan, points=[])
-    assert "Session 4 review" in lac_client.get(reverse("dashboard")).content.decode()
+    assert "Session 4 review" in lac_client.get(reverse("pages:dashboard")).content.decode()
     response = lac_client.post(plan.get_absolute_url(), {"review": "4", "notes": "ODI down 12 points; continue."})
     assert response.status_code == 302
     plan.refresh_from_db()
@@ -131,7 +131,7 @@ def test_the_manager_reads_but_cannot_review(manager_client, acupuncturist):
 def test_the_chart_shows_the_plan_progress_and_a_points_summary(lac_client, acupuncturist):
     plan = TreatmentPlanFactory(practitioner=acupuncturist, planned_sessions=8)
     SessionFactory(plan=plan, points=["BL23", "GB30", "GB34"])
-    page = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).content.decode()
+    page = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).content.decode()
     assert "1 of 8" in page
     assert "BL23, GB30, GB34" in page
 
@@ -143,9 +143,9 @@ def test_plan_and_chart_pages_have_bounded_queries(lac_client, acupuncturist, dj
     with django_assert_max_num_queries(15):
         lac_client.get(plan.get_absolute_url())
     with django_assert_max_num_queries(15):
-        lac_client.get(reverse("patient-detail", args=[plan.patient.pk]))
+        lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk]))
     with django_assert_max_num_queries(15):
-        lac_client.get(reverse("dashboard"))
+        lac_client.get(reverse("pages:dashboard"))
 
 
 # --- a refused review gives back what was chosen, with its message -------------------------------
@@ -269,7 +269,7 @@ def stalled(acupuncturist):
 def test_no_improvement_by_week_6_is_on_the_dashboard(lac_client, stalled):
     assert stalled.no_improvement and (stalled.latest_odi, stalled.latest_odi_week) == (40, 6)
     assert stalled.review_due(stalled.session_count) == "Review: no improvement by week 6"
-    html = lac_client.get(reverse("dashboard")).content.decode()
+    html = lac_client.get(reverse("pages:dashboard")).content.decode()
     assert 'Review: no improvement by week 6</a> <span class="text-secondary">(ODI 44 → 40 at week 6)' in html
 
 
@@ -294,7 +294,7 @@ def test_recording_the_no_improvement_review_clears_it_and_may_end_the_plan(lac_
     stalled.refresh_from_db()
     assert stalled.no_improvement_review_at is not None and stalled.status == "discontinued"
     assert "Review: no improvement by week 6: No change by week 6" in stalled.review_notes
-    assert "no improvement" not in lac_client.get(reverse("dashboard")).content.decode()
+    assert "no improvement" not in lac_client.get(reverse("pages:dashboard")).content.decode()
 
 
 def test_a_later_improvement_takes_the_plan_off_the_list(stalled):

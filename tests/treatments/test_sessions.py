@@ -506,7 +506,7 @@ def test_unknown_session_is_404(lac_client):
 
 def test_chart_and_plan_list_each_sessions_points_in_needling_order(lac_client, plan):
     post_session(lac_client, plan, points=["GB30", {"code": "BL40", "side": "L"}, "BL23"])
-    for url in (reverse("patient-detail", args=[plan.patient.pk]), plan.get_absolute_url()):
+    for url in (reverse("pages:patient-detail", args=[plan.patient.pk]), plan.get_absolute_url()):
         assert "GB30, BL40<sub>L</sub>, BL23" in lac_client.get(url).content.decode()
 
 
@@ -514,7 +514,7 @@ def test_chart_numbers_sessions_within_their_course_of_care_newest_first(lac_cli
     start = timezone.now() - timedelta(days=30)
     for day, pain in ((0, 7), (3, 5), (7, 3)):
         SessionFactory(plan=plan, started_at=start + timedelta(days=day), pain_before=pain, points=[])
-    html = lac_client.get(reverse("patient-detail", args=[plan.patient.pk])).content.decode()
+    html = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).content.decode()
     rows = re.findall(r"<tr>\s*<td>(\d+)</td>.*?<td class=\"text-nowrap\">(\d+)", html, re.S)
     assert rows == [("3", "3"), ("2", "5"), ("1", "7")]  # (session number, pain before)
 

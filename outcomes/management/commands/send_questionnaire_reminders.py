@@ -15,6 +15,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         base = settings.SITE_URL.rstrip("/")
         sent = send_reminders(
-            today=timezone.localdate(), build_url=lambda token: f"{base}{reverse('link-open', args=[token])}"
+            today=timezone.localdate(), build_url=lambda token: f"{base}{reverse('clinic:link-open', args=[token])}"
         )
         self.stdout.write(f"{sent} questionnaire reminder(s) sent.")

@@ -95,7 +95,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue_questionnaires": overdue_page,
         "overdue_count": overdue_count,
     }
-    return render(request, "clinic/dashboard.html", context)
+    return render(request, "pages/dashboard.html", context)
 
 
 @require_safe
@@ -148,4 +148,4 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             patient, sessions=[(s.plan_id, s.started_at) for s in sessions] if len(sessions) <= CHART_SESSIONS else None
         ),
     }
-    return render(request, "clinic/patient_detail.html", context)
+    return render(request, "pages/patient_detail.html", context)

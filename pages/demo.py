@@ -111,7 +111,7 @@ DEMO_PATIENTS = [
 
 
 # --- clinical history ------------------------------------------------------------------------
-# Like `clinic.pages`, this is the top of the dependency graph: it may import every app.
+# Like `pages.views`, this is the top of the dependency graph: it may import every app.
 
 SESSION_POINT_SETS = [
     ["BL23", "BL25", "BL40", "BL60", "GB30", "GB34"],

@@ -3,8 +3,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import RequestFactory
 
-from clinic.demo import DEMO_PATIENTS, DEMO_STAFF
 from clinic.models import Patient
+from pages.demo import DEMO_PATIENTS, DEMO_STAFF
 
 
 def test_seed_demo_is_idempotent_and_logins_work(db):

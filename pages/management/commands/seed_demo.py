@@ -2,10 +2,10 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clinic.demo import DEMO_PASSWORD_NOTE, DEMO_PATIENTS, DEMO_STAFF, seed_history
 from clinic.models import Patient, StaffProfile
 from clinic.roles import MANAGER, sync_roles
 from clinic.services import register_patient
+from pages.demo import DEMO_PASSWORD_NOTE, DEMO_PATIENTS, DEMO_STAFF, seed_history
 
 
 class Command(BaseCommand):

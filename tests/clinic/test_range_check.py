@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from intake.models import RangeCheck
+from clinic.fields import RangeCheck
 from outcomes.models import Response
 from tests.factories import PatientFactory
 from treatments.models import Session

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from pages import views
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
+]
