@@ -108,7 +108,7 @@ def fixtures(patient_clients: int, duration: float) -> dict:
 
     check_bench_database(settings.DATABASES["default"])
     from clinic.links import issue_link
-    from clinic.models import LinkPurpose, Patient
+    from clinic.models import Patient
     from outcomes.models import Response
     from treatments.models import TreatmentPlan
 
@@ -126,7 +126,7 @@ def fixtures(patient_clients: int, duration: float) -> dict:
         for i, (plan_pk, patient_pk) in enumerate(plans[i % len(plans)] for i in range(needed))
     )
     rows = Response.objects.filter(pk__in=[row.pk for row in created]).select_related("patient")
-    tokens = [issue_link(patient=row.patient, purpose=LinkPurpose.QUESTIONNAIRE, subject_id=row.pk)[1] for row in rows]
+    tokens = [issue_link(patient=row.patient, purpose="questionnaire", subject=row)[1] for row in rows]
     return {"plans": plans, "names": names, "tokens": tokens, "responses": [row.pk for row in created]}
 
 

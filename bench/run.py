@@ -216,12 +216,12 @@ def removing_new_sessions(**where):
 
 def remove_questionnaires(ids: list[int]) -> None:
     """Delete questionnaires a benchmark created (and their links), then refresh their plans' scores."""
-    from clinic.models import LinkPurpose, PatientLink
+    from clinic.models import PatientLink
     from outcomes.models import Response
     from outcomes.summary import refresh_outcomes
 
     plan_ids = set(Response.objects.filter(pk__in=ids).values_list("plan_id", flat=True))
-    PatientLink.objects.filter(purpose=LinkPurpose.QUESTIONNAIRE, subject_id__in=ids).delete()
+    PatientLink.objects.filter(purpose="questionnaire", subject_id__in=ids).delete()
     Response.objects.filter(pk__in=ids).delete()
     refresh_outcomes(plan_ids)
 
@@ -331,9 +331,8 @@ def link_client(response_row):
     from django.test import Client
 
     from clinic.links import issue_link
-    from clinic.models import LinkPurpose
 
-    _, token = issue_link(patient=response_row.patient, purpose=LinkPurpose.QUESTIONNAIRE, subject_id=response_row.pk)
+    _, token = issue_link(patient=response_row.patient, purpose="questionnaire", subject=response_row)
     client = Client()
     opened = client.get(f"/l/{token}/")
     if opened.status_code != 302:
@@ -711,7 +710,6 @@ def drive(users: list[HttpUser], path: str, duration: float) -> dict:
 
 def over_http(args) -> int:
     from clinic.links import issue_link
-    from clinic.models import LinkPurpose
 
     fx = Fixture()
     base = f"http://127.0.0.1:{args.port}"
@@ -727,7 +725,7 @@ def over_http(args) -> int:
             staff.append(user)
         patients = []
         for row in fx.pending.select_related("patient").order_by("id")[: args.threads]:
-            _, token = issue_link(patient=row.patient, purpose=LinkPurpose.QUESTIONNAIRE, subject_id=row.pk)
+            _, token = issue_link(patient=row.patient, purpose="questionnaire", subject=row)
             user = HttpUser(base)
             status, url, _ = user.get(f"/l/{token}/")
             if status != 200 or not url.endswith("/p/questionnaire/"):

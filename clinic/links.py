@@ -1,31 +1,76 @@
-"""Patient links: issue, resolve, open and spend a personal token (DESIGN section 3).
+"""Patient links, the one flow every patient form uses: issue and send, open, spend, finish.
 
 A token is 32 random bytes (256 bits) in URL-safe base64; only its SHA-256 is stored. Opening a
 link exchanges the token for a short session entry scoped to that one link, and the browser is
 redirected to a URL without the token, so it never sits in history, logs or a Referer header.
+
+The core knows no app: each app declares the purpose of its links (`Purpose`, registered from its
+AppConfig.ready) with the page a link lands on, how long it lasts and the email that carries it.
+See docs/architecture.md, "Patient links".
 """
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from copy import copy
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from typing import NamedTuple
 
-from django.db import transaction
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import send_mail
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from clinic.audit import log_rows
-from clinic.models import LinkPurpose, Patient, PatientLink
+from clinic.models import Patient, PatientLink
+from clinic.qr import qr_svg
 
 TOKEN_BYTES = 32
 SESSION_KEY = "patient_link"
+# What the patient's browser keeps after submitting, so a reload shows the thank-you page again.
+DONE_KEY = "patient_link_done"
 SESSION_MINUTES = 60
-DEFAULT_TTL = {LinkPurpose.INTAKE: timedelta(days=14), LinkPurpose.QUESTIONNAIRE: timedelta(days=7)}
-# Where an opened link sends the patient, per purpose; named here so the core imports no app.
-LANDING_URLS = {LinkPurpose.INTAKE: "intake:patient-intake", LinkPurpose.QUESTIONNAIRE: "outcomes:patient-form"}
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """What a kind of patient link is for; declared by the app whose page the patient fills in."""
+
+    key: str  # stored in PatientLink.purpose
+    label: str
+    landing: str  # the URL name an opened link sends the patient to
+    ttl: timedelta
+    email_subject: str
+    email_template: str
+    done_template: str  # the thank-you page, shown again on reload
+
+    def __str__(self) -> str:
+        return self.key
+
+
+PURPOSES: dict[str, Purpose] = {}
+
+
+def register_purpose(purpose: Purpose) -> Purpose:
+    PURPOSES[purpose.key] = purpose
+    return purpose
+
+
+def purpose_label(key: str) -> str:
+    return PURPOSES[key].label if key in PURPOSES else key
+
+
+class SentLink(NamedTuple):
+    link: PatientLink
+    url: str  # shown once to staff, to copy, print or let the patient scan
+    emailed: bool
 
 
 def hash_token(token: str) -> str:
@@ -36,9 +81,9 @@ def hash_token(token: str) -> str:
 def issue_link(
     *,
     patient: Patient,
-    purpose: str,
+    purpose: Purpose | str,
     created_by=None,
-    subject_id: int | None = None,
+    subject: models.Model | None = None,
     ttl: timedelta | None = None,
 ) -> tuple[PatientLink, str]:
     """Create a link and return it with its raw token, which exists only in this return value.
@@ -46,23 +91,67 @@ def issue_link(
     Earlier unused links for the same patient, purpose and subject are revoked, so only the newest
     link sent to a patient works.
     """
+    purpose = PURPOSES[str(purpose)]
     now = timezone.now()
-    older = list(PatientLink.objects.filter(patient=patient, purpose=purpose, subject_id=subject_id).usable(now))
+    about = {"subject_type": None, "subject_id": None}
+    if subject is not None:
+        about = {"subject_type": ContentType.objects.get_for_model(subject), "subject_id": subject.pk}
+    older = list(PatientLink.objects.filter(patient=patient, purpose=purpose.key, **about).usable(now))
     PatientLink.objects.filter(pk__in=[link.pk for link in older]).update(revoked_at=now)
     log_rows(updated=[(link, _with(link, revoked_at=now)) for link in older])
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = PatientLink.objects.create(
         patient=patient,
-        purpose=purpose,
-        subject_id=subject_id,
+        purpose=purpose.key,
+        **about,
         token_hash=hash_token(token),
         created_by=created_by,
-        expires_at=now + (ttl or DEFAULT_TTL[purpose]),
+        expires_at=now + (ttl or purpose.ttl),
     )
     return link, token
 
 
-def resolve_token(token: str, *, purpose: str | None = None) -> PatientLink | None:
+@transaction.atomic
+def send_link(
+    *,
+    patient: Patient,
+    purpose: Purpose,
+    build_url: Callable[[str], str],
+    subject: models.Model | None = None,
+    user=None,
+    email: bool = True,
+    context: dict | None = None,
+) -> SentLink:
+    """Issue a link (revoking older ones) and, when asked and the patient has an address, email it after commit."""
+    link, token = issue_link(patient=patient, purpose=purpose, subject=subject, created_by=user)
+    url = build_url(token)
+    emailed = email and bool(patient.email)
+    if emailed:
+        body = render_to_string(
+            purpose.email_template,
+            {
+                **(context or {}),
+                "patient": patient,
+                "url": url,
+                "expires_at": link.expires_at,
+                "CLINIC_NAME": settings.CLINIC_NAME,
+                "CLINIC_PHONE": settings.CLINIC_PHONE,
+                "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
+            },
+        )
+        subject_line = f"{settings.CLINIC_NAME}: {purpose.email_subject}"
+        transaction.on_commit(lambda: send_mail(subject_line, body, None, [patient.email]))
+    return SentLink(link, url, emailed)
+
+
+def handout_page(request: HttpRequest, template: str, sent: SentLink, context: dict) -> HttpResponse:
+    """The staff page that shows a new link once: to copy, print, or let the patient scan."""
+    page = render(request, template, {**context, **sent._asdict(), "qr": qr_svg(sent.url)})
+    page["Cache-Control"] = "no-store"  # the page holds a working link
+    return page
+
+
+def resolve_token(token: str, *, purpose: Purpose | str | None = None) -> PatientLink | None:
     """The usable link for a raw token, or None: unknown, expired, spent, revoked or wrong purpose."""
     if not token or len(token) > 100:
         return None
@@ -72,7 +161,7 @@ def resolve_token(token: str, *, purpose: str | None = None) -> PatientLink | No
         .filter(token_hash=hash_token(token))
         .first()
     )
-    if link is None or (purpose is not None and link.purpose != purpose):
+    if link is None or (purpose is not None and link.purpose != str(purpose)):
         return None
     return link
 
@@ -92,10 +181,10 @@ def open_link(request: HttpRequest, link: PatientLink) -> None:
         link.save(update_fields=["opened_at"])
 
 
-def link_for_session(request: HttpRequest, purpose: str) -> PatientLink | None:
+def link_for_session(request: HttpRequest, purpose: Purpose) -> PatientLink | None:
     """The link this browser opened, if it is still usable and for this purpose."""
     entry = request.session.get(SESSION_KEY)
-    if not entry or entry.get("purpose") != purpose:
+    if not entry or entry.get("purpose") != purpose.key:
         return None
     return PatientLink.objects.usable(timezone.now()).select_related("patient").filter(pk=entry["id"]).first()
 
@@ -118,6 +207,21 @@ def _with(link: PatientLink, **changes) -> PatientLink:
 
 def close_link_session(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
+
+
+def finish_link(request: HttpRequest, purpose: Purpose, done: dict) -> HttpResponse:
+    """The patient submitted: the link's session ends and the thank-you page is shown (again on reload)."""
+    close_link_session(request)
+    request.session[DONE_KEY] = {"purpose": purpose.key, "page": done}
+    return render(request, purpose.done_template, done)
+
+
+def after_link(request: HttpRequest, purpose: Purpose) -> HttpResponse:
+    """No usable link in this browser: the thank-you page if it just submitted, else the friendly invalid page."""
+    done = request.session.get(DONE_KEY)
+    if done is not None and done["purpose"] == purpose.key:
+        return render(request, purpose.done_template, done["page"])
+    return invalid_link_page(request)
 
 
 def patient_page(view):

@@ -4,6 +4,8 @@ import re
 from datetime import date
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -158,11 +160,6 @@ audited(Patient, exclude=("phone_digits", "updated_at"))
 audited(StaffProfile)
 
 
-class LinkPurpose(models.TextChoices):
-    INTAKE = "intake", "Pre-visit intake"
-    QUESTIONNAIRE = "questionnaire", "Weekly questionnaire"
-
-
 class PatientLinkQuerySet(models.QuerySet):
     def usable(self, now) -> "PatientLinkQuerySet":
         return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
@@ -176,9 +173,12 @@ class PatientLink(models.Model):
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="links")
-    purpose = models.CharField(max_length=15, choices=LinkPurpose.choices)
-    # What the link is for within its purpose (e.g. the questionnaire due); set by the app using it.
+    # A purpose an app registered (clinic.links.Purpose): the core names no app.
+    purpose = models.CharField(max_length=15)
+    # What the link is for within its purpose (e.g. the questionnaire due), when more than the patient.
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -197,10 +197,21 @@ class PatientLink(models.Model):
         constraints = [
             # A SHA-256 hex digest, never a raw token.
             models.CheckConstraint(condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"), name="link_token_is_sha256"),  # noqa: S106
+            # A subject's type comes with its id. (Links made before subject_type existed have an id
+            # alone until their app's migration fills the type in, hence not the converse.)
+            models.CheckConstraint(
+                condition=Q(subject_type__isnull=True) | Q(subject_id__isnull=False), name="link_subject_has_id"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_purpose_display()} link for {self.patient}"
+        return f"{self.purpose_label} link for {self.patient}"
+
+    @property
+    def purpose_label(self) -> str:
+        from clinic.links import purpose_label
+
+        return purpose_label(self.purpose)
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.patient_id}

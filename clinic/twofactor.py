@@ -6,8 +6,6 @@ their authenticator app (or, the first time, to set one up). Until then every st
 
 from urllib.parse import quote
 
-import qrcode
-import qrcode.image.svg
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +16,8 @@ from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic.qr import qr_svg
 
 # Pages a signed-in but unverified user may still reach.
 OPEN_VIEWS = {"clinic:login", "clinic:logout", "clinic:twofactor-setup", "clinic:twofactor-verify"}
@@ -104,10 +104,9 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return redirect(_next(request))
         form.add_error("code", "That code did not match. Check the time on your phone and try the newest code.")
-    qr = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     context = {
         "form": form,
-        "qr": qr.to_string(encoding="unicode"),
+        "qr": qr_svg(device.config_url),
         "secret": _base32(device.bin_key),
         "next": _next(request),
         "required": requires_second_factor(request.user),

@@ -14,7 +14,7 @@ from clinic.access import get_patient_for, permission_required
 from clinic.audit import readable_changes, record_list, record_view
 from clinic.filters import AuditLogFilter
 from clinic.forms import PatientForm, PatientSearchForm
-from clinic.links import LANDING_URLS, invalid_link_page, open_link, patient_page, resolve_token
+from clinic.links import PURPOSES, invalid_link_page, open_link, patient_page, resolve_token
 from clinic.models import Patient
 from clinic.services import register_patient
 
@@ -104,7 +104,7 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
         return invalid_link_page(request)
     open_link(request, link)
     record_view(link)
-    response = redirect(LANDING_URLS[link.purpose])
+    response = redirect(PURPOSES[link.purpose].landing)
     response["Referrer-Policy"] = "no-referrer"  # this request's URL held the token
     return response
 

@@ -1,18 +1,15 @@
 """Intake workflows that write several rows: record an intake, open and close referrals, alerts."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.audit import log_rows
-from clinic.links import issue_link, spend_link
-from clinic.models import LinkPurpose, Patient, PatientLink
+from clinic.links import Purpose, SentLink, send_link, spend_link
+from clinic.models import Patient, PatientLink
 from intake import alerts, rules
 from intake.models import (
     Alert,
@@ -24,6 +21,17 @@ from intake.models import (
     Referral,
     ReferralSource,
     Source,
+)
+
+# The pre-visit form's links (registered in IntakeConfig.ready).
+INTAKE_LINK = Purpose(
+    key="intake",
+    label="Pre-visit intake",
+    landing="intake:patient-intake",
+    ttl=timedelta(days=14),
+    email_subject="your pre-visit questions",
+    email_template="intake/email/intake_link.txt",
+    done_template="intake/patient_intake_done.html",
 )
 
 
@@ -297,31 +305,9 @@ def review_intake(*, intake: Intake, user) -> Intake:
     return intake
 
 
-@transaction.atomic
-def send_intake_link(*, patient: Patient, user, build_url) -> tuple[PatientLink, str, bool]:
-    """Issue a pre-visit intake link; email it after commit when the patient has an address.
-
-    Returns the link, its URL (shown once to staff to copy or print) and whether an email was queued.
-    """
-    link, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE, created_by=user)
-    url = build_url(token)
-    emailed = bool(patient.email)
-    if emailed:
-        body = render_to_string(
-            "intake/email/intake_link.txt",
-            {
-                "patient": patient,
-                "url": url,
-                "expires_at": link.expires_at,
-                "CLINIC_NAME": settings.CLINIC_NAME,
-                "CLINIC_PHONE": settings.CLINIC_PHONE,
-                "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
-            },
-        )
-        transaction.on_commit(
-            lambda: send_mail(f"{settings.CLINIC_NAME}: your pre-visit questions", body, None, [patient.email])
-        )
-    return link, url, emailed
+def send_intake_link(*, patient: Patient, user, build_url) -> SentLink:
+    """Issue a pre-visit intake link; email it after commit when the patient has an address."""
+    return send_link(patient=patient, purpose=INTAKE_LINK, user=user, build_url=build_url)
 
 
 @transaction.atomic

@@ -10,14 +10,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic.access import get_patient_for, may_read_field, permission_required, require_perm
 from clinic.audit import record_view
 from clinic.concurrency import StaleRecordError
-from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
-from clinic.models import LinkPurpose
+from clinic.links import after_link, finish_link, handout_page, link_for_session, patient_page
 from intake import rules, services
 from intake.access import get_alert_for, get_intake_for, get_referral_for
 from intake.forms import AlertAcknowledgeForm, ClinicalAssessmentForm, IntakeForm, OnlineIntakeForm, ReferralCloseForm
 from intake.models import Alert, ClinicalAssessment, Intake
-
-INTAKE_SUBMITTED_KEY = "intake_submitted"
 
 
 def _announce(request: HttpRequest, referral) -> None:
@@ -129,15 +126,12 @@ def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("clinic.add_patientlink")
 def intake_link_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_patient_for(request.user, patient_pk)
-    link, url, emailed = services.send_intake_link(
+    sent = services.send_intake_link(
         patient=patient,
         user=request.user,
         build_url=lambda token: request.build_absolute_uri(reverse("clinic:link-open", args=[token])),
     )
-    context = {"patient": patient, "link": link, "url": url, "emailed": emailed}
-    page = render(request, "intake/intake_link.html", context)
-    page["Cache-Control"] = "no-store"  # the page holds a working link
-    return page
+    return handout_page(request, "intake/intake_link.html", sent, {"patient": patient})
 
 
 @require_http_methods(["GET", "POST"])
@@ -219,12 +213,9 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @patient_page
 def patient_intake(request: HttpRequest) -> HttpResponse:
-    link = link_for_session(request, LinkPurpose.INTAKE)
+    link = link_for_session(request, services.INTAKE_LINK)
     if link is None:
-        done = request.session.get(INTAKE_SUBMITTED_KEY)
-        if done is not None:
-            return render(request, "intake/patient_intake_done.html", done)
-        return invalid_link_page(request)
+        return after_link(request, services.INTAKE_LINK)
     form = OnlineIntakeForm(request.POST or None, instance=Intake(patient=link.patient))
     urgent = crisis = False
     if request.method == "POST" and form.is_valid():
@@ -234,15 +225,13 @@ def patient_intake(request: HttpRequest) -> HttpResponse:
             consent_modalities=form.cleaned_data["consent_modalities"],
             consent_name=form.cleaned_data["consent_name"].strip(),
         )
-        close_link_session(request)
         intake, referral = result if result else (None, None)
         done = {
             "emergency": bool(referral and referral.is_emergency),
             "flagged": referral is not None,
             "crisis": bool(intake and intake.self_harm_risk),
         }
-        request.session[INTAKE_SUBMITTED_KEY] = done
-        return render(request, "intake/patient_intake_done.html", done)
+        return finish_link(request, services.INTAKE_LINK, done)
     if request.method == "POST":
         # The rest needs correcting, but a red flag or thoughts of self-harm are acted on now, by themselves.
         flags = [key for key in rules.RED_FLAG_KEYS if form.cleaned_data.get(key) is True]
@@ -261,4 +250,4 @@ def patient_intake(request: HttpRequest) -> HttpResponse:
         "crisis": crisis,
         "cauda_equina_keys": " ".join(rules.CAUDA_EQUINA_KEYS),
     }
-    return render(request, "intake/patient_intake_form.html", context)
+    return render(request, "intake/patient_intake_form.html", context, status=400 if form.is_bound else 200)

@@ -6,17 +6,14 @@ from datetime import date, timedelta
 
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.audit import log_rows, record_export
-from clinic.links import issue_link, spend_link
-from clinic.models import LinkPurpose, Patient, PatientLink
+from clinic.links import Purpose, SentLink, send_link, spend_link
+from clinic.models import Patient, PatientLink
 from intake import rules
 from intake.models import Referral, ReferralSource
 from intake.rules import CAUDA_EQUINA_KEYS
@@ -27,6 +24,17 @@ from outcomes.schedule import due_dates
 from outcomes.scoring import odi_score
 from outcomes.summary import refresh_outcomes, refresh_stale_outcomes
 from treatments.models import PlanStatus, Session, TreatmentPlan
+
+# The weekly questionnaire's links, one per questionnaire due (registered in OutcomesConfig.ready).
+QUESTIONNAIRE_LINK = Purpose(
+    key="questionnaire",
+    label="Weekly questionnaire",
+    landing="outcomes:patient-form",
+    ttl=timedelta(days=7),
+    email_subject="how is your back this week?",
+    email_template="outcomes/email/questionnaire_link.txt",
+    done_template="outcomes/patient_done.html",
+)
 
 # A reminder is not worth sending for a questionnaire that fell due this long ago.
 REMINDER_WINDOW = timedelta(days=6)
@@ -112,41 +120,23 @@ def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) ->
     return response
 
 
-def _email_link(*, patient: Patient, response: Response, url: str, expires_at) -> None:
-    body = render_to_string(
-        "outcomes/email/questionnaire_link.txt",
-        {
-            "patient": patient,
-            "response": response,
-            "url": url,
-            "expires_at": expires_at,
-            "CLINIC_NAME": settings.CLINIC_NAME,
-            "CLINIC_PHONE": settings.CLINIC_PHONE,
-            "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
-        },
-    )
-    subject = f"{settings.CLINIC_NAME}: how is your back this week?"
-    transaction.on_commit(lambda: send_mail(subject, body, None, [patient.email]))
-
-
 @transaction.atomic
-def send_link(
+def send_questionnaire_link(
     *, response: Response, build_url: Callable[[str], str], user=None, email: bool = True
-) -> tuple[PatientLink, str, bool]:
-    """Issue a link for one due questionnaire (revoking older ones); email it when asked and possible.
-
-    Returns the link, its URL (shown once to staff to copy, print or scan) and whether it was emailed.
-    """
-    link, token = issue_link(
-        patient=response.patient, purpose=LinkPurpose.QUESTIONNAIRE, subject_id=response.pk, created_by=user
+) -> SentLink:
+    """Issue a link for one due questionnaire (revoking older ones); email it when asked and possible."""
+    sent = send_link(
+        patient=response.patient,
+        purpose=QUESTIONNAIRE_LINK,
+        subject=response,
+        user=user,
+        email=email,
+        build_url=build_url,
+        context={"response": response},
     )
-    url = build_url(token)
-    emailed = email and bool(response.patient.email)
-    if emailed:
-        _email_link(patient=response.patient, response=response, url=url, expires_at=link.expires_at)
     response.reminded_at = timezone.now()
     response.save(update_fields=["reminded_at"])
-    return link, url, emailed
+    return sent
 
 
 def send_reminders(*, today: date, build_url: Callable[[str], str]) -> int:
@@ -173,7 +163,7 @@ def send_reminders(*, today: date, build_url: Callable[[str], str]) -> int:
             if fresh is None:
                 continue
             fresh.patient = response.patient
-            send_link(response=fresh, build_url=build_url)
+            send_questionnaire_link(response=fresh, build_url=build_url)
             sent += 1
     return sent
 

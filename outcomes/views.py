@@ -11,20 +11,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_export, record_view
-from clinic.links import close_link_session, invalid_link_page, link_for_session, patient_page
-from clinic.models import LinkPurpose
+from clinic.links import after_link, close_link_session, finish_link, handout_page, link_for_session, patient_page
 from intake import rules
 from intake.rules import CAUDA_EQUINA_KEYS
 from outcomes import report, services
 from outcomes.forms import PaperResponseForm, ResponseForm, WarningSignsForm
 from outcomes.models import Response
-from outcomes.qr import qr_svg
 from outcomes.questionnaires import cauda_equina_intro, odi
 from outcomes.scoring import odi_band
 from outcomes.summary import refresh_stale_outcomes
 from treatments.models import TreatmentPlan
 
-SUBMITTED_KEY = "questionnaire_submitted"
 # What the blank questionnaire pages read of their row: step 1 shows the warning signs already answered.
 BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "submitted_at", "includes_phq9", *CAUDA_EQUINA_KEYS)
 
@@ -47,22 +44,14 @@ def _pending_response(request: HttpRequest, link, *, whole: bool) -> Response | 
     return response
 
 
-def _after_link(request: HttpRequest) -> HttpResponse:
-    """No usable link in this browser: the thank-you page if it just submitted, else the friendly invalid page."""
-    done = request.session.get(SUBMITTED_KEY)
-    if done is not None:
-        return render(request, "outcomes/patient_done.html", done)
-    return invalid_link_page(request)
-
-
 @require_http_methods(["GET", "POST"])
 @patient_page
 def patient_form(request: HttpRequest) -> HttpResponse:
     """The questionnaire: step 1 (warning signs) until it is behind the patient, then step 2 (the rest)."""
-    link = link_for_session(request, LinkPurpose.QUESTIONNAIRE)
+    link = link_for_session(request, services.QUESTIONNAIRE_LINK)
     response = _pending_response(request, link, whole=request.method == "POST") if link else None
     if response is None:
-        return _after_link(request)
+        return after_link(request, services.QUESTIONNAIRE_LINK)
     if not response.warning_signs_done or (request.method == "GET" and request.GET.get("step") == "1"):
         if request.method == "POST":  # step 2 posted before step 1: ask step 1 first, nothing lost but that post
             return redirect("outcomes:patient-form")
@@ -71,7 +60,6 @@ def patient_form(request: HttpRequest) -> HttpResponse:
     if form is not None:
         if form.is_valid():
             result = services.submit_response(response=response, answers=form.answers(), source="online", link=link)
-            close_link_session(request)
             submitted = result[0] if result else response
             done = {
                 "urgent": bool(submitted.cauda_equina_positive),
@@ -79,8 +67,7 @@ def patient_form(request: HttpRequest) -> HttpResponse:
                 "emailed": bool(link.patient.email),
                 "odi_missing": bool(result) and submitted.odi_score is None,
             }
-            request.session[SUBMITTED_KEY] = done
-            return render(request, "outcomes/patient_done.html", done)
+            return finish_link(request, services.QUESTIONNAIRE_LINK, done)
         if form.self_harm_answer():
             # Thoughts of self-harm are acted on at once, even while other answers need correcting.
             services.report_self_harm(patient=link.patient, item9=form.self_harm_answer(), plan=response.plan)
@@ -116,10 +103,10 @@ def patient_warning_signs(request: HttpRequest) -> HttpResponse:
     The page's script also posts here the moment "yes" is tapped (X-Requested-With: fetch), so a
     warning sign is saved even if the patient then closes the page; it gets an empty 204.
     """
-    link = link_for_session(request, LinkPurpose.QUESTIONNAIRE)
+    link = link_for_session(request, services.QUESTIONNAIRE_LINK)
     response = _pending_response(request, link, whole=True) if link else None
     if response is None:
-        return _after_link(request)
+        return after_link(request, services.QUESTIONNAIRE_LINK)
     form = WarningSignsForm(request.POST)
     form.is_valid()
     response, _referral = services.record_warning_signs(response=response, answers=form.warning_sign_answers())
@@ -155,23 +142,13 @@ def response_link_create(request: HttpRequest, patient_pk: int, due: str) -> Htt
     if response.is_submitted:
         messages.info(request, "This questionnaire has already been answered.")
         return redirect("pages:patient-detail", response.patient_id)
-    link, url, emailed = services.send_link(
+    sent = services.send_questionnaire_link(
         response=response,
         user=request.user,
         email=request.POST.get("email") == "1",
         build_url=lambda token: request.build_absolute_uri(reverse("clinic:link-open", args=[token])),
     )
-    context = {
-        "patient": response.patient,
-        "response": response,
-        "link": link,
-        "url": url,
-        "emailed": emailed,
-        "qr": qr_svg(url),
-    }
-    page = render(request, "outcomes/response_link.html", context)
-    page["Cache-Control"] = "no-store"  # the page holds a working link
-    return page
+    return handout_page(request, "outcomes/response_link.html", sent, {"patient": patient, "response": response})
 
 
 @require_http_methods(["GET", "POST"])

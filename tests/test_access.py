@@ -117,7 +117,7 @@ def test_access(name, role_client, objects, request):
     kwargs_for, expected = ACCESS[name]
     role = request.node.callspec.params["role_client"]
     if role == "patient":
-        _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject_id=objects.response.pk)
+        _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject=objects.response)
         assert role_client.get(reverse("clinic:link-open", args=[token])).status_code == 302
     url = reverse(name, kwargs=kwargs_for(objects) if kwargs_for else None)
     response = role_client.get(url)

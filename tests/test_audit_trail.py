@@ -145,7 +145,7 @@ def test_a_questionnaire_logs_its_warning_signs_and_its_answers(since, acupunctu
 
 
 def test_scheduling_and_sending_links_are_logged(since, acupuncturist):
-    from outcomes.services import schedule_due, send_link
+    from outcomes.services import schedule_due, send_questionnaire_link
 
     plan = TreatmentPlanFactory(practitioner=acupuncturist, start_date=timezone.localdate() - timedelta(days=1))
     schedule_due(today=timezone.localdate())
@@ -153,8 +153,10 @@ def test_scheduling_and_sending_links_are_logged(since, acupuncturist):
     assert scheduled.object_repr == "Questionnaires fell due: 1 scheduled"
     assert scheduled.additional_data["patient_ids"] == [plan.patient_id]
     response = plan.responses.get()
-    send_link(response=response, build_url=lambda token: f"https://clinic.example/l/{token}/")
-    send_link(response=response, build_url=lambda token: f"https://clinic.example/l/{token}/")  # revokes the first
+    send_questionnaire_link(response=response, build_url=lambda token: f"https://clinic.example/l/{token}/")
+    send_questionnaire_link(
+        response=response, build_url=lambda token: f"https://clinic.example/l/{token}/"
+    )  # revokes the first
     assert len(since("patientlink", CREATE)) == 2
     (revoked,) = since("patientlink", UPDATE)
     assert "Revoked at" in [label for label, *_ in readable_changes(revoked)]

@@ -130,7 +130,7 @@ def test_the_patient_questionnaire_survives_generated_input(client, world):
     url = reverse("outcomes:patient-form")
 
     def open_link():
-        _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+        _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
         client.get(reverse("clinic:link-open", args=[token]))
 
     open_link()

@@ -36,7 +36,7 @@ def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
     phone_page, page, live_server, acupuncturist
 ):
     response = due_response(acupuncturist)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
     phone = phone_page
     phone.goto(f"{live_server.url}/l/{token}/")
     expect(phone).to_have_url(f"{live_server.url}/p/questionnaire/")
@@ -67,7 +67,7 @@ def test_tapping_yes_shows_the_instructions_at_once_and_saves_the_sign_before_an
     phone_page, page, live_server, acupuncturist
 ):
     response = due_response(acupuncturist)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
     phone_page.goto(f"{live_server.url}/l/{token}/")
     urgent = phone_page.get_by_test_id("urgent-instructions")
     expect(urgent).to_be_hidden()
@@ -91,7 +91,7 @@ def test_tapping_yes_shows_the_instructions_at_once_and_saves_the_sign_before_an
 
 def test_a_warning_sign_shows_urgent_care_and_blocks_the_next_session(phone_page, page, live_server, acupuncturist):
     response = due_response(acupuncturist)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
     phone_page.goto(f"{live_server.url}/l/{token}/")
     answer_everything(phone_page, warning_sign="between your legs")
     phone_page.get_by_role("button", name="Next").click()
@@ -108,7 +108,7 @@ def test_a_warning_sign_shows_urgent_care_and_blocks_the_next_session(phone_page
 def test_the_patient_form_has_no_serious_accessibility_violations(phone_page, live_server, acupuncturist):
     axe_url = f"{live_server.url}/static/vendor/axe-core/axe.min.js"  # same origin: allowed by the CSP
     response = due_response(acupuncturist, includes_phq9=True)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
     phone_page.goto(f"{live_server.url}/l/{token}/")
 
     def scan():

@@ -40,7 +40,7 @@ def test_static_files_keep_their_caching(client):
 @pytest.fixture
 def patient_browser(objects):
     browser = Client(enforce_csrf_checks=True)
-    _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject_id=objects.response.pk)
+    _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject=objects.response)
     assert browser.get(reverse("clinic:link-open", args=[token]), secure=True).status_code == 302
     return browser
 

@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.links import issue_link
-from clinic.models import LinkPurpose
 from clinic.roles import ACUPUNCTURIST, FRONT_DESK
 from clinic.sessions import PERMISSIONS_KEY, RENEW_EVERY_SECONDS
 
@@ -88,7 +87,7 @@ def test_signing_out_drops_them(desk_client):
 
 
 def test_a_patient_link_session_holds_no_staff_permissions(patient):
-    _, token = issue_link(patient=patient, purpose=LinkPurpose.INTAKE)
+    _, token = issue_link(patient=patient, purpose="intake")
     client = Client()
     opened = client.get(reverse("clinic:link-open", args=[token]))
     assert opened.status_code == 302

@@ -18,7 +18,7 @@ WARNING_SIGNS = reverse("outcomes:patient-warning-signs")
 
 def open_form(client: Client, response: Response, *, past_warning_signs: bool = True) -> str:
     """Open the patient's link; by default answer step 1 (the warning signs) 'no', so the form is at step 2."""
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
     opened = client.get(reverse("clinic:link-open", args=[token]))
     assert opened.status_code == 302 and opened["Location"] == FORM
     if past_warning_signs:
@@ -143,7 +143,7 @@ def test_without_a_link_session_the_form_is_the_friendly_invalid_page(client):
 
 def test_an_expired_link_gives_the_friendly_page(client, response):
     _, token = issue_link(
-        patient=response.patient, purpose="questionnaire", subject_id=response.pk, ttl=timedelta(seconds=-1)
+        patient=response.patient, purpose="questionnaire", subject=response, ttl=timedelta(seconds=-1)
     )
     assert client.get(reverse("clinic:link-open", args=[token])).status_code == 404
 

@@ -28,7 +28,7 @@ def on_call(settings):
 
 
 def open_link(client: Client, response: Response) -> None:
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
     assert client.get(reverse("clinic:link-open", args=[token]))["Location"] == FORM
 
 
@@ -93,7 +93,7 @@ def test_a_yes_tapped_with_javascript_is_saved_before_the_patient_moves_on(clien
     assert Referral.objects.open().filter(patient=response.patient, flags=["motor_weakness"]).exists()
     # The page then closes: the sign is on record, and the link still works for the rest.
     later = Client()
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject_id=response.pk)
+    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
     later.get(reverse("clinic:link-open", args=[token]))
     page = later.get(FORM)
     html = page.content.decode()
