@@ -868,9 +868,9 @@ class Builder:
                 }
             )
         # Weekly questionnaires from the first session; only those already due exist.
-        n_responses = rng.randint(6, 14)
-        responses = []
-        for week in range(n_responses):
+        n_questionnaires = rng.randint(6, 14)
+        questionnaires = []
+        for week in range(n_questionnaires):
             due = first_day + timedelta(weeks=week)
             progress = min(week, 8) / 8
             odi_level = baseline_odi * (1 - improvement * progress)
@@ -893,7 +893,7 @@ class Builder:
                 "pending_draw": rng.random(),
             }
             if due <= self.today:
-                responses.append(row)
+                questionnaires.append(row)
         spec = {
             "chart": chart,
             "given": given,
@@ -927,7 +927,7 @@ class Builder:
             "reviewed_4": n_sessions >= 4 and (status != "active" or rng.random() < 0.7),
             "skips_sex_life": skips_sex_life,
             "sessions": sessions,
-            "responses": responses,
+            "questionnaires": questionnaires,
         }
         # Pain in both legs below the knee counts as bilateral sciatica (intake.rules), which would
         # need a referral: a clean intake's "both sides" pain stays above the knee.
@@ -941,7 +941,7 @@ class Builder:
         from clinic.models import Patient, digits_only
         from intake.models import Consent, Intake
         from intake.rules import CAUDA_EQUINA_KEYS
-        from outcomes.models import ODI_FIELDS, Response
+        from outcomes.models import ODI_FIELDS, Questionnaire
         from outcomes.questionnaires import ODI_VERSION
         from outcomes.scoring import odi_score
         from treatments.models import Session, SessionPoint, TreatmentPlan
@@ -1107,10 +1107,10 @@ class Builder:
         self.tick("session points", t)
 
         t = time.perf_counter()
-        responses = []
+        questionnaires = []
         recent = self.today - timedelta(days=90)
         for s, p, plan in zip(specs, patients, plans, strict=True):
-            for row in s["responses"]:
+            for row in s["questionnaires"]:
                 due = row["due_date"]
                 # About 3 % of the recent questionnaires were never answered; today's are all
                 # still open and half of yesterday's.
@@ -1150,18 +1150,18 @@ class Builder:
                         "work_days_off": row["work"],
                         **dict.fromkeys(CAUDA_EQUINA_KEYS, False),
                         "submitted_at": submitted,
-                        "source": "paper" if row["paper"] else "online",
+                        "source": "staff" if row["paper"] else "online",
                         "entered_by": self.front_desk if row["paper"] else None,
                     }
                     if week in (4, 12):
                         fields |= {f"phq9_{n}": v for n, v in enumerate(row["phq9"], start=1)}
                         fields["phq9_total"] = sum(row["phq9"])
-                responses.append(Response(**fields))
-        Response.objects.bulk_create(responses, batch_size=BATCH)
-        self.counts["pending responses"] = self.counts.get("pending responses", 0) + sum(
-            1 for r in responses if r.submitted_at is None
+                questionnaires.append(Questionnaire(**fields))
+        Questionnaire.objects.bulk_create(questionnaires, batch_size=BATCH)
+        self.counts["pending questionnaires"] = self.counts.get("pending questionnaires", 0) + sum(
+            1 for r in questionnaires if r.submitted_at is None
         )
-        self.tick("responses", t)
+        self.tick("questionnaires", t)
 
     # the whole load -----------------------------------------------------------------------------
 
@@ -1172,7 +1172,7 @@ class Builder:
 
         from clinic.models import Patient
         from intake.models import Intake
-        from outcomes.models import Response
+        from outcomes.models import Questionnaire
         from outcomes.summary import refresh_outcomes
         from treatments.models import Point, Session, TreatmentPlan
         from treatments.services import sessions_changed
@@ -1184,7 +1184,7 @@ class Builder:
         t = time.perf_counter()
         self.create_users()
         self.tick("users", t)
-        with disable_auditlog(), stamps_as_given(Patient, Intake, TreatmentPlan, Session, Response):
+        with disable_auditlog(), stamps_as_given(Patient, Intake, TreatmentPlan, Session, Questionnaire):
             for start in range(0, self.n, CHUNK):
                 t = time.perf_counter()
                 specs = [self.plan_patient(i) for i in range(start, min(start + CHUNK, self.n))]
@@ -1262,7 +1262,7 @@ def main(argv=None) -> None:
     from django.contrib.auth.models import User
 
     from intake.models import Consent, Intake
-    from outcomes.models import Response
+    from outcomes.models import Questionnaire
     from treatments.models import Session, SessionPoint, TreatmentPlan
 
     print("\nRows:")
@@ -1274,7 +1274,7 @@ def main(argv=None) -> None:
         ("plans", TreatmentPlan),
         ("sessions", Session),
         ("session points", SessionPoint),
-        ("responses", Response),
+        ("questionnaires", Questionnaire),
     ]:
         print(f"  {label:<18} {model.objects.count():>10,}")
     for label, value in builder.counts.items():

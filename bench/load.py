@@ -109,7 +109,7 @@ def fixtures(patient_clients: int, duration: float) -> dict:
     check_bench_database(settings.DATABASES["default"])
     from clinic.links import issue_link
     from clinic.models import Patient
-    from outcomes.models import Response
+    from outcomes.models import Questionnaire
     from treatments.models import TreatmentPlan
 
     plans = list(
@@ -120,14 +120,14 @@ def fixtures(patient_clients: int, duration: float) -> dict:
     names = list(Patient.objects.order_by("?").values_list("family_name", flat=True)[:50])
     # Enough fresh questionnaires for every patient client to submit one every half second.
     needed = int(patient_clients * duration * 2) + 50
-    start = date(2030, 1, 1) + timedelta(days=Response.objects.filter(due_date__gte=date(2030, 1, 1)).count())
-    created = Response.objects.bulk_create(
-        Response(patient_id=patient_pk, plan_id=plan_pk, due_date=start + timedelta(days=i), week=1)
+    start = date(2030, 1, 1) + timedelta(days=Questionnaire.objects.filter(due_date__gte=date(2030, 1, 1)).count())
+    created = Questionnaire.objects.bulk_create(
+        Questionnaire(patient_id=patient_pk, plan_id=plan_pk, due_date=start + timedelta(days=i), week=1)
         for i, (plan_pk, patient_pk) in enumerate(plans[i % len(plans)] for i in range(needed))
     )
-    rows = Response.objects.filter(pk__in=[row.pk for row in created]).select_related("patient")
+    rows = Questionnaire.objects.filter(pk__in=[row.pk for row in created]).select_related("patient")
     tokens = [issue_link(patient=row.patient, purpose="questionnaire", subject=row)[1] for row in rows]
-    return {"plans": plans, "names": names, "tokens": tokens, "responses": [row.pk for row in created]}
+    return {"plans": plans, "names": names, "tokens": tokens, "questionnaires": [row.pk for row in created]}
 
 
 def staff_flow(browser: Browser, rec: Recorder, data: dict, stop: float, seed: int, logs_sessions: bool) -> None:
@@ -217,7 +217,7 @@ def main(argv=None) -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
-            remove_questionnaires(data["responses"])
+            remove_questionnaires(data["questionnaires"])
 
     total = sum(len(v) for v in rec.latencies.values())
     failures = sum(len(v) for v in rec.errors.values())

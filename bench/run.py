@@ -139,7 +139,7 @@ def machine() -> dict:
 
 def dataset() -> dict:
     from clinic.models import Patient
-    from outcomes.models import Response
+    from outcomes.models import Questionnaire
     from treatments.models import Session, SessionPoint, TreatmentPlan
 
     return {
@@ -147,8 +147,8 @@ def dataset() -> dict:
         "plans": TreatmentPlan.objects.count(),
         "sessions": Session.objects.count(),
         "session_points": SessionPoint.objects.count(),
-        "responses": Response.objects.count(),
-        "pending_responses": Response.objects.pending().count(),
+        "questionnaires": Questionnaire.objects.count(),
+        "pending_questionnaires": Questionnaire.objects.pending().count(),
     }
 
 
@@ -159,7 +159,7 @@ class Fixture:
         from django.contrib.auth.models import User
 
         from clinic.models import Patient
-        from outcomes.models import Response
+        from outcomes.models import Questionnaire
         from treatments.models import Session, TreatmentPlan
 
         self.acupuncturist = User.objects.get(username=USERNAMES["acupuncturists"][0])
@@ -174,29 +174,29 @@ class Fixture:
         self.post_plan = TreatmentPlan.objects.get(patient__chart_number=SESSION_POST_PATIENT)
         self.questionnaire_patient = Patient.objects.get(chart_number=QUESTIONNAIRE_POST_PATIENT)
         # A due, unanswered questionnaire from the data set for the GET.
-        self.pending = Response.objects.pending().exclude(patient__chart_number=QUESTIONNAIRE_POST_PATIENT)
+        self.pending = Questionnaire.objects.pending().exclude(patient__chart_number=QUESTIONNAIRE_POST_PATIENT)
         if not self.pending.exists():
             sys.exit("No pending questionnaire in the data set; rebuild with data.py.")
 
-    def new_pending_responses(self, count: int) -> list:
+    def new_pending_questionnaires(self, count: int) -> list:
         """Fresh due questionnaires for the POST benchmark (one per request: a submit spends it)."""
         from django.db.models import Max
 
         from intake.rules import CAUDA_EQUINA_KEYS
-        from outcomes.models import Response
+        from outcomes.models import Questionnaire
 
         patient = self.questionnaire_patient
         plan = patient.plans.first()
-        last = Response.objects.filter(patient=patient).aggregate(m=Max("due_date"))["m"]
+        last = Questionnaire.objects.filter(patient=patient).aggregate(m=Max("due_date"))["m"]
         # Step 1 (the warning signs, saved alone) is behind each: the POST measured is the questionnaire itself.
         answered = dict.fromkeys(CAUDA_EQUINA_KEYS, False)
         rows = [
-            Response(
+            Questionnaire(
                 patient=patient, plan=plan, due_date=last + timedelta(days=i + 1), week=1, kind="weekly", **answered
             )
             for i in range(count)
         ]
-        return Response.objects.bulk_create(rows)
+        return Questionnaire.objects.bulk_create(rows)
 
 
 @contextmanager
@@ -217,12 +217,12 @@ def removing_new_sessions(**where):
 def remove_questionnaires(ids: list[int]) -> None:
     """Delete questionnaires a benchmark created (and their links), then refresh their plans' scores."""
     from clinic.models import PatientLink
-    from outcomes.models import Response
+    from outcomes.models import Questionnaire
     from outcomes.summary import refresh_outcomes
 
-    plan_ids = set(Response.objects.filter(pk__in=ids).values_list("plan_id", flat=True))
+    plan_ids = set(Questionnaire.objects.filter(pk__in=ids).values_list("plan_id", flat=True))
     PatientLink.objects.filter(purpose="questionnaire", subject_id__in=ids).delete()
-    Response.objects.filter(pk__in=ids).delete()
+    Questionnaire.objects.filter(pk__in=ids).delete()
     refresh_outcomes(plan_ids)
 
 
@@ -326,13 +326,13 @@ def manager_client(user):
     return client
 
 
-def link_client(response_row):
+def link_client(questionnaire_row):
     """A patient's browser that opened a questionnaire link (the token traded for a session)."""
     from django.test import Client
 
     from clinic.links import issue_link
 
-    _, token = issue_link(patient=response_row.patient, purpose="questionnaire", subject=response_row)
+    _, token = issue_link(patient=questionnaire_row.patient, purpose="questionnaire", subject=questionnaire_row)
     client = Client()
     opened = client.get(f"/l/{token}/")
     if opened.status_code != 302:
@@ -452,14 +452,14 @@ class Bench:
                 )
         if self.wanted("questionnaire"):
             # The questionnaire page itself (step 2), as before the warning signs became a step of their own.
-            get_row = fx.new_pending_responses(1)[0]
+            get_row = fx.new_pending_questionnaires(1)[0]
             patient_browser = link_client(get_row)
             self.results["questionnaire GET"] = self.measure(
                 "questionnaire GET", lambda: patient_browser.get("/p/questionnaire/"), expect=200, n=n, warmup=w
             )
             remove_questionnaires([get_row.pk])
             # One fresh due questionnaire, link and browser per POST, prepared before timing.
-            rows = fx.new_pending_responses(n + w + 1)
+            rows = fx.new_pending_questionnaires(n + w + 1)
             browsers = iter([link_client(row) for row in rows])
             data = questionnaire_post_data()
             self.results["questionnaire POST"] = self.measure(

@@ -16,7 +16,7 @@ from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from django.contrib.contenttypes.models import ContentType
 from django.db import router
-from django.db.models import Model
+from django.db.models import BooleanField, Model
 from django.db.models.signals import pre_save
 
 from clinic.security import client_ip
@@ -88,6 +88,8 @@ def readable_changes(entry: LogEntry) -> list[tuple[str, str, str]]:
         if field is not None:
             label = str(getattr(field, "verbose_name", name))
             choices = {str(key): str(text) for key, text in getattr(field, "flatchoices", None) or ()}
+            if isinstance(field, BooleanField):
+                choices = {"True": "Yes", "False": "No"}
         before, after = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
         rows.append((label[:1].upper() + label[1:], _shown(before, choices), _shown(after, choices)))
     return rows

@@ -18,6 +18,11 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     return render(request, "403.html", {"reason": str(exception) if exception else ""}, status=403)
 
 
+def conflict(request: HttpRequest, reason: str, *, back: str, back_label: str) -> HttpResponse:
+    """409: the record's state, not the user's role, stands in the way (an unsigned note has no superbill)."""
+    return render(request, "409.html", {"reason": reason, "back": back, "back_label": back_label}, status=409)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 

@@ -1,4 +1,4 @@
-"""Field helpers every app's models share: a bounded score and its range CHECK in the database."""
+"""What every app's models share: a bounded score and its range CHECK, and who entered a record's answers."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -45,3 +45,10 @@ class RangeCheck(models.CheckConstraint):
 def range_check(field: str, low: int, high: int) -> models.CheckConstraint:
     # Backs the form's friendly message: no code path may store an out-of-range value.
     return RangeCheck(field=field, low=low, high=high)
+
+
+class Source(models.TextChoices):
+    """Who put a form's answers in: the patient, through their link, or staff (a paper form, or asking)."""
+
+    ONLINE = "online", "Online, by the patient"
+    STAFF = "staff", "Entered by staff"

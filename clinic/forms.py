@@ -9,6 +9,13 @@ from clinic.models import Patient
 
 # No clinical record of this clinic is dated before this: an earlier year is a typo (0202 for 2020).
 EARLIEST_RECORD_DATE = date(1900, 1, 1)
+# Every yes/no question, staff's and patients', offers the answers in this order.
+YES_NO = [(True, "Yes"), (False, "No")]
+
+
+def yes_no(value):
+    """A posted "True" or "False" as a bool (the coerce of a yes/no TypedChoiceField)."""
+    return {"True": True, "False": False}.get(value, value)
 
 
 def past_record_date(day: date, *, what: str) -> date:

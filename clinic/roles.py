@@ -24,7 +24,7 @@ _CLINICAL_READ = [
     "treatments.view_treatmentplan",
     "treatments.view_session",
     "treatments.view_protocol",
-    "outcomes.view_response",
+    "outcomes.view_questionnaire",
 ]
 _TREATMENT = [
     "treatments.view_treatmentplan",
@@ -44,10 +44,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_PATIENT_REGISTRY,
         *_PATIENT_LINKS,
         *_INTAKE_ENTRY,
-        # Billing: the superbill carries codes and fees, not the clinical note.
+        # Billing: the superbill carries codes and fees, not the clinical note; payments are taken at the desk.
         "treatments.view_superbill",
+        "treatments.add_payment",
         # Paper questionnaires come in at the front desk; scores are read on the clinical chart.
-        "outcomes.add_response",
+        "outcomes.add_questionnaire",
     ],
     ACUPUNCTURIST: [
         *_PATIENT_REGISTRY,
@@ -61,8 +62,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "intake.change_alert",
         *_TREATMENT,
         "treatments.view_superbill",
-        "outcomes.view_response",
-        "outcomes.add_response",
+        "treatments.add_payment",
+        "outcomes.view_questionnaire",
+        "outcomes.add_questionnaire",
     ],
     MANAGER: [
         # The manager reads the registry; registering and editing patients is the front desk's (DESIGN section 2).

@@ -79,12 +79,12 @@ MIDDLEWARE = [
     "clinic.security.NoStoreMiddleware",
     "clinic.security.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "clinic.sessions.IdleTimeoutMiddleware",
+    "clinic.signin.IdleTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Django's, allowing the `Origin: null` that the patient pages' no-referrer policy makes browsers send.
     "clinic.security.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "clinic.sessions.SessionPermissionsMiddleware",
+    "clinic.signin.SessionPermissionsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "clinic.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -235,7 +235,7 @@ AXES_USERNAME_CALLABLE = "clinic.security.axes_username"
 
 # Staff sessions end after 15 idle minutes (activity renews them) and when the browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 15) * 60
-SESSION_SAVE_EVERY_REQUEST = False  # clinic.sessions.IdleTimeoutMiddleware renews them, once a minute
+SESSION_SAVE_EVERY_REQUEST = False  # clinic.signin.IdleTimeoutMiddleware renews them, once a minute
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Two-factor sign-in (django-otp, TOTP): required for managers, optional for everyone else.

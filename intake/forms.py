@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.concurrency import VersionedFormMixin
-from clinic.forms import DateInput
+from clinic.forms import YES_NO, DateInput, yes_no
 from intake import rules
 from intake.models import (
     PAIN_LOCATIONS,
@@ -23,15 +23,13 @@ from intake.models import (
     ReferralOutcome,
 )
 
-YES_NO = [("True", "Yes"), ("False", "No")]
-
 
 def yes_no_field(label: str) -> forms.TypedChoiceField:
     # No default: an unanswered red-flag question must be answered, never assumed "no".
     return forms.TypedChoiceField(
         label=label,
         choices=YES_NO,
-        coerce=lambda value: value == "True",
+        coerce=yes_no,
         widget=forms.RadioSelect,
         error_messages={"required": "Answer yes or no."},
     )

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from clinic.audit import audited
 from clinic.concurrency import VersionedModel
-from clinic.fields import range_check, score_field
+from clinic.fields import Source, range_check, score_field
 from clinic.models import Patient
 from intake import rules
 
@@ -53,11 +53,6 @@ PRIOR_TREATMENTS = [
     ("surgery", "Surgery"),
     ("chiropractic", "Chiropractic"),
 ]
-
-
-class Source(models.TextChoices):
-    STAFF = "staff", "Entered by staff"
-    ONLINE = "online", "Submitted online by the patient"
 
 
 class IntakeQuerySet(models.QuerySet):
@@ -362,6 +357,11 @@ class Modality(models.TextChoices):
     MOXIBUSTION = "moxibustion", "Moxibustion"
     TUI_NA = "tui_na", "Tui Na"
     HERBS = "herbs", "Herbal medicine"
+
+    @property
+    def in_sentence(self) -> str:
+        """The label inside a sentence: "acupuncture needling", but "Tui Na" keeps its capitals."""
+        return self.label if self == Modality.TUI_NA else self.label[0].lower() + self.label[1:]
 
 
 class Consent(models.Model):

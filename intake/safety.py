@@ -1,9 +1,10 @@
-"""What the treatment log asks the intake before a session (DESIGN section 4: treatments -> intake).
+"""What the treatment log asks the intake before a session: the intake's public safety API.
 
-`may_treat(patient)` says whether needling may go ahead and why not (`decision_for` the same,
-for an intake the caller has read); `precautions(patient)` lists
-the active contraindications and cautions; `consented_modalities(patient)` the modalities the
-patient has consented to; `treatment_check(patient)` all three from one read of the intake.
+Treatments sits above intake (docs/architecture.md) and calls only this module. `may_treat(patient)`
+says whether needling may go ahead and why not (`decision_for` the same, for an intake the caller has
+read); `precautions(patient)` lists the active contraindications and cautions;
+`treatment_check(patient)` gives the decision, the precautions and the modalities consented to, from
+one read of the intake.
 """
 
 from dataclasses import dataclass, field
@@ -64,13 +65,6 @@ def decision_for(patient: Patient, intake: Intake | None) -> Decision:
 def precautions(patient: Patient) -> list[rules.Precaution]:
     intake = Intake.objects.current_for(patient)
     return intake.precautions if intake is not None else []
-
-
-def consented_modalities(patient: Patient) -> set[str]:
-    intake = Intake.objects.current_for(patient)
-    if intake is None:
-        return set()
-    return set(intake.consents.values_list("modality", flat=True))
 
 
 @dataclass(frozen=True)

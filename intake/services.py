@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.audit import log_rows
+from clinic.fields import Source
 from clinic.links import Purpose, SentLink, send_link, spend_link
 from clinic.models import Patient, PatientLink
 from intake import alerts, rules
@@ -20,7 +21,6 @@ from intake.models import (
     Intake,
     Referral,
     ReferralSource,
-    Source,
 )
 
 # The pre-visit form's links (registered in IntakeConfig.ready).

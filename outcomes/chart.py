@@ -1,4 +1,4 @@
-"""What the patient chart shows of outcomes: responses, the series to plot, change and responder status."""
+"""What the patient chart shows of outcomes: questionnaires, the series to plot, change and responder status."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -6,7 +6,7 @@ from datetime import date
 from django.utils import timezone
 
 from clinic.models import Patient
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from outcomes.scoring import (
     ODI_MEANINGFUL_POINTS,
     Change,
@@ -24,8 +24,8 @@ from treatments.models import Session, TreatmentPlan
 
 @dataclass
 class OutcomeSummary:
-    baseline: Response | None
-    latest: Response | None
+    baseline: Questionnaire | None
+    latest: Questionnaire | None
     change: Change | None
     responder: bool | None
     band: OdiBand | None
@@ -43,13 +43,13 @@ class OutcomeSummary:
 
 
 def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: list | None = None) -> dict:
-    """Context for the chart's outcomes section: a bounded number of queries whatever the number of responses.
+    """Context for the chart's outcomes section: a bounded number of queries whatever the number of questionnaires.
 
     `sessions` are (plan id, start) pairs of all the patient's sessions, when the caller has read them.
     """
     today = today or timezone.localdate()
-    responses = list(Response.objects.filter(patient=patient).order_by("due_date"))
-    submitted = [r for r in responses if r.is_submitted]
+    questionnaires = list(Questionnaire.objects.filter(patient=patient).order_by("due_date"))
+    submitted = [r for r in questionnaires if r.is_submitted]
     scored = [r for r in submitted if r.odi_score is not None]
     latest = scored[-1] if scored else None
     # Change and responder status are within the latest score's course of care, against its own baseline,
@@ -86,12 +86,12 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: l
     }
     # Due and unanswered: the rows the daily run has made, and any that fell due since (a plan started today
     # has its baseline due before its first session, whether or not the run has scheduled it yet).
-    scheduled = {r.due_date for r in responses}
+    scheduled = {r.due_date for r in questionnaires}
     due_now = due_questionnaires(plans=TreatmentPlan.objects.filter(patient=patient), today=today)
-    pending = [r for r in responses if not r.is_submitted and r.due_date <= today]
+    pending = [r for r in questionnaires if not r.is_submitted and r.due_date <= today]
     pending += [r for r in due_now if r.due_date not in scheduled]
     return {
-        "responses": list(reversed(responses)),
+        "questionnaires": list(reversed(questionnaires)),
         "pending": sorted(pending, key=lambda r: r.due_date),
         "summary": summary,
         "chart": chart,

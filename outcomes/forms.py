@@ -1,22 +1,21 @@
 """The weekly questionnaire as forms built from its data (outcomes/data), for patients and for staff.
 
 Patients answer in two steps: the warning signs first, posted and acted on by themselves
-(`WarningSignsForm`), then everything else (`ResponseForm`). Staff copy a paper form in one page
-(`PaperResponseForm`), whose warning-sign answers are still saved alone when the rest is refused.
+(`WarningSignsForm`), then everything else (`QuestionnaireForm`). Staff copy a paper form in one page
+(`PaperQuestionnaireForm`), whose warning-sign answers are still saved alone when the rest is refused.
 """
 
 from django import forms
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from clinic.forms import past_record_date
+from clinic.forms import YES_NO, past_record_date, yes_no
 from intake.rules import CAUDA_EQUINA_KEYS, PHQ9_CHOICES, PHQ9_ITEMS
-from outcomes.models import ODI_FIELDS, PAIN_FIELDS, Response
+from outcomes.models import ODI_FIELDS, PAIN_FIELDS, Questionnaire
 from outcomes.questionnaires import cauda_equina_questions, odi
 
 PAIN_CHOICES = [(n, str(n)) for n in range(11)]
 DAY_CHOICES = [(n, str(n)) for n in range(8)]
-YES_NO = [(False, "No"), (True, "Yes")]
 PAIN_LABELS = {
     "back_pain_now": "Back pain now",
     "back_pain_worst": "Worst back pain in the past week",
@@ -28,10 +27,6 @@ TAMPERED = "That answer is not one of the choices. Please choose again."
 
 def _int_or_none(value):
     return None if value in ("", None) else int(value)
-
-
-def _yes_no(value):
-    return {"True": True, "False": False}.get(value, value)
 
 
 def choice_field(label: str, choices, *, required: bool = True, coerce=int, **kwargs) -> forms.TypedChoiceField:
@@ -48,7 +43,7 @@ def choice_field(label: str, choices, *, required: bool = True, coerce=int, **kw
 
 
 def warning_sign_fields() -> dict[str, forms.Field]:
-    return {question.key: choice_field(question.text, YES_NO, coerce=_yes_no) for question in cauda_equina_questions()}
+    return {question.key: choice_field(question.text, YES_NO, coerce=yes_no) for question in cauda_equina_questions()}
 
 
 class WarningSignsMixin:
@@ -79,7 +74,7 @@ class WarningSignsForm(WarningSignsMixin, forms.Form):
         self.fields.update(warning_sign_fields())
 
 
-class ResponseForm(WarningSignsMixin, forms.Form):
+class QuestionnaireForm(WarningSignsMixin, forms.Form):
     """Step 2: ODI (one section may be left blank), pain 0-10, days, and the PHQ-9 when due."""
 
     phq9_optional = False
@@ -138,7 +133,7 @@ class ResponseForm(WarningSignsMixin, forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if name != "due_date"}
 
 
-class PaperResponseForm(ResponseForm):
+class PaperQuestionnaireForm(QuestionnaireForm):
     """Staff copy a paper form: the same questions on one page, plus the date it was due."""
 
     due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
@@ -162,13 +157,13 @@ class PaperResponseForm(ResponseForm):
     def clean_due_date(self):
         due_date = past_record_date(self.cleaned_data["due_date"], what="a questionnaire cannot be due")
         if self.patient is not None:
-            # A form not already scheduled joins the latest plan (services.paper_response): not before it began.
+            # A form not already scheduled joins the latest plan (services.paper_questionnaire): not before it began.
             plans = self.patient.plans.order_by("-start_date", "-id")
             start = plans.values_list("start_date", flat=True).first()
             if (
                 start is not None
                 and due_date < start
-                and not Response.objects.filter(patient=self.patient, due_date=due_date).exists()
+                and not Questionnaire.objects.filter(patient=self.patient, due_date=due_date).exists()
             ):
                 raise forms.ValidationError(
                     f"Check the date: it is before the start of the current plan ({format_date(start, 'M j, Y')})."

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.audit import audited
-from clinic.fields import range_check, score_field
+from clinic.fields import RangeCheck, Source, score_field
 from clinic.models import Patient
 from intake.rules import CAUDA_EQUINA_KEYS, phq9_band, phq9_flagged
 from treatments.models import TreatmentPlan
@@ -37,11 +37,6 @@ class Kind(models.TextChoices):
     FOLLOW_UP = "follow_up", "12-week follow-up"
 
 
-class Source(models.TextChoices):
-    ONLINE = "online", "Online (patient link)"
-    PAPER = "paper", "Paper form entered by staff"
-
-
 def odi_field(title: str) -> models.PositiveSmallIntegerField:
     return score_field(0, 5, title, null=True, blank=True)
 
@@ -50,29 +45,37 @@ def pain_field(title: str) -> models.PositiveSmallIntegerField:
     return score_field(0, 10, title, null=True, blank=True)
 
 
-class ResponseQuerySet(models.QuerySet):
-    def submitted(self) -> "ResponseQuerySet":
+def _range_check(field: str, low: int, high: int) -> RangeCheck:
+    # Named as when the model was called Response, like its indexes and unique constraint below: the
+    # database keeps those names (outcomes migration 0004), as renaming them would rebuild the table.
+    return RangeCheck(field=field, low=low, high=high, name=f"response_{field}_range")
+
+
+class QuestionnaireQuerySet(models.QuerySet):
+    def submitted(self) -> "QuestionnaireQuerySet":
         return self.filter(submitted_at__isnull=False)
 
-    def pending(self) -> "ResponseQuerySet":
+    def pending(self) -> "QuestionnaireQuerySet":
         return self.filter(submitted_at__isnull=True)
 
-    def overdue(self, today: date) -> "ResponseQuerySet":
+    def overdue(self, today: date) -> "QuestionnaireQuerySet":
         return self.pending().filter(due_date__lt=today - OVERDUE_AFTER)
 
-    def scored(self) -> "ResponseQuerySet":
+    def scored(self) -> "QuestionnaireQuerySet":
         return self.submitted().filter(odi_score__isnull=False)
 
 
-class Response(models.Model):
+class Questionnaire(models.Model):
     """One questionnaire falling due for a patient, and the answers once submitted.
 
     The row exists from its due date (the scheduler creates it), so "due and not answered" is a
     plain query; `submitted_at` marks the answers in.
     """
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses")
-    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="responses")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaires")
+    plan = models.ForeignKey(
+        TreatmentPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="questionnaires"
+    )
     due_date = models.DateField("due date")
     week = models.PositiveSmallIntegerField(help_text="Weeks since the baseline (0 for the baseline).")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEEKLY)
@@ -128,7 +131,7 @@ class Response(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ResponseQuerySet.as_manager()
+    objects = QuestionnaireQuerySet.as_manager()
 
     class Meta:
         ordering = ["-due_date", "-id"]
@@ -143,13 +146,13 @@ class Response(models.Model):
             # At most one questionnaire per patient per due date: a double submit or a second
             # scheduler run can never create another.
             models.UniqueConstraint(fields=["patient", "due_date"], name="response_one_per_due_date"),
-            *[range_check(name, 0, 5) for name in ODI_FIELDS],
-            range_check("odi_score", 0, 100),
-            *[range_check(name, 0, 10) for name in PAIN_FIELDS],
-            range_check("analgesic_days", 0, 7),
-            range_check("work_days_off", 0, 7),
-            *[range_check(name, 0, 3) for name in PHQ9_FIELDS],
-            range_check("phq9_total", 0, 27),
+            *[_range_check(name, 0, 5) for name in ODI_FIELDS],
+            _range_check("odi_score", 0, 100),
+            *[_range_check(name, 0, 10) for name in PAIN_FIELDS],
+            _range_check("analgesic_days", 0, 7),
+            _range_check("work_days_off", 0, 7),
+            *[_range_check(name, 0, 3) for name in PHQ9_FIELDS],
+            _range_check("phq9_total", 0, 27),
         ]
 
     def __str__(self) -> str:
@@ -189,4 +192,4 @@ class Response(models.Model):
         return self.phq9_total is not None and phq9_flagged(self.phq9_total)
 
 
-audited(Response)
+audited(Questionnaire)

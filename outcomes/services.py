@@ -12,13 +12,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.audit import log_rows, record_export
+from clinic.fields import Source
 from clinic.links import Purpose, SentLink, send_link, spend_link
 from clinic.models import Patient, PatientLink
 from intake import rules
 from intake.models import Referral, ReferralSource
 from intake.rules import CAUDA_EQUINA_KEYS
 from intake.services import open_referral, raise_self_harm_alert
-from outcomes.models import ODI_FIELDS, PHQ9_FIELDS, Kind, Response, Source
+from outcomes.models import ODI_FIELDS, PHQ9_FIELDS, Kind, Questionnaire
 from outcomes.questionnaires import ODI_VERSION
 from outcomes.schedule import due_dates
 from outcomes.scoring import odi_score
@@ -56,7 +57,7 @@ def _fix_anchor(plan_ids) -> None:
     )
 
 
-def due_questionnaires(*, plans, today: date) -> Iterator[Response]:
+def due_questionnaires(*, plans, today: date) -> Iterator[Questionnaire]:
     """Every questionnaire these plans have had fall due by `today`, as unsaved rows (one query).
 
     The baseline from the day a plan starts, with or without a session; the weekly ones once treatment
@@ -73,7 +74,7 @@ def due_questionnaires(*, plans, today: date) -> Iterator[Response]:
         ended_on = None if plan.status == PlanStatus.ACTIVE else timezone.localtime(plan.last_session).date()
         first = timezone.localtime(plan.first_session).date() if plan.first_session else None
         for due in due_dates(baseline=plan.anchor, today=today, ended_on=ended_on, first_session=first):
-            yield Response(
+            yield Questionnaire(
                 patient_id=plan.patient_id,
                 plan_id=plan.pk,
                 due_date=due.due_date,
@@ -89,14 +90,14 @@ def schedule_due(*, today: date, plans=None) -> int:
     Idempotent: the unique (patient, due date) constraint makes a second run a no-op.
     """
     rows = list(due_questionnaires(plans=plans if plans is not None else TreatmentPlan.objects.all(), today=today))
-    before = Response.objects.count()
-    Response.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    before = Questionnaire.objects.count()
+    Questionnaire.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     _fix_anchor({row.plan_id for row in rows})
-    created = Response.objects.count() - before
+    created = Questionnaire.objects.count() - before
     if created:
         # Rows made in bulk by the schedule: one entry says how many fell due, for which patients.
         record_export(
-            Response,
+            Questionnaire,
             description=f"Questionnaires fell due: {created} scheduled",
             action=LogEntry.Action.CREATE,
             patient_ids=sorted({row.patient_id for row in rows}),
@@ -105,37 +106,37 @@ def schedule_due(*, today: date, plans=None) -> int:
     return created
 
 
-def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) -> Response | None:
+def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) -> Questionnaire | None:
     """The patient's questionnaire due that day, if one has fallen due by today (scheduled now if the daily
     run has not yet): so a baseline can be handed over the day a plan starts, before any reminder run."""
     if due_date > today:
         return None
-    response = Response.objects.filter(patient=patient, due_date=due_date).first()
-    if response is None:
+    questionnaire = Questionnaire.objects.filter(patient=patient, due_date=due_date).first()
+    if questionnaire is None:
         due = [row for row in due_questionnaires(plans=patient.plans.all(), today=today) if row.due_date == due_date]
-        Response.objects.bulk_create(due, ignore_conflicts=True)  # a second click at once creates nothing more
+        Questionnaire.objects.bulk_create(due, ignore_conflicts=True)  # a second click at once creates nothing more
         _fix_anchor({row.plan_id for row in due})
-        response = Response.objects.filter(patient=patient, due_date=due_date).first()
-        log_rows(created=[response] if response is not None else [])
-    return response
+        questionnaire = Questionnaire.objects.filter(patient=patient, due_date=due_date).first()
+        log_rows(created=[questionnaire] if questionnaire is not None else [])
+    return questionnaire
 
 
 @transaction.atomic
 def send_questionnaire_link(
-    *, response: Response, build_url: Callable[[str], str], user=None, email: bool = True
+    *, questionnaire: Questionnaire, build_url: Callable[[str], str], user=None, email: bool = True
 ) -> SentLink:
     """Issue a link for one due questionnaire (revoking older ones); email it when asked and possible."""
     sent = send_link(
-        patient=response.patient,
+        patient=questionnaire.patient,
         purpose=QUESTIONNAIRE_LINK,
-        subject=response,
+        subject=questionnaire,
         user=user,
         email=email,
         build_url=build_url,
-        context={"response": response},
+        context={"questionnaire": questionnaire},
     )
-    response.reminded_at = timezone.now()
-    response.save(update_fields=["reminded_at"])
+    questionnaire.reminded_at = timezone.now()
+    questionnaire.save(update_fields=["reminded_at"])
     return sent
 
 
@@ -149,21 +150,23 @@ def send_reminders(*, today: date, build_url: Callable[[str], str]) -> int:
     refresh_stale_outcomes()
     schedule_due(today=today)
     due = (
-        Response.objects.pending()
+        Questionnaire.objects.pending()
         .filter(reminded_at__isnull=True, due_date__lte=today, due_date__gte=today - REMINDER_WINDOW)
         .exclude(patient__email="")
         .select_related("patient")
         .order_by("due_date", "id")
     )
     sent = 0
-    for response in due.iterator(chunk_size=500):
+    for questionnaire in due.iterator(chunk_size=500):
         with transaction.atomic():
             # Lock and re-check the row, so two runs at once cannot both send it.
-            fresh = Response.objects.select_for_update().filter(pk=response.pk, reminded_at__isnull=True).first()
+            fresh = (
+                Questionnaire.objects.select_for_update().filter(pk=questionnaire.pk, reminded_at__isnull=True).first()
+            )
             if fresh is None:
                 continue
-            fresh.patient = response.patient
-            send_questionnaire_link(response=fresh, build_url=build_url)
+            fresh.patient = questionnaire.patient
+            send_questionnaire_link(questionnaire=fresh, build_url=build_url)
             sent += 1
     return sent
 
@@ -176,8 +179,8 @@ def _practitioner(patient: Patient, plan: TreatmentPlan | None = None):
 
 @transaction.atomic
 def record_warning_signs(
-    *, response: Response, answers: Mapping[str, bool], user=None
-) -> tuple[Response, Referral | None]:
+    *, questionnaire: Questionnaire, answers: Mapping[str, bool], user=None
+) -> tuple[Questionnaire, Referral | None]:
     """Save a questionnaire's warning-sign answers by themselves, now, and act on every new yes.
 
     Whatever else the questionnaire holds (half of it blank, the page closed after step 1), a "yes" is
@@ -186,8 +189,8 @@ def record_warning_signs(
     referral. Returns the row as stored and the referral, when a yes is on it.
     """
     # The questionnaire row only (of=self): PostgreSQL locks no nullable side of an outer join (its plan).
-    rows = Response.objects.select_for_update(of=("self",)).select_related("patient", "plan__practitioner")
-    row = rows.get(pk=response.pk)
+    rows = Questionnaire.objects.select_for_update(of=("self",)).select_related("patient", "plan__practitioner")
+    row = rows.get(pk=questionnaire.pk)
     changed = [
         key
         for key in CAUDA_EQUINA_KEYS
@@ -219,14 +222,14 @@ def report_self_harm(*, patient: Patient, item9: int, plan: TreatmentPlan | None
 
 
 @transaction.atomic
-def submit_response(
+def submit_questionnaire(
     *,
-    response: Response,
+    questionnaire: Questionnaire,
     answers: Mapping[str, object],
     source: str,
     link: PatientLink | None = None,
     user=None,
-) -> tuple[Response, Referral | None] | None:
+) -> tuple[Questionnaire, Referral | None] | None:
     """Record a questionnaire's answers; None when it was already submitted (a double submit).
 
     Scores are computed here, never taken from the form. Warning-sign answers among them go through
@@ -235,15 +238,15 @@ def submit_response(
     """
     # Thoughts of self-harm are acted on whatever happens to the rest (a double submit, a date already entered).
     if rules.self_harm_risk(answers.get("phq9_9")):
-        report_self_harm(patient=response.patient, item9=answers["phq9_9"], plan=response.plan)
+        report_self_harm(patient=questionnaire.patient, item9=answers["phq9_9"], plan=questionnaire.plan)
     if link is not None and not spend_link(link):
         return None
     warning_signs = {key: answers[key] for key in CAUDA_EQUINA_KEYS if key in answers}
-    response, referral = record_warning_signs(response=response, answers=warning_signs, user=user)
-    if response.is_submitted:
+    questionnaire, referral = record_warning_signs(questionnaire=questionnaire, answers=warning_signs, user=user)
+    if questionnaire.is_submitted:
         return None
     answers = {name: value for name, value in answers.items() if name not in warning_signs}
-    submitted = copy(response)
+    submitted = copy(questionnaire)
     for name, value in answers.items():
         setattr(submitted, name, value)
     submitted.odi_version = ODI_VERSION
@@ -251,10 +254,10 @@ def submit_response(
     phq9 = [getattr(submitted, name) for name in PHQ9_FIELDS]
     submitted.phq9_total = rules.phq9_total(phq9) if None not in phq9 else None
     submitted.submitted_at = timezone.now()
-    if source != Source.PAPER or submitted.answered_on is None:
+    if source != Source.STAFF or submitted.answered_on is None:
         submitted.answered_on = timezone.localdate(submitted.submitted_at)
     submitted.source = source
-    submitted.entered_by = user if source == Source.PAPER else None
+    submitted.entered_by = user if source == Source.STAFF else None
     written = [
         *answers,
         "odi_version",
@@ -267,42 +270,44 @@ def submit_response(
     ]
     written = list(dict.fromkeys(written))
     # One conditional UPDATE writes the answers only if nobody submitted this questionnaire first.
-    if not Response.objects.filter(pk=response.pk, submitted_at__isnull=True).update(
+    if not Questionnaire.objects.filter(pk=questionnaire.pk, submitted_at__isnull=True).update(
         **{name: getattr(submitted, name) for name in written}
     ):
         return None
-    # A queryset update is seen by neither the audit log nor Response.save: record the entry, and
+    # A queryset update is seen by neither the audit log nor Questionnaire.save: record the entry, and
     # refresh the plan's scores, here.
     LogEntry.objects.log_create(
-        submitted, action=LogEntry.Action.UPDATE, changes=model_instance_diff(response, submitted, written)
+        submitted, action=LogEntry.Action.UPDATE, changes=model_instance_diff(questionnaire, submitted, written)
     )
     if submitted.plan_id:
         refresh_outcomes([submitted.plan_id])
     return submitted, referral
 
 
-def questionnaire_due(*, patient: Patient, due_date: date) -> Response:
+def questionnaire_due(*, patient: Patient, due_date: date) -> Questionnaire:
     """The patient's questionnaire due that day, created (in their current plan) if none was scheduled."""
-    response = Response.objects.filter(patient=patient, due_date=due_date).first()
-    if response is not None:
-        return response
+    questionnaire = Questionnaire.objects.filter(patient=patient, due_date=due_date).first()
+    if questionnaire is not None:
+        return questionnaire
     plan = patient.plans.annotate(anchor=_anchor()).order_by("-start_date", "-id").first()
     week = max(0, (due_date - (plan.anchor if plan is not None else due_date)).days // 7)
-    response, created = Response.objects.get_or_create(
+    questionnaire, created = Questionnaire.objects.get_or_create(
         patient=patient,
         due_date=due_date,
         defaults={"plan": plan, "week": week, "kind": Kind.BASELINE if week == 0 else Kind.WEEKLY},
     )
     if created and plan is not None:
         _fix_anchor([plan.pk])
-    return response
+    return questionnaire
 
 
 @transaction.atomic
-def paper_response(*, patient: Patient, due_date: date, answers: Mapping[str, object], user) -> Response | None:
+def paper_questionnaire(
+    *, patient: Patient, due_date: date, answers: Mapping[str, object], user
+) -> Questionnaire | None:
     """Staff enter a paper form for the questionnaire due that day (created if not scheduled)."""
-    response = questionnaire_due(patient=patient, due_date=due_date)
-    result = submit_response(response=response, answers=answers, source=Source.PAPER, user=user)
+    questionnaire = questionnaire_due(patient=patient, due_date=due_date)
+    result = submit_questionnaire(questionnaire=questionnaire, answers=answers, source=Source.STAFF, user=user)
     return result[0] if result else None
 
 
@@ -318,7 +323,7 @@ def paper_warning_signs(
     referral = None
     if due_date is not None:
         _row, referral = record_warning_signs(
-            response=questionnaire_due(patient=patient, due_date=due_date), answers=answers, user=user
+            questionnaire=questionnaire_due(patient=patient, due_date=due_date), answers=answers, user=user
         )
     elif any(answers.values()):
         referral = open_referral(

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import CharField, DateField, DateTimeField, IntegerField, Value
 from django.utils import timezone
 
-from outcomes.models import Response, Source
+from clinic.fields import Source
+from outcomes.models import Questionnaire
 from outcomes.scoring import ScoredWeek, plan_scores
 from treatments.models import OUTCOME_FIELDS, Session, TreatmentPlan
 
@@ -34,7 +35,7 @@ def scored_week(week, due_date, odi_score, analgesic_days, work_days_off, submit
     """A scored questionnaire as the scoring rules read it: when it was answered, online or on paper."""
     # Rows sent before the day answered was recorded: the day they were sent.
     answered_on = answered_on or timezone.localtime(submitted_at).date()
-    paper = source == Source.PAPER
+    paper = source == Source.STAFF
     return ScoredWeek(
         week, due_date, odi_score, analgesic_days, work_days_off, None if paper else submitted_at, answered_on, paper
     )
@@ -70,7 +71,7 @@ def refresh_outcomes(plan_ids) -> None:
             locked = TreatmentPlan.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
             list(locked.values_list("pk", flat=True))
             sessions = Session.objects.filter(plan_id__in=chunk).order_by()
-            questionnaires = Response.objects.scored().filter(plan_id__in=chunk).order_by()
+            questionnaires = Questionnaire.objects.scored().filter(plan_id__in=chunk).order_by()
             rows = sessions.values_list("plan_id", "started_at", *blank_questionnaire).union(
                 questionnaires.values_list("plan_id", Value(None, DateTimeField()), *SCORED_COLUMNS),
                 all=True,

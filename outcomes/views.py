@@ -15,8 +15,8 @@ from clinic.links import after_link, close_link_session, finish_link, handout_pa
 from intake import rules
 from intake.rules import CAUDA_EQUINA_KEYS
 from outcomes import report, services
-from outcomes.forms import PaperResponseForm, ResponseForm, WarningSignsForm
-from outcomes.models import Response
+from outcomes.forms import PaperQuestionnaireForm, QuestionnaireForm, WarningSignsForm
+from outcomes.models import Questionnaire
 from outcomes.questionnaires import cauda_equina_intro, odi
 from outcomes.scoring import odi_band
 from outcomes.summary import refresh_stale_outcomes
@@ -26,22 +26,22 @@ from treatments.models import TreatmentPlan
 BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "submitted_at", "includes_phq9", *CAUDA_EQUINA_KEYS)
 
 
-def get_response_for(user, pk: int) -> Response:
-    return get_object_or_404(Response.objects.select_related("patient", "plan", "entered_by"), pk=pk)
+def get_questionnaire_for(user, pk: int) -> Questionnaire:
+    return get_object_or_404(Questionnaire.objects.select_related("patient", "plan", "entered_by"), pk=pk)
 
 
 # --- the patient's form ---------------------------------------------------------------------
 
 
-def _pending_response(request: HttpRequest, link, *, whole: bool) -> Response | None:
+def _pending_questionnaire(request: HttpRequest, link, *, whole: bool) -> Questionnaire | None:
     """The unanswered questionnaire this browser's link is for (None, and the link session closed, if none)."""
-    rows = Response.objects.filter(pk=link.subject_id, patient=link.patient)
-    response = (rows if whole else rows.only(*BLANK_FORM_COLUMNS)).first()
-    if response is None or response.is_submitted:
+    rows = Questionnaire.objects.filter(pk=link.subject_id, patient=link.patient)
+    questionnaire = (rows if whole else rows.only(*BLANK_FORM_COLUMNS)).first()
+    if questionnaire is None or questionnaire.is_submitted:
         close_link_session(request)
         return None
-    response.patient = link.patient  # the row the link read, not another query
-    return response
+    questionnaire.patient = link.patient  # the row the link read, not another query
+    return questionnaire
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,18 +49,22 @@ def _pending_response(request: HttpRequest, link, *, whole: bool) -> Response | 
 def patient_form(request: HttpRequest) -> HttpResponse:
     """The questionnaire: step 1 (warning signs) until it is behind the patient, then step 2 (the rest)."""
     link = link_for_session(request, services.QUESTIONNAIRE_LINK)
-    response = _pending_response(request, link, whole=request.method == "POST") if link else None
-    if response is None:
+    questionnaire = _pending_questionnaire(request, link, whole=request.method == "POST") if link else None
+    if questionnaire is None:
         return after_link(request, services.QUESTIONNAIRE_LINK)
-    if not response.warning_signs_done or (request.method == "GET" and request.GET.get("step") == "1"):
+    if not questionnaire.warning_signs_done or (request.method == "GET" and request.GET.get("step") == "1"):
         if request.method == "POST":  # step 2 posted before step 1: ask step 1 first, nothing lost but that post
             return redirect("outcomes:patient-form")
-        return _warning_signs_page(request, response, WarningSignsForm(initial=response.cauda_equina_answers))
-    form = ResponseForm(request.POST, includes_phq9=response.includes_phq9) if request.method == "POST" else None
+        return _warning_signs_page(request, questionnaire, WarningSignsForm(initial=questionnaire.cauda_equina_answers))
+    form = (
+        QuestionnaireForm(request.POST, includes_phq9=questionnaire.includes_phq9) if request.method == "POST" else None
+    )
     if form is not None:
         if form.is_valid():
-            result = services.submit_response(response=response, answers=form.answers(), source="online", link=link)
-            submitted = result[0] if result else response
+            result = services.submit_questionnaire(
+                questionnaire=questionnaire, answers=form.answers(), source="online", link=link
+            )
+            submitted = result[0] if result else questionnaire
             done = {
                 "urgent": bool(submitted.cauda_equina_positive),
                 "crisis": rules.self_harm_risk(submitted.phq9_9),
@@ -70,26 +74,26 @@ def patient_form(request: HttpRequest) -> HttpResponse:
             return finish_link(request, services.QUESTIONNAIRE_LINK, done)
         if form.self_harm_answer():
             # Thoughts of self-harm are acted on at once, even while other answers need correcting.
-            services.report_self_harm(patient=link.patient, item9=form.self_harm_answer(), plan=response.plan)
+            services.report_self_harm(patient=link.patient, item9=form.self_harm_answer(), plan=questionnaire.plan)
     context = {
         "form": form,
         # The blank form is built only when its cached rendering has expired.
-        "blank_form": SimpleLazyObject(lambda: ResponseForm(includes_phq9=response.includes_phq9)),
+        "blank_form": SimpleLazyObject(lambda: QuestionnaireForm(includes_phq9=questionnaire.includes_phq9)),
         "first_name": link.patient.given_name,
-        "response": response,
-        "urgent": bool(response.cauda_equina_positive),
+        "questionnaire": questionnaire,
+        "urgent": bool(questionnaire.cauda_equina_positive),
         "crisis": bool(form is not None and form.self_harm_answer()),
         "odi": odi(),
     }
     return render(request, "outcomes/patient_form.html", context, status=400 if form is not None else 200)
 
 
-def _warning_signs_page(request: HttpRequest, response: Response, form: WarningSignsForm, status: int = 200):
+def _warning_signs_page(request: HttpRequest, questionnaire: Questionnaire, form: WarningSignsForm, status: int = 200):
     context = {
         "form": form,
-        "first_name": response.patient.given_name,
-        "response": response,
-        "urgent": bool(response.cauda_equina_positive),
+        "first_name": questionnaire.patient.given_name,
+        "questionnaire": questionnaire,
+        "urgent": bool(questionnaire.cauda_equina_positive),
         "cauda_equina_intro": cauda_equina_intro(),
     }
     return render(request, "outcomes/patient_warning_signs.html", context, status=status)
@@ -104,21 +108,23 @@ def patient_warning_signs(request: HttpRequest) -> HttpResponse:
     warning sign is saved even if the patient then closes the page; it gets an empty 204.
     """
     link = link_for_session(request, services.QUESTIONNAIRE_LINK)
-    response = _pending_response(request, link, whole=True) if link else None
-    if response is None:
+    questionnaire = _pending_questionnaire(request, link, whole=True) if link else None
+    if questionnaire is None:
         return after_link(request, services.QUESTIONNAIRE_LINK)
     form = WarningSignsForm(request.POST)
     form.is_valid()
-    response, _referral = services.record_warning_signs(response=response, answers=form.warning_sign_answers())
-    response.patient = link.patient
+    questionnaire, _referral = services.record_warning_signs(
+        questionnaire=questionnaire, answers=form.warning_sign_answers()
+    )
+    questionnaire.patient = link.patient
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
-    if response.cauda_equina_positive:
+    if questionnaire.cauda_equina_positive:
         # The advice first, whatever else the step holds; questions left unanswered are asked again after it.
-        context = {"first_name": link.patient.given_name, "unanswered": not response.warning_signs_done}
+        context = {"first_name": link.patient.given_name, "unanswered": not questionnaire.warning_signs_done}
         return render(request, "outcomes/patient_urgent.html", context)
     if form.errors:
-        return _warning_signs_page(request, response, form, status=400)
+        return _warning_signs_page(request, questionnaire, form, status=400)
     return redirect("outcomes:patient-form")
 
 
@@ -127,7 +133,7 @@ def patient_warning_signs(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("clinic.add_patientlink")
-def response_link_create(request: HttpRequest, patient_pk: int, due: str) -> HttpResponse:
+def questionnaire_link_create(request: HttpRequest, patient_pk: int, due: str) -> HttpResponse:
     """A link for the patient's questionnaire due that day: by patient and due date, so a baseline due
     today can be handed over before the daily run has scheduled it."""
     patient = get_patient_for(request.user, patient_pk)
@@ -135,28 +141,30 @@ def response_link_create(request: HttpRequest, patient_pk: int, due: str) -> Htt
         due_date = date.fromisoformat(due)
     except ValueError:
         raise Http404("No questionnaire is due that day.") from None
-    response = services.scheduled_questionnaire(patient=patient, due_date=due_date, today=timezone.localdate())
-    if response is None:
+    questionnaire = services.scheduled_questionnaire(patient=patient, due_date=due_date, today=timezone.localdate())
+    if questionnaire is None:
         raise Http404("No questionnaire is due that day.")
-    response.patient = patient
-    if response.is_submitted:
+    questionnaire.patient = patient
+    if questionnaire.is_submitted:
         messages.info(request, "This questionnaire has already been answered.")
-        return redirect("pages:patient-detail", response.patient_id)
+        return redirect("pages:patient-detail", questionnaire.patient_id)
     sent = services.send_questionnaire_link(
-        response=response,
+        questionnaire=questionnaire,
         user=request.user,
         email=request.POST.get("email") == "1",
         build_url=lambda token: request.build_absolute_uri(reverse("clinic:link-open", args=[token])),
     )
-    return handout_page(request, "outcomes/response_link.html", sent, {"patient": patient, "response": response})
+    return handout_page(
+        request, "outcomes/questionnaire_link.html", sent, {"patient": patient, "questionnaire": questionnaire}
+    )
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("outcomes.add_response")
-def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+@permission_required("outcomes.add_questionnaire")
+def questionnaire_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_patient_for(request.user, patient_pk)
     initial = {"due_date": request.GET.get("due") or timezone.localdate()}
-    form = PaperResponseForm(request.POST or None, initial=initial, patient=patient)
+    form = PaperQuestionnaireForm(request.POST or None, initial=initial, patient=patient)
     if request.method == "POST" and not form.is_valid():
         # The rest needs correcting, but a warning sign (or item 9) on the paper is acted on now.
         reported, item9 = form.reported_warning_signs(), form.self_harm_answer()
@@ -170,18 +178,18 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
             )
             _announce_paper_alert(request, warning_sign=bool(reported), saved=False)
     elif request.method == "POST":
-        response = services.paper_response(
+        questionnaire = services.paper_questionnaire(
             patient=patient, due_date=form.cleaned_data["due_date"], answers=form.answers(), user=request.user
         )
-        if response is None:
+        if questionnaire is None:
             form.add_error("due_date", "A questionnaire for this due date has already been entered.")
             if form.reported_warning_signs() or form.self_harm_answer():
                 _announce_paper_alert(request, warning_sign=bool(form.reported_warning_signs()), saved=False)
         else:
-            if response.cauda_equina_positive or rules.self_harm_risk(response.phq9_9):
-                _announce_paper_alert(request, warning_sign=bool(response.cauda_equina_positive), saved=True)
-            if request.user.has_perm("outcomes.view_response"):
-                score = "incomplete" if response.odi_score is None else f"{response.odi_score} %"
+            if questionnaire.cauda_equina_positive or rules.self_harm_risk(questionnaire.phq9_9):
+                _announce_paper_alert(request, warning_sign=bool(questionnaire.cauda_equina_positive), saved=True)
+            if request.user.has_perm("outcomes.view_questionnaire"):
+                score = "incomplete" if questionnaire.odi_score is None else f"{questionnaire.odi_score} %"
                 messages.success(request, f"Paper questionnaire saved (ODI {score}).")
             else:
                 # The front desk enters paper forms; scores are read on the clinical chart.
@@ -190,7 +198,7 @@ def response_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     if request.method == "GET":
         record_view(patient)  # the page shows the patient's header and red flags
     context = {"form": form, "patient": patient, "odi": odi(), "cauda_equina_intro": cauda_equina_intro()}
-    return render(request, "outcomes/response_form.html", context)
+    return render(request, "outcomes/questionnaire_form.html", context)
 
 
 def _announce_paper_alert(request: HttpRequest, *, warning_sign: bool, saved: bool) -> None:
@@ -205,25 +213,25 @@ def _announce_paper_alert(request: HttpRequest, *, warning_sign: bool, saved: bo
 
 
 @require_safe
-@permission_required("outcomes.view_response")
-def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    response = get_response_for(request.user, pk)
-    record_view(response)
+@permission_required("outcomes.view_questionnaire")
+def questionnaire_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    questionnaire = get_questionnaire_for(request.user, pk)
+    record_view(questionnaire)
     definition = odi()
     sections = [
         (section.title, answer, section.statements[answer] if answer is not None else None)
-        for section, answer in zip(definition.sections, response.odi_answers, strict=True)
+        for section, answer in zip(definition.sections, questionnaire.odi_answers, strict=True)
     ]
     context = {
-        "response": response,
-        "patient": response.patient,
+        "questionnaire": questionnaire,
+        "patient": questionnaire.patient,
         "sections": sections,
-        "band": odi_band(response.odi_score) if response.odi_score is not None else None,
+        "band": odi_band(questionnaire.odi_score) if questionnaire.odi_score is not None else None,
         "cauda_equina": list(
-            zip(WarningSignsForm().cauda_equina_fields(), response.cauda_equina_answers.values(), strict=True)
+            zip(WarningSignsForm().cauda_equina_fields(), questionnaire.cauda_equina_answers.values(), strict=True)
         ),
     }
-    return render(request, "outcomes/response_detail.html", context)
+    return render(request, "outcomes/questionnaire_detail.html", context)
 
 
 # --- the clinic report ----------------------------------------------------------------------

@@ -242,12 +242,12 @@ def seed_history(*, practitioner, front_desk, today: date | None = None) -> int:
             if number < count - 1:  # the latest note is left for the practitioner to sign
                 sign_session(session=session, user=practitioner)
             pain = max(1, pain - rng.choice([0, 0, 1]))
-        _seed_responses(plan=plan, index=index, rng=rng, today=today)
+        _seed_questionnaires(plan=plan, index=index, rng=rng, today=today)
         seeded += 1
     return seeded
 
 
-def _seed_responses(*, plan, index: int, rng, today: date) -> None:
+def _seed_questionnaires(*, plan, index: int, rng, today: date) -> None:
     """Weekly questionnaires with a believable course: most improve, some plateau, a few are overdue.
 
     Each is answered at 8:00 on its due day, so baselines come before the first session (9:00), except
@@ -257,30 +257,30 @@ def _seed_responses(*, plan, index: int, rng, today: date) -> None:
 
     from django.utils import timezone
 
-    from outcomes.models import ODI_FIELDS, Response
-    from outcomes.services import schedule_due, submit_response
+    from outcomes.models import ODI_FIELDS, Questionnaire
+    from outcomes.services import schedule_due, submit_questionnaire
     from outcomes.summary import refresh_outcomes
 
     schedule_due(today=today, plans=type(plan).objects.filter(pk=plan.pk))
-    due = list(Response.objects.filter(plan=plan).order_by("due_date"))
+    due = list(Questionnaire.objects.filter(plan=plan).order_by("due_date"))
     start_level = 2 + index % 3  # ODI sections around 2-4 at baseline: 40-80 %
     weekly_gain = [0.45, 0.3, 0.15, 0.05][index % 4]
-    for number, response in enumerate(due):
+    for number, questionnaire in enumerate(due):
         if number >= len(due) - 2 and index % 5 == 2:
             continue  # the last two left unanswered: the older one is overdue on the dashboard
-        level = max(0.0, start_level - weekly_gain * response.week)
+        level = max(0.0, start_level - weekly_gain * questionnaire.week)
         odi = [min(5, max(0, round(level + rng.choice([-1, 0, 0, 1])))) for _ in ODI_FIELDS]
         if index % 2:
             odi[7] = None  # sex life skipped, as it often is
         answers = dict(zip(ODI_FIELDS, odi, strict=True))
-        leg = max(0, min(10, round(7 - weekly_gain * 2 * response.week) + rng.choice([-1, 0, 1])))
+        leg = max(0, min(10, round(7 - weekly_gain * 2 * questionnaire.week) + rng.choice([-1, 0, 1])))
         answers |= {
             "back_pain_now": max(0, leg - 1),
             "back_pain_worst": min(10, leg + 1),
             "leg_pain_now": leg,
             "leg_pain_worst": min(10, leg + 2),
-            "analgesic_days": max(0, min(7, round(5 - weekly_gain * 2 * response.week))),
-            "work_days_off": max(0, min(7, 2 - response.week // 3)),
+            "analgesic_days": max(0, min(7, round(5 - weekly_gain * 2 * questionnaire.week))),
+            "work_days_off": max(0, min(7, 2 - questionnaire.week // 3)),
             "saddle_anaesthesia": False,
             "bladder_dysfunction": False,
             "bowel_incontinence": False,
@@ -288,14 +288,16 @@ def _seed_responses(*, plan, index: int, rng, today: date) -> None:
             "motor_weakness": False,
             "sexual_dysfunction": False,
         }
-        if response.includes_phq9:
+        if questionnaire.includes_phq9:
             answers |= {f"phq9_{n}": rng.choice([0, 0, 1]) for n in range(1, 9)} | {"phq9_9": 0}
         if index == 11 and number == len(due) - 1:
             answers["bilateral_sciatica"] = True  # a warning sign between visits: referral, alert, dashboard
-        submit_response(response=response, answers=answers, source="online")
-        hour = 20 if index == 6 and response.week == 0 else 8
-        answered = timezone.make_aware(datetime.combine(response.due_date, time(hour)))
-        Response.objects.filter(pk=response.pk).update(submitted_at=answered, answered_on=response.due_date)
+        submit_questionnaire(questionnaire=questionnaire, answers=answers, source="online")
+        hour = 20 if index == 6 and questionnaire.week == 0 else 8
+        answered = timezone.make_aware(datetime.combine(questionnaire.due_date, time(hour)))
+        Questionnaire.objects.filter(pk=questionnaire.pk).update(
+            submitted_at=answered, answered_on=questionnaire.due_date
+        )
     refresh_outcomes([plan.pk])
 
 

@@ -16,7 +16,7 @@ from clinic.audit import record_list, record_view
 from clinic.models import Patient
 from intake.models import Alert, Intake, Referral
 from outcomes.chart import patient_outcomes
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from treatments.models import REVIEW_FIELDS, REVIEWS, Session, TreatmentPlan, review_due, with_point_labels
 
 PANEL_SIZE = 15
@@ -51,7 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         alert_count = panel_total(open_alerts, alerts)
     overdue_page, overdue_count = [], 0
     if user.has_perm("clinic.view_patientlink"):
-        overdue = Response.objects.overdue(timezone.localdate())
+        overdue = Questionnaire.objects.overdue(timezone.localdate())
         overdue_page = list(
             overdue.order_by("due_date", "id").values(
                 "pk", "patient_id", "due_date", "week", "reminded_at", email=F("patient__email"), **PATIENT_NAME

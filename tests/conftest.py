@@ -38,7 +38,7 @@ def _client_for(user) -> Client:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from clinic.sessions import RENEWED_KEY
+    from clinic.signin import RENEWED_KEY
     from clinic.twofactor import NO_DEVICE_KEY, requires_second_factor
 
     client = Client()
@@ -122,7 +122,7 @@ def objects(db, acupuncturist):
     from types import SimpleNamespace
 
     from intake.models import Alert, Referral
-    from outcomes.models import Response
+    from outcomes.models import Questionnaire
     from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
     intake = IntakeFactory(saddle_anaesthesia=True, phq9_9=1)
@@ -135,5 +135,5 @@ def objects(db, acupuncturist):
         plan=plan,
         session=SessionFactory(plan=plan),
         signed_session=SessionFactory(plan=plan, signed=True),
-        response=Response.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 10, 1), week=0),
+        questionnaire=Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 10, 1), week=0),
     )

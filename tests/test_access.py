@@ -70,14 +70,15 @@ ACCESS: dict[str, tuple] = {
     "treatments:addendum-create": (lambda o: {"pk": o.signed_session.pk}, everyone(405)),  # POST only
     "treatments:superbill": (lambda o: {"pk": o.signed_session.pk}, staff()),
     "treatments:superbill-pdf": (lambda o: {"pk": o.signed_session.pk}, staff()),
+    "treatments:payment-create": (lambda o: {"pk": o.signed_session.pk}, everyone(405)),  # POST only
     "treatments:protocol-list": (None, staff(front_desk=403)),
     "treatments:point-search": (None, staff(front_desk=403)),
     # Outcomes: the patient's form needs a link session; scores are clinical; the report is the manager's.
     "outcomes:patient-form": (None, {**everyone(404), "patient": 200}),
-    "outcomes:response-create": (lambda o: {"patient_pk": o.patient.pk}, staff(manager=403)),
-    "outcomes:response-detail": (lambda o: {"pk": o.response.pk}, staff(front_desk=403)),
-    "outcomes:response-link-create": (
-        lambda o: {"patient_pk": o.response.patient.pk, "due": o.response.due_date.isoformat()},
+    "outcomes:questionnaire-create": (lambda o: {"patient_pk": o.patient.pk}, staff(manager=403)),
+    "outcomes:questionnaire-detail": (lambda o: {"pk": o.questionnaire.pk}, staff(front_desk=403)),
+    "outcomes:questionnaire-link-create": (
+        lambda o: {"patient_pk": o.questionnaire.patient.pk, "due": o.questionnaire.due_date.isoformat()},
         everyone(405),  # POST only
     ),
     "outcomes:patient-warning-signs": (None, everyone(405)),  # POST only
@@ -117,7 +118,9 @@ def test_access(name, role_client, objects, request):
     kwargs_for, expected = ACCESS[name]
     role = request.node.callspec.params["role_client"]
     if role == "patient":
-        _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject=objects.response)
+        _, token = issue_link(
+            patient=objects.questionnaire.patient, purpose="questionnaire", subject=objects.questionnaire
+        )
         assert role_client.get(reverse("clinic:link-open", args=[token])).status_code == 302
     url = reverse(name, kwargs=kwargs_for(objects) if kwargs_for else None)
     response = role_client.get(url)

@@ -32,7 +32,9 @@ def test_no_entry_records_a_related_manager_instead_of_a_value(acupuncturist):
 
 
 def test_registering_a_patient(since):
-    patient = PatientFactory(family_name="Okafor")
+    from clinic.services import register_patient
+
+    patient = register_patient(patient=PatientFactory.build(family_name="Okafor"))
     (entry,) = since("patient", CREATE)
     assert entry.object_repr == str(patient)
     assert ("Family name", "—", "Okafor") in readable_changes(entry)
@@ -128,19 +130,19 @@ def test_signing_a_session_and_an_addendum(since, acupuncturist):
 
 
 def test_a_questionnaire_logs_its_warning_signs_and_its_answers(since, acupuncturist):
-    from outcomes.models import Response
-    from outcomes.services import record_warning_signs, submit_response
+    from outcomes.models import Questionnaire
+    from outcomes.services import record_warning_signs, submit_questionnaire
 
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
-    response = Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=0)
-    record_warning_signs(response=response, answers={"saddle_anaesthesia": False, "motor_weakness": False})
-    (signs,) = since("response", UPDATE)
+    questionnaire = Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=0)
+    record_warning_signs(questionnaire=questionnaire, answers={"saddle_anaesthesia": False, "motor_weakness": False})
+    (signs,) = since("questionnaire", UPDATE)
     assert dict((label, after) for label, _before, after in readable_changes(signs)) == {
-        "Saddle anaesthesia": "False",
-        "Motor weakness": "False",
+        "Saddle anaesthesia": "No",
+        "Motor weakness": "No",
     }
-    submit_response(response=response, answers={"odi_walking": 2, "leg_pain_now": 5}, source="online")
-    submitted = since("response", UPDATE)[-1]
+    submit_questionnaire(questionnaire=questionnaire, answers={"odi_walking": 2, "leg_pain_now": 5}, source="online")
+    submitted = since("questionnaire", UPDATE)[-1]
     assert ("Walking", "—", "2") in readable_changes(submitted)
 
 
@@ -149,13 +151,13 @@ def test_scheduling_and_sending_links_are_logged(since, acupuncturist):
 
     plan = TreatmentPlanFactory(practitioner=acupuncturist, start_date=timezone.localdate() - timedelta(days=1))
     schedule_due(today=timezone.localdate())
-    (scheduled,) = since("response", CREATE)
+    (scheduled,) = since("questionnaire", CREATE)
     assert scheduled.object_repr == "Questionnaires fell due: 1 scheduled"
     assert scheduled.additional_data["patient_ids"] == [plan.patient_id]
-    response = plan.responses.get()
-    send_questionnaire_link(response=response, build_url=lambda token: f"https://clinic.example/l/{token}/")
+    questionnaire = plan.questionnaires.get()
+    send_questionnaire_link(questionnaire=questionnaire, build_url=lambda token: f"https://clinic.example/l/{token}/")
     send_questionnaire_link(
-        response=response, build_url=lambda token: f"https://clinic.example/l/{token}/"
+        questionnaire=questionnaire, build_url=lambda token: f"https://clinic.example/l/{token}/"
     )  # revokes the first
     assert len(since("patientlink", CREATE)) == 2
     (revoked,) = since("patientlink", UPDATE)
@@ -193,3 +195,159 @@ def test_the_audit_log_page_shows_labels_not_column_names(manager_client, since)
     html = manager_client.get(reverse("clinic:audit-log")).content.decode()
     assert "Severity</strong>" in html and "Emergency: possible cauda equina" in html
     assert "saddle_anaesthesia</strong>" not in html
+
+
+def test_the_clinicians_exam_and_the_referral_a_foot_drop_opens(since, acupuncturist):
+    from intake.models import ClinicalAssessment
+    from intake.services import record_assessment
+
+    intake = IntakeFactory()
+    record_assessment(assessment=ClinicalAssessment(intake=intake, dorsiflexion_left=2), user=acupuncturist)
+    (exam,) = since("clinicalassessment", CREATE)
+    assert ("Ankle dorsiflexion left (0-5)", "—", "2") in readable_changes(exam)
+    (referral,) = since("referral", CREATE)
+    assert referral.additional_data["patient_id"] == intake.patient_id
+
+
+def test_an_online_intake_and_its_review(since, front_desk):
+    from clinic.links import issue_link
+    from intake.models import Intake
+    from intake.services import review_intake, submit_online_intake
+
+    patient = PatientFactory()
+    link, _ = issue_link(patient=patient, purpose="intake")
+    intake, _referral = submit_online_intake(
+        link=link, intake=Intake(**intake_defaults()), consent_modalities=["needling"], consent_name="Ada Moreno"
+    )
+    assert len(since("intake", CREATE)) == 1 and len(since("consent", CREATE)) == 1
+    assert "Used at" in [label for label, *_ in readable_changes(since("patientlink", UPDATE)[0])]
+    review_intake(intake=intake, user=front_desk)
+    (reviewed,) = since("intake", UPDATE)
+    assert "Reviewed by" in [label for label, *_ in readable_changes(reviewed)]
+
+
+def test_a_plan_review(since, acupuncturist):
+    from treatments.services import review_plan
+
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    review_plan(plan=plan, review="4", notes="ODI down 12 points; continue.")
+    (entry,) = since("treatmentplan", UPDATE)
+    labels = [label for label, *_ in readable_changes(entry)]
+    assert "Review notes" in labels
+    # The plan's computed columns (session count, scores) are not entries of their own: nobody typed them.
+    SessionFactory(plan=plan)
+    assert all(
+        "Session count" not in [label for label, *_ in readable_changes(e)] for e in since("treatmentplan", UPDATE)
+    )
+
+
+def test_a_payment(since, acupuncturist, front_desk):
+    from treatments.services import record_payment, sign_session
+
+    session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist))
+    session = sign_session(session=session, user=acupuncturist)
+    record_payment(session=session, amount="85.00", method="card", paid_on=timezone.localdate(), user=front_desk)
+    (entry,) = since("payment", CREATE)
+    assert ("Method", "—", "Card") in readable_changes(entry)
+    assert entry.additional_data == {"patient_id": session.patient_id}
+
+
+def test_a_protocol_and_its_points(since, acupuncturist):
+    from treatments.models import Point, Protocol
+    from treatments.services import save_protocol
+
+    points = list(Point.objects.filter(code__in=["BL23", "BL40"]).order_by("code"))
+    save_protocol(protocol=Protocol(name="Sciatica, left", owner=acupuncturist), points=points)
+    assert len(since("protocol", CREATE)) == 1
+    assert len(since("protocolpoint", CREATE)) == 2
+
+
+def test_a_paper_questionnaire_and_its_warning_signs(since, acupuncturist, front_desk):
+    from outcomes.services import paper_questionnaire, paper_warning_signs
+
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    today = timezone.localdate()
+    paper_warning_signs(
+        patient=plan.patient, due_date=today, answers={"bowel_incontinence": True}, item9=1, user=front_desk
+    )
+    assert len(since("questionnaire", CREATE)) == 1  # the questionnaire due that day, made for the paper form
+    (signs,) = since("questionnaire", UPDATE)
+    assert ("Bowel incontinence", "—", "Yes") in readable_changes(signs)
+    assert len(since("referral", CREATE)) == 1 and len(since("alert", CREATE)) == 2  # the red flag, item 9
+    paper_questionnaire(patient=plan.patient, due_date=today, answers={"odi_walking": 3}, user=front_desk)
+    submitted = since("questionnaire", UPDATE)[-1]
+    assert ("Walking", "—", "3") in readable_changes(submitted)
+    assert ("Source", "—", "Entered by staff") in readable_changes(submitted)
+
+
+# Every public function of the services and the patient-link module that writes, and the test above that
+# shows its entries; or why it writes no entry of its own.
+WRITERS = {
+    "clinic.services.register_patient": "test_registering_a_patient",
+    "clinic.links.issue_link": "test_scheduling_and_sending_links_are_logged",
+    "clinic.links.send_link": "test_scheduling_and_sending_links_are_logged",
+    "clinic.links.spend_link": "test_spending_a_link_is_logged",
+    "clinic.links.open_link": "sets opened_at only; the link_open view records the read (record_view)",
+    "intake.services.open_referral": "test_a_red_flag_logs_its_referral_and_alert_and_their_closing",
+    "intake.services.report_red_flags": "test_a_red_flag_logs_its_referral_and_alert_and_their_closing",
+    "intake.services.raise_alert": "test_alerts_are_logged_as_they_are_raised_sent_and_acknowledged",
+    "intake.services.raise_self_harm_alert": "test_alerts_are_logged_as_they_are_raised_sent_and_acknowledged",
+    "intake.services.record_intake": "test_recording_an_intake_logs_each_consent_given_and_withdrawn",
+    "intake.services.record_assessment": "test_the_clinicians_exam_and_the_referral_a_foot_drop_opens",
+    "intake.services.close_referral": "test_a_red_flag_logs_its_referral_and_alert_and_their_closing",
+    "intake.services.acknowledge_alert": "test_alerts_are_logged_as_they_are_raised_sent_and_acknowledged",
+    "intake.services.review_intake": "test_an_online_intake_and_its_review",
+    "intake.services.send_intake_link": "test_an_online_intake_and_its_review",
+    "intake.services.submit_online_intake": "test_an_online_intake_and_its_review",
+    "treatments.services.save_session": "test_saving_a_session_logs_each_point_pair_and_adverse_event",
+    "treatments.services.sessions_changed": "test_a_plan_review",  # computed columns only: no entry, by design
+    "treatments.services.sign_session": "test_signing_a_session_and_an_addendum",
+    "treatments.services.add_addendum": "test_signing_a_session_and_an_addendum",
+    "treatments.services.record_payment": "test_a_payment",
+    "treatments.services.save_protocol": "test_a_protocol_and_its_points",
+    "treatments.services.review_plan": "test_a_plan_review",
+    "outcomes.services.schedule_due": "test_scheduling_and_sending_links_are_logged",
+    "outcomes.services.scheduled_questionnaire": "test_scheduling_and_sending_links_are_logged",
+    "outcomes.services.send_questionnaire_link": "test_scheduling_and_sending_links_are_logged",
+    "outcomes.services.send_reminders": "test_scheduling_and_sending_links_are_logged",
+    "outcomes.services.record_warning_signs": "test_a_questionnaire_logs_its_warning_signs_and_its_answers",
+    "outcomes.services.report_self_harm": "test_alerts_are_logged_as_they_are_raised_sent_and_acknowledged",
+    "outcomes.services.submit_questionnaire": "test_a_questionnaire_logs_its_warning_signs_and_its_answers",
+    "outcomes.services.questionnaire_due": "test_a_paper_questionnaire_and_its_warning_signs",
+    "outcomes.services.paper_questionnaire": "test_a_paper_questionnaire_and_its_warning_signs",
+    "outcomes.services.paper_warning_signs": "test_a_paper_questionnaire_and_its_warning_signs",
+}
+# Public functions of those modules that read or compute only.
+READERS = {
+    "clinic.services.next_chart_number",
+    "intake.services.send_intake_link",
+    "outcomes.services.due_questionnaires",
+    "clinic.links.register_purpose",
+    "clinic.links.purpose_label",
+    "clinic.links.hash_token",
+    "clinic.links.handout_page",
+    "clinic.links.resolve_token",
+    "clinic.links.link_for_session",
+    "clinic.links.close_link_session",
+    "clinic.links.finish_link",
+    "clinic.links.after_link",
+    "clinic.links.patient_page",
+    "clinic.links.invalid_link_page",
+} - set(WRITERS)
+
+
+def test_every_writing_service_has_its_audit_test():
+    import importlib
+    import inspect
+
+    modules = ["clinic.services", "clinic.links", "intake.services", "treatments.services", "outcomes.services"]
+    public = {
+        f"{name}.{function}"
+        for name in modules
+        for function, value in vars(importlib.import_module(name)).items()
+        if inspect.isfunction(value) and value.__module__ == name and not function.startswith("_")
+    }
+    assert public == set(WRITERS) | READERS, "a service was added or removed: say here which test shows its entries"
+    tests = {name for name in globals() if name.startswith("test_")}
+    for service, shown_by in WRITERS.items():
+        assert shown_by in tests or " " in shown_by, service

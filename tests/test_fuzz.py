@@ -16,17 +16,17 @@ from hypothesis import strategies as st
 
 from clinic.links import issue_link
 from intake.models import Alert, Referral
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
 FIELD_NAME = re.compile(r'name="([^"]+)"')
 TRACKED = ["clinic.Patient", "intake.Intake", "intake.Consent", "intake.Referral", "intake.ClinicalAssessment"]
 TRACKED += ["treatments.TreatmentPlan", "treatments.Session", "treatments.SessionPoint", "treatments.ElectroPair"]
-TRACKED += ["treatments.AdverseEvent", "treatments.Addendum", "treatments.Protocol", "outcomes.Response"]
+TRACKED += ["treatments.AdverseEvent", "treatments.Addendum", "treatments.Protocol", "outcomes.Questionnaire"]
 TRACKED += ["intake.Alert"]
 # A warning sign or a PHQ-9 item 9 above 0 is saved and acted on by itself, even on a refused form
 # (issue 14): these are the rows that may then change.
-ACTED_ON_ALONE = {"intake.Referral", "intake.Alert", "outcomes.Response"}
+ACTED_ON_ALONE = {"intake.Referral", "intake.Alert", "outcomes.Questionnaire"}
 
 VALUES = st.one_of(
     st.text(max_size=40),
@@ -100,7 +100,7 @@ STAFF_FORMS = [
     ("lac_client", lambda w: reverse("treatments:session-update", args=[w["session"].pk])),
     ("lac_client", lambda w: reverse("treatments:session-detail", args=[w["signed"].pk])),
     ("lac_client", lambda w: reverse("treatments:protocol-list")),
-    ("desk_client", lambda w: reverse("outcomes:response-create", args=[w["plan"].patient.pk])),
+    ("desk_client", lambda w: reverse("outcomes:questionnaire-create", args=[w["plan"].patient.pk])),
     ("manager_client", lambda w: reverse("outcomes:report")),
 ]
 
@@ -124,13 +124,13 @@ def test_staff_forms_survive_generated_input(client_name, url_for, world, reques
 
 
 def test_the_patient_questionnaire_survives_generated_input(client, world):
-    response = Response.objects.create(
+    questionnaire = Questionnaire.objects.create(
         patient=world["plan"].patient, plan=world["plan"], due_date=date(2026, 11, 1), week=4
     )
     url = reverse("outcomes:patient-form")
 
     def open_link():
-        _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
+        _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
         client.get(reverse("clinic:link-open", args=[token]))
 
     open_link()
@@ -139,8 +139,8 @@ def test_the_patient_questionnaire_survives_generated_input(client, world):
     @SETTINGS
     @given(data=form_data(names))
     def run(data):
-        if Response.objects.filter(pk=response.pk, submitted_at__isnull=False).exists():
-            Response.objects.filter(pk=response.pk).update(submitted_at=None)
+        if Questionnaire.objects.filter(pk=questionnaire.pk, submitted_at__isnull=False).exists():
+            Questionnaire.objects.filter(pk=questionnaire.pk).update(submitted_at=None)
             open_link()
         fuzz(client, url, data)
 

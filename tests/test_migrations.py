@@ -93,7 +93,7 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
     apps = migrate([("treatments", "0008_session_reinsertions")])
     Plan = apps.get_model("treatments", "TreatmentPlan")
     Session = apps.get_model("treatments", "Session")
-    Response = apps.get_model("outcomes", "Response")
+    Questionnaire = apps.get_model("outcomes", "Response")  # its name until outcomes migration 0004
     start = date(2026, 3, 2)
     plan = Plan.objects.create(
         patient_id=patient.pk, practitioner_id=clinician.pk, tcm_pattern="other", start_date=start, goals="x"
@@ -109,7 +109,7 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
     )
     for week, odi, sent in ((0, 44, first + timedelta(hours=3)), (4, 41, None), (6, 40, None)):
         due = start + timedelta(weeks=week)
-        Response.objects.create(
+        Questionnaire.objects.create(
             patient_id=patient.pk,
             plan_id=plan.pk,
             due_date=due,
@@ -121,7 +121,7 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
     legacy = Plan.objects.create(
         patient_id=patient.pk, practitioner_id=clinician.pk, tcm_pattern="other", start_date=start, goals="x"
     )
-    Response.objects.create(patient_id=patient.pk, plan_id=legacy.pk, due_date=start + timedelta(days=2), week=0)
+    Questionnaire.objects.create(patient_id=patient.pk, plan_id=legacy.pk, due_date=start + timedelta(days=2), week=0)
     latest()
     from outcomes.services import schedule_due
     from outcomes.summary import refresh_outcomes
@@ -144,7 +144,98 @@ def test_plans_get_their_new_derived_columns_from_the_rows_already_there(people)
     assert TreatmentPlan.objects.values_list(*fields).get(pk=plan.pk) == before
 
 
-def has_row_on(plan, day):
-    from outcomes.models import Response
+RENAME = ("outcomes", "0003_questionnaire_links_name_their_subject")  # the state before Response became Questionnaire
 
-    return Response.objects.filter(plan_id=plan.pk, due_date=day).exists()
+
+def test_questionnaires_keep_their_rows_links_audit_trail_and_permissions_when_renamed(people):
+    patient, clinician = people
+    apps = migrate([RENAME])
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    old_type = ContentType.objects.get(app_label="outcomes", model="response")
+    # Taken back, the step gives the permissions their old names (made by post_migrate, with the database).
+    old_permissions = Permission.objects.filter(content_type=old_type)
+    assert set(old_permissions.values_list("codename", flat=True)) == {
+        "add_response",
+        "change_response",
+        "delete_response",
+        "view_response",
+        "view_report",
+    }
+    readers = Group.objects.create(name="Readers")
+    readers.permissions.add(old_permissions.get(codename="view_response"), old_permissions.get(codename="view_report"))
+    apps.get_model("auth", "User").objects.get(pk=clinician.pk).groups.add(readers)
+    row = apps.get_model("outcomes", "Response").objects.create(
+        patient_id=patient.pk, due_date=date(2026, 3, 2), week=0, odi_score=30, submitted_at=timezone.now()
+    )
+    link = apps.get_model("clinic", "PatientLink").objects.create(
+        patient_id=patient.pk,
+        purpose="questionnaire",
+        subject_type_id=old_type.pk,
+        subject_id=row.pk,
+        token_hash="0" * 64,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    from auditlog.models import LogEntry
+
+    entry = LogEntry.objects.create(
+        content_type_id=old_type.pk, object_pk=str(row.pk), object_id=row.pk, object_repr="x", action=0
+    )
+
+    latest()
+    from django.contrib.auth.models import Group, Permission, User
+    from django.contrib.contenttypes.models import ContentType
+
+    from clinic.models import PatientLink
+    from outcomes.models import Questionnaire
+
+    ContentType.objects.clear_cache()
+    questionnaire = Questionnaire.objects.get(pk=row.pk)
+    assert (questionnaire.patient, questionnaire.odi_score) == (patient, 30)
+    assert ContentType.objects.get_for_model(Questionnaire).pk == old_type.pk  # the same row, renamed
+    assert not ContentType.objects.filter(app_label="outcomes", model="response").exists()
+    assert PatientLink.objects.get(pk=link.pk).subject == questionnaire
+    assert list(LogEntry.objects.get_for_object(questionnaire)) == [entry]
+    renamed = Permission.objects.filter(content_type_id=old_type.pk)
+    assert set(renamed.values_list("codename", "name")) == {
+        ("add_questionnaire", "Can add questionnaire"),
+        ("change_questionnaire", "Can change questionnaire"),
+        ("delete_questionnaire", "Can delete questionnaire"),
+        ("view_questionnaire", "Can view questionnaire"),
+        ("view_report", "Can view the clinic outcomes report"),
+    }
+    assert set(Group.objects.get(name="Readers").permissions.values_list("codename", flat=True)) == {
+        "view_questionnaire",
+        "view_report",
+    }
+    assert User.objects.get(pk=clinician.pk).has_perm("outcomes.view_questionnaire")
+
+
+def test_a_permission_already_made_under_the_new_name_takes_over_the_old_ones_holders(people):
+    _patient, clinician = people
+    apps = migrate([RENAME])
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    old_type = ContentType.objects.get(app_label="outcomes", model="response")
+    # As if post_migrate had made the new permission before the rename ran: both names exist.
+    new = Permission.objects.create(content_type=old_type, codename="add_questionnaire", name="Can add questionnaire")
+    desk = apps.get_model("auth", "Group").objects.create(name="Desk")
+    desk.permissions.add(Permission.objects.get(content_type=old_type, codename="add_response"))
+    apps.get_model("auth", "User").objects.get(pk=clinician.pk).user_permissions.add(
+        Permission.objects.get(content_type=old_type, codename="add_response"), new
+    )
+
+    latest()
+    from django.contrib.auth.models import Group, Permission, User
+
+    assert list(Permission.objects.filter(codename="add_questionnaire").values_list("pk", flat=True)) == [new.pk]
+    assert not Permission.objects.filter(codename__endswith="_response").exists()
+    assert list(Group.objects.get(name="Desk").permissions.values_list("codename", flat=True)) == ["add_questionnaire"]
+    assert list(User.objects.get(pk=clinician.pk).user_permissions.values_list("pk", flat=True)) == [new.pk]
+
+
+def has_row_on(plan, day):
+    from outcomes.models import Questionnaire
+
+    return Questionnaire.objects.filter(plan_id=plan.pk, due_date=day).exists()

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
 BUDGET = 15
@@ -28,7 +28,7 @@ def build_clinic(patients: int, practitioner):
         )
         for week in range(4):
             SessionFactory(plan=plan, started_at=timezone.now() - timedelta(days=30 - week * 7), signed=week < 3)
-            Response.objects.create(
+            Questionnaire.objects.create(
                 patient=plan.patient,
                 plan=plan,
                 due_date=today - timedelta(days=28 - week * 7),
@@ -44,7 +44,7 @@ def build_clinic(patients: int, practitioner):
 
 def pages(plan):
     session = plan.sessions.order_by("started_at").first()
-    response = plan.responses.order_by("due_date").first()
+    questionnaire = plan.questionnaires.order_by("due_date").first()
     return {
         "dashboard": ("lac", reverse("pages:dashboard")),
         "patient search": ("desk", reverse("clinic:patient-list") + f"?q={plan.patient.family_name[:4]}"),
@@ -55,7 +55,7 @@ def pages(plan):
         "session": ("lac", reverse("treatments:session-detail", args=[session.pk])),
         "superbill": ("desk", reverse("treatments:superbill", args=[session.pk])),
         "protocols": ("lac", reverse("treatments:protocol-list")),
-        "questionnaire": ("lac", reverse("outcomes:response-detail", args=[response.pk])),
+        "questionnaire": ("lac", reverse("outcomes:questionnaire-detail", args=[questionnaire.pk])),
         "outcomes report": ("boss", reverse("outcomes:report")),
         "audit log": ("boss", reverse("clinic:audit-log")),
     }

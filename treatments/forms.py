@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from clinic.concurrency import VersionedFormMixin
-from clinic.forms import EARLIEST_RECORD_DATE, DateInput
-from intake.models import TcmPattern
+from clinic.forms import EARLIEST_RECORD_DATE, DateInput, past_record_date
+from intake.models import Modality, TcmPattern
 from intake.rules import Precaution
 from treatments import billing
 from treatments.codes import normalise_point_code, split_point_codes, suggest
@@ -16,6 +16,7 @@ from treatments.models import (
     REVIEWS,
     TUINA_TECHNIQUES,
     AdverseEventKind,
+    Payment,
     PlanStatus,
     Point,
     Protocol,
@@ -399,19 +400,16 @@ class SessionEntry:
             for r in self.electro_rows()
             for p in (r["point_a_point"], r["point_b_point"])
         ]
-        modalities = set()
-        if points or electro:  # electroacupuncture is current through needles: it is needling too
-            modalities.add("needling")
-        if electro:
-            modalities.add("electroacupuncture")
-        if cleaned.get("cupping_kind"):
-            modalities.add("cupping")
-        if cleaned.get("moxibustion_kind"):
-            modalities.add("moxibustion")
-        if cleaned.get("tuina_minutes"):
-            modalities.add("tui_na")
-        if cleaned.get("herbal_formula"):
-            modalities.add("herbs")
+        used = {
+            # Electroacupuncture is current through needles: it is needling too.
+            Modality.NEEDLING: bool(points or electro),
+            Modality.ELECTROACUPUNCTURE: bool(electro),
+            Modality.CUPPING: bool(cleaned.get("cupping_kind")),
+            Modality.MOXIBUSTION: bool(cleaned.get("moxibustion_kind")),
+            Modality.TUI_NA: bool(cleaned.get("tuina_minutes")),
+            Modality.HERBS: bool(cleaned.get("herbal_formula")),
+        }
+        modalities = {modality for modality, yes in used.items() if yes}
         problems = session_problems(
             precautions=self.precautions,
             points=points,
@@ -447,6 +445,31 @@ class SessionEntry:
 
 class AddendumForm(forms.Form):
     text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class PaymentForm(forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["amount", "method", "paid_on"]
+        labels = {"amount": "Amount ($)"}
+        widgets = {"paid_on": DateInput(), "amount": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})}
+        error_messages = {
+            "amount": {
+                "min_value": "Enter the amount received, at least $0.01.",
+                "max_value": "Check the amount: it is over $99,999.99.",
+                "max_decimal_places": "Enter dollars and cents, e.g. 85.00.",
+                "max_digits": "Check the amount: it is over $99,999.99.",
+                "invalid": "Enter an amount in dollars and cents, e.g. 85.00.",
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"paid_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = [("", "Choose…"), *self.fields["method"].choices[1:]]
+
+    def clean_paid_on(self) -> date:
+        return past_record_date(self.cleaned_data["paid_on"], what="a payment cannot be dated")
 
 
 class ProtocolForm(forms.ModelForm):

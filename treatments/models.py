@@ -50,6 +50,13 @@ class SignedSessionError(ValidationError):
         super().__init__("This session is signed and locked. Add an addendum to correct or add to it.")
 
 
+class UnsignedSessionError(ValidationError):
+    """A superbill, and the payments recorded on it, come only from a signed session."""
+
+    def __init__(self):
+        super().__init__("A superbill is printed only from a signed session. Sign the note first.")
+
+
 # --- catalogue -------------------------------------------------------------------------------
 
 
@@ -473,10 +480,6 @@ class Session(VersionedModel):
     def _stored_signed(self) -> bool:
         return self.pk is not None and Session.objects.filter(pk=self.pk, signed_at__isnull=False).exists()
 
-    @property
-    def uses_electroacupuncture(self) -> bool:
-        return self.electro_pairs.exists() if self.pk else False
-
 
 class SessionPartQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -637,16 +640,43 @@ class Fee(models.Model):
         return f"{self.cpt_code}: ${self.amount}"
 
 
+class PaymentMethod(models.TextChoices):
+    CARD = "card", "Card"
+    CASH = "cash", "Cash"
+    CHECK = "check", "Check"
+    HSA = "hsa", "HSA / FSA card"
+    INSURANCE = "insurance", "Insurance"
+    OTHER = "other", "Other"
+
+
 class Payment(models.Model):
-    """Money received for a session; kept apart from the note so a signed session can still be paid."""
+    """Money received for a session; kept apart from the note, so a signed session can still be paid.
+
+    Recorded from the superbill page (`treatments.services.record_payment`); never edited afterwards.
+    """
 
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    amount = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("99999.99"))],
+    )
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    paid_on = models.DateField("date paid")
     received_at = models.DateTimeField(auto_now_add=True)
-    method = models.CharField(max_length=20, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        constraints = [
+            # Money received is positive: a refund is not a payment.
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
 
     def __str__(self) -> str:
-        return f"${self.amount} for {self.session}"
+        return f"${self.amount} by {self.get_method_display().lower()} on {self.paid_on:%Y-%m-%d}"
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.session.patient_id}
@@ -660,3 +690,4 @@ audited(AdverseEvent)
 audited(Addendum)
 audited(Payment)
 audited(Protocol)
+audited(ProtocolPoint)

@@ -7,23 +7,14 @@ that forbids in this session (DESIGN section 3, contraindications and precaution
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from intake.models import Modality
 from intake.rules import (
-    BLOCK,
     CAUTION,
     PREGNANCY_FORBIDDEN_POINTS,
     PREGNANCY_FORBIDDEN_REGIONS,
     TRUNK_REGIONS,
     Precaution,
 )
-
-MODALITY_LABELS = {
-    "needling": "acupuncture needling",
-    "electroacupuncture": "electroacupuncture",
-    "cupping": "cupping",
-    "moxibustion": "moxibustion",
-    "tui_na": "Tui Na",
-    "herbs": "herbal medicine",
-}
 
 
 @dataclass(frozen=True)
@@ -87,13 +78,9 @@ def session_problems(
         labels = "; ".join(p.label for p in cautions)
         problems.append(Problem("cautions_acknowledged", f"Acknowledge the cautions before saving: {labels}."))
     if consented is not None:
-        missing = [m for m in MODALITY_LABELS if m in set(modalities_used) and m not in set(consented)]
+        missing = [m for m in Modality if m in set(modalities_used) and m not in set(consented)]
         for modality in missing:
             problems.append(
-                Problem("__all__", f"No consent to {MODALITY_LABELS[modality]} is on record in the current intake.")
+                Problem("__all__", f"No consent to {modality.in_sentence} is on record in the current intake.")
             )
     return problems
-
-
-def blocks(precautions: Sequence[Precaution]) -> list[Precaution]:
-    return [p for p in precautions if p.level == BLOCK]

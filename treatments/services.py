@@ -14,10 +14,15 @@ from treatments.models import (
     Addendum,
     AdverseEvent,
     ElectroPair,
+    Payment,
+    Point,
+    Protocol,
+    ProtocolPoint,
     Session,
     SessionPoint,
     SignedSessionError,
     TreatmentPlan,
+    UnsignedSessionError,
 )
 
 
@@ -160,6 +165,25 @@ def sign_session(*, session: Session, user) -> Session:
 @transaction.atomic
 def add_addendum(*, session: Session, user, text: str) -> Addendum:
     return Addendum.objects.create(session=session, author=user, text=text)
+
+
+@transaction.atomic
+def record_payment(*, session: Session, amount, method: str, paid_on, user) -> Payment:
+    """Money received for a signed session; the note stays locked, the payment has its own audit entry."""
+    if not session.is_signed:
+        raise UnsignedSessionError()
+    return Payment.objects.create(session=session, amount=amount, method=method, paid_on=paid_on, recorded_by=user)
+
+
+@transaction.atomic
+def save_protocol(*, protocol: Protocol, points: list[Point]) -> Protocol:
+    """A new protocol and its points, in order; each point row has its own audit entry."""
+    protocol.save()
+    rows = ProtocolPoint.objects.bulk_create(
+        ProtocolPoint(protocol=protocol, point=point, position=i) for i, point in enumerate(points)
+    )
+    log_rows(created=rows)
+    return protocol
 
 
 @transaction.atomic

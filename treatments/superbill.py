@@ -57,6 +57,11 @@ class Superbill:
     def balance(self) -> Decimal:
         return self.total - self.paid
 
+    @property
+    def credit(self) -> Decimal:
+        """What was paid beyond the charges (shown instead of a negative balance)."""
+        return max(self.paid - self.total, Decimal("0.00"))
+
 
 def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
     """The session's claim lines with "one initial code per day" applied across the patient's day.
@@ -109,7 +114,7 @@ def build_superbill(session: Session) -> Superbill:
         )
         for line in cpt
     ]
-    paid = session.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    paid = (session.payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)).quantize(Decimal("0.01"))
     licence = f"{profile.licence_state} {profile.licence_number}".strip() if profile else ""
     return Superbill(
         clinic_name=settings.CLINIC_NAME,
@@ -193,7 +198,8 @@ def superbill_pdf(bill: Superbill) -> bytes:
             )
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 10)
-    for label, amount in (("Total charges", bill.total), ("Amount paid", bill.paid), ("Balance", bill.balance)):
+    owed = ("Credit", bill.credit) if bill.credit else ("Balance", bill.balance)
+    for label, amount in (("Total charges", bill.total), ("Amount paid", bill.paid), owed):
         pdf.cell(150, 6, label, align="R")
         pdf.cell(0, 6, f"${amount:.2f}", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)

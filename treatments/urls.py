@@ -15,6 +15,7 @@ urlpatterns = [
     path("sessions/<int:pk>/addenda/", views.addendum_create, name="addendum-create"),
     path("sessions/<int:pk>/superbill/", views.superbill, name="superbill"),
     path("sessions/<int:pk>/superbill.pdf", views.superbill_pdf_view, name="superbill-pdf"),
+    path("sessions/<int:pk>/payments/", views.payment_create, name="payment-create"),
     path("protocols/", views.protocol_list, name="protocol-list"),
     path("points/search/", views.point_search, name="point-search"),
 ]

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_view
 from clinic.concurrency import StaleRecordError
+from clinic.errors import conflict
 from intake.safety import may_treat, treatment_check
 from treatments import billing, services
 from treatments.access import get_plan_for, get_session_for
-from treatments.forms import AddendumForm, PlanReviewForm, ProtocolForm, SessionEntry, TreatmentPlanForm
+from treatments.forms import AddendumForm, PaymentForm, PlanReviewForm, ProtocolForm, SessionEntry, TreatmentPlanForm
 from treatments.models import (
     REVIEWS,
     Point,
@@ -22,6 +23,7 @@ from treatments.models import (
     Session,
     SignedSessionError,
     TreatmentPlan,
+    UnsignedSessionError,
     with_point_labels,
 )
 from treatments.superbill import billed_cpt_lines, build_superbill, superbill_pdf
@@ -323,25 +325,38 @@ def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _session_page(request, session, form, status=400)
 
 
-def _signed_session_for_bill(request: HttpRequest, pk: int) -> Session:
-    session = get_session_for(request.user, pk, "treatments.view_superbill")
-    if not session.is_signed:
-        raise PermissionDenied("A superbill is printed only from a signed session. Sign the note first.")
-    return session
+def _not_signed(request: HttpRequest, session: Session) -> HttpResponse:
+    return conflict(
+        request, str(UnsignedSessionError().message), back=session.get_absolute_url(), back_label="Back to the session"
+    )
+
+
+def _superbill_page(request: HttpRequest, session: Session, form: PaymentForm | None = None, status: int = 200):
+    context = {
+        "bill": build_superbill(session),
+        "session": session,
+        "payments": session.payments.select_related("recorded_by"),
+        "payment_form": (form or PaymentForm()) if request.user.has_perm("treatments.add_payment") else None,
+    }
+    return render(request, "treatments/superbill.html", context, status=status)
 
 
 @require_safe
 @permission_required("treatments.view_superbill")
 def superbill(request: HttpRequest, pk: int) -> HttpResponse:
-    session = _signed_session_for_bill(request, pk)
+    session = get_session_for(request.user, pk, "treatments.view_superbill")
+    if not session.is_signed:
+        return _not_signed(request, session)
     record_view(session)
-    return render(request, "treatments/superbill.html", {"bill": build_superbill(session), "session": session})
+    return _superbill_page(request, session)
 
 
 @require_safe
 @permission_required("treatments.view_superbill")
 def superbill_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
-    session = _signed_session_for_bill(request, pk)
+    session = get_session_for(request.user, pk, "treatments.view_superbill")
+    if not session.is_signed:
+        return _not_signed(request, session)
     record_view(session)
     bill = build_superbill(session)
     response = HttpResponse(superbill_pdf(bill), content_type="application/pdf")
@@ -349,6 +364,21 @@ def superbill_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@permission_required("treatments.add_payment")
+def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A payment recorded from the superbill page: amount, method, the date paid."""
+    session = get_session_for(request.user, pk, "treatments.view_superbill")
+    if not session.is_signed:
+        return _not_signed(request, session)
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        return _superbill_page(request, session, form, status=400)
+    payment = services.record_payment(session=session, user=request.user, **form.cleaned_data)
+    messages.success(request, f"Payment of ${payment.amount} recorded.")
+    return redirect("treatments:superbill", session.pk)
 
 
 # --- protocols -------------------------------------------------------------------------------
@@ -367,11 +397,7 @@ def protocol_list(request: HttpRequest) -> HttpResponse:
             if Protocol.objects.filter(name=protocol.name, owner=protocol.owner).exists():
                 form.add_error("name", "You already have a protocol with this name.")
             else:
-                protocol.save()
-                ProtocolPoint.objects.bulk_create(
-                    ProtocolPoint(protocol=protocol, point=point, position=i)
-                    for i, point in enumerate(form.cleaned_data["codes"])
-                )
+                services.save_protocol(protocol=protocol, points=form.cleaned_data["codes"])
                 messages.success(request, f"Protocol “{protocol.name}” saved.")
                 return redirect("treatments:protocol-list")
     protocols = (

@@ -7,15 +7,17 @@ from playwright.sync_api import expect
 
 from clinic.links import issue_link
 from intake.models import Referral
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.browser.conftest import sign_in
 from tests.factories import SessionFactory, TreatmentPlanFactory
 
 
-def due_response(acupuncturist, **kwargs):
+def due_questionnaire(acupuncturist, **kwargs):
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
     SessionFactory(plan=plan, started_at=timezone.now() - timedelta(days=7), signed=True)
-    return Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1, **kwargs)
+    return Questionnaire.objects.create(
+        patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1, **kwargs
+    )
 
 
 def answer_everything(page, *, warning_sign: str | None = None):
@@ -35,12 +37,12 @@ def answer_everything(page, *, warning_sign: str | None = None):
 def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
     phone_page, page, live_server, acupuncturist
 ):
-    response = due_response(acupuncturist)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
+    questionnaire = due_questionnaire(acupuncturist)
+    _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
     phone = phone_page
     phone.goto(f"{live_server.url}/l/{token}/")
     expect(phone).to_have_url(f"{live_server.url}/p/questionnaire/")
-    expect(phone.get_by_role("heading", name=f"Hello {response.patient.given_name}")).to_be_visible()
+    expect(phone.get_by_role("heading", name=f"Hello {questionnaire.patient.given_name}")).to_be_visible()
     # Touch targets: every choice is at least 44 px high.
     heights = phone.locator("label.choice").evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
     assert min(heights) >= 44
@@ -51,14 +53,14 @@ def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
     expect(phone.locator("[data-progress-text]")).to_contain_text("answered")
     phone.get_by_role("button", name="Send my answers").click()
     expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
-    response.refresh_from_db()
-    assert response.odi_score == 40  # every section "2"
+    questionnaire.refresh_from_db()
+    assert questionnaire.odi_score == 40  # every section "2"
 
     sign_in(page, live_server, "lac")
-    page.goto(f"{live_server.url}/patients/{response.patient.pk}/")
+    page.goto(f"{live_server.url}/patients/{questionnaire.patient.pk}/")
     expect(page.locator("#outcome-chart")).to_be_visible()
     data = json.loads(page.locator("#outcome-chart-data").text_content())
-    assert data["dates"] == [response.due_date.isoformat()] and data["odi"] == [40]
+    assert data["dates"] == [questionnaire.due_date.isoformat()] and data["odi"] == [40]
     rendered = page.evaluate("() => Chart.getChart('outcome-chart').data.datasets[0].data.length")
     assert rendered == 1
 
@@ -66,8 +68,8 @@ def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
 def test_tapping_yes_shows_the_instructions_at_once_and_saves_the_sign_before_anything_is_sent(
     phone_page, page, live_server, acupuncturist
 ):
-    response = due_response(acupuncturist)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
+    questionnaire = due_questionnaire(acupuncturist)
+    _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
     phone_page.goto(f"{live_server.url}/l/{token}/")
     urgent = phone_page.get_by_test_id("urgent-instructions")
     expect(urgent).to_be_hidden()
@@ -79,19 +81,19 @@ def test_tapping_yes_shows_the_instructions_at_once_and_saves_the_sign_before_an
     expect(urgent.get_by_role("link", name="Call 911")).to_have_attribute("href", "tel:911")
     # The tap itself sent the answer: the referral is open while the page is still unsubmitted.
     expect(urgent).to_contain_text("Your answer has reached the clinic")
-    assert Referral.objects.open().get(patient=response.patient).flags == ["saddle_anaesthesia"]
+    assert Referral.objects.open().get(patient=questionnaire.patient).flags == ["saddle_anaesthesia"]
     assert phone_page.url == f"{live_server.url}/p/questionnaire/"
 
     # The patient closes the page. The clinic sees the alert at the top of the dashboard.
     phone_page.close()
     sign_in(page, live_server, "lac")
-    expect(page.get_by_test_id("open-alert").first).to_contain_text(response.patient.family_name)
+    expect(page.get_by_test_id("open-alert").first).to_contain_text(questionnaire.patient.family_name)
     expect(page.get_by_test_id("open-alert").first).to_contain_text("Emergency")
 
 
 def test_a_warning_sign_shows_urgent_care_and_blocks_the_next_session(phone_page, page, live_server, acupuncturist):
-    response = due_response(acupuncturist)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
+    questionnaire = due_questionnaire(acupuncturist)
+    _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
     phone_page.goto(f"{live_server.url}/l/{token}/")
     answer_everything(phone_page, warning_sign="between your legs")
     phone_page.get_by_role("button", name="Next").click()
@@ -99,16 +101,16 @@ def test_a_warning_sign_shows_urgent_care_and_blocks_the_next_session(phone_page
     expect(urgent).to_contain_text("emergency department today")
 
     sign_in(page, live_server, "lac")
-    expect(page.get_by_test_id("open-alert")).to_contain_text(response.patient.family_name)
-    page.goto(f"{live_server.url}/plans/{response.plan.pk}/sessions/new/")
+    expect(page.get_by_test_id("open-alert")).to_contain_text(questionnaire.patient.family_name)
+    page.goto(f"{live_server.url}/plans/{questionnaire.plan.pk}/sessions/new/")
     expect(page.get_by_text(re.compile("Urgent referral open since .*Saddle anaesthesia"))).to_be_visible()
     expect(page.get_by_role("button", name="Save session")).to_have_count(0)
 
 
 def test_the_patient_form_has_no_serious_accessibility_violations(phone_page, live_server, acupuncturist):
     axe_url = f"{live_server.url}/static/vendor/axe-core/axe.min.js"  # same origin: allowed by the CSP
-    response = due_response(acupuncturist, includes_phq9=True)
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
+    questionnaire = due_questionnaire(acupuncturist, includes_phq9=True)
+    _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
     phone_page.goto(f"{live_server.url}/l/{token}/")
 
     def scan():
@@ -139,8 +141,8 @@ def test_the_front_desk_resends_an_overdue_questionnaire_from_the_dashboard(
 ):
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
     today = timezone.localdate()
-    older = Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=10), week=1)
-    Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=3), week=2)
+    older = Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=10), week=1)
+    Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=3), week=2)
     sign_in(page, live_server, "desk")
     # Two rows share one form; each button posts its own questionnaire.
     page.get_by_role("button", name="Resend").first.click()

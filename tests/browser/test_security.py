@@ -1,7 +1,7 @@
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.browser.conftest import sign_in
 from tests.factories import SessionFactory, TreatmentPlanFactory
 
@@ -9,7 +9,7 @@ from tests.factories import SessionFactory, TreatmentPlanFactory
 def test_pages_run_under_the_content_security_policy_without_violations(page, live_server, acupuncturist):
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
     session = SessionFactory(plan=plan, signed=True)
-    Response.objects.create(
+    Questionnaire.objects.create(
         patient=plan.patient,
         plan=plan,
         due_date=timezone.localdate(),

@@ -32,7 +32,7 @@ CLINICAL_MODELS = [
     "intake.Alert",
     "treatments.TreatmentPlan",
     "treatments.Session",
-    "outcomes.Response",
+    "outcomes.Questionnaire",
 ]
 # The admins that may write: reference data, configuration and accounts, none of them a clinical record.
 WRITABLE = {
@@ -66,9 +66,9 @@ def clinical_records(acupuncturist):
 
     ClinicalAssessment.objects.create(intake=intake, assessed_by=acupuncturist)
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
-    from outcomes.models import Response
+    from outcomes.models import Questionnaire
 
-    Response.objects.create(patient=plan.patient, plan=plan, due_date=plan.start_date, week=0)
+    Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=plan.start_date, week=0)
     return SessionFactory(plan=plan)
 
 

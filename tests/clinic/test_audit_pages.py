@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import ClinicalAssessment
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.conftest import _client_for
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory, session_form_data
 
@@ -15,7 +15,7 @@ from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory,
 def records(acupuncturist):
     plan = TreatmentPlanFactory(practitioner=acupuncturist, patient=IntakeFactory().patient)
     session = SessionFactory(plan=plan, signed=True)
-    response = Response.objects.create(
+    questionnaire = Questionnaire.objects.create(
         patient=plan.patient,
         plan=plan,
         due_date=timezone.localdate(),
@@ -23,7 +23,7 @@ def records(acupuncturist):
         odi_score=30,
         submitted_at=timezone.now(),
     )
-    return {"plan": plan, "session": session, "response": response, "intake": plan.patient.intakes.get()}
+    return {"plan": plan, "session": session, "questionnaire": questionnaire, "intake": plan.patient.intakes.get()}
 
 
 READS = [
@@ -37,7 +37,11 @@ READS = [
     ("session", lambda r: reverse("treatments:session-detail", args=[r["session"].pk]), lambda r: r["session"]),
     ("superbill", lambda r: reverse("treatments:superbill", args=[r["session"].pk]), lambda r: r["session"]),
     ("superbill PDF", lambda r: reverse("treatments:superbill-pdf", args=[r["session"].pk]), lambda r: r["session"]),
-    ("questionnaire", lambda r: reverse("outcomes:response-detail", args=[r["response"].pk]), lambda r: r["response"]),
+    (
+        "questionnaire",
+        lambda r: reverse("outcomes:questionnaire-detail", args=[r["questionnaire"].pk]),
+        lambda r: r["questionnaire"],
+    ),
 ]
 
 
@@ -85,7 +89,7 @@ def test_opening_an_edit_page_is_recorded(
 ADMIN_READS = [
     ("patient", lambda r: r["plan"].patient),
     ("session", lambda r: r["session"]),  # signed: the admin's read-only page
-    ("questionnaire", lambda r: r["response"]),
+    ("questionnaire", lambda r: r["questionnaire"]),
 ]
 
 
@@ -196,7 +200,7 @@ def test_the_dashboard_records_the_patients_it_shows(lac_client, acupuncturist, 
     assert records["plan"].patient.pk in entry.additional_data["patient_ids"]  # its recent session
 
 
-@pytest.mark.parametrize("model", ["clinic/patient", "treatments/session", "outcomes/response", "intake/alert"])
+@pytest.mark.parametrize("model", ["clinic/patient", "treatments/session", "outcomes/questionnaire", "intake/alert"])
 def test_the_admin_lists_record_the_patients_they_show(admin_client, admin_user, records, model):
     from intake.services import raise_self_harm_alert
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from intake.models import ReferralDestination, ReferralOutcome, ReferralSource
 from intake.services import close_referral, open_referral
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.factories import IntakeFactory, PatientFactory, SessionFactory, TreatmentPlanFactory, UserFactory
 
 
@@ -63,24 +63,26 @@ def test_each_resend_button_posts_its_own_questionnaire_with_one_csrf_token(desk
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
     today = timezone.localdate()
     rows = [
-        Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=d), week=d)
+        Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=d), week=d)
         for d in (3, 10)
     ]
     html = desk_client.get(reverse("pages:dashboard")).content.decode()
     assert html.count('id="resend-link"') == 1 and html.count("csrfmiddlewaretoken") == 2  # + the sign-out form
     for row in rows:
-        url = reverse("outcomes:response-link-create", args=[row.patient_id, row.due_date.isoformat()])
+        url = reverse("outcomes:questionnaire-link-create", args=[row.patient_id, row.due_date.isoformat()])
         assert re.search(rf'form="resend-link" formaction="{url}" name="email" value="1"', html)
     sent = desk_client.post(
-        reverse("outcomes:response-link-create", args=[rows[1].patient_id, rows[1].due_date.isoformat()]),
+        reverse("outcomes:questionnaire-link-create", args=[rows[1].patient_id, rows[1].due_date.isoformat()]),
         {"email": "1"},
     )
-    assert sent.status_code == 200 and sent.context["response"] == rows[1]
+    assert sent.status_code == 200 and sent.context["questionnaire"] == rows[1]
 
 
 def test_who_may_see_overdue_questionnaires_but_not_send_links_gets_no_resend_button(acupuncturist):
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
-    Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate() - timedelta(days=5), week=1)
+    Questionnaire.objects.create(
+        patient=plan.patient, plan=plan, due_date=timezone.localdate() - timedelta(days=5), week=1
+    )
     reader = UserFactory()
     reader.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_patient", "view_patientlink"], content_type__app_label="clinic")

@@ -142,10 +142,10 @@ def test_every_purpose_lands_on_a_page_and_has_its_thank_you_page():
 
 
 def test_a_questionnaire_link_names_its_questionnaire(objects):
-    response = objects.response
-    link, _ = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
-    assert PatientLink.objects.get(pk=link.pk).subject == response
-    assert str(link) == f"Weekly questionnaire link for {response.patient}"
+    questionnaire = objects.questionnaire
+    link, _ = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
+    assert PatientLink.objects.get(pk=link.pk).subject == questionnaire
+    assert str(link) == f"Weekly questionnaire link for {questionnaire.patient}"
 
 
 def test_an_intake_link_names_no_subject(patient):
@@ -165,9 +165,9 @@ def _opened(client, link_token) -> None:
     ],
 )
 def test_both_patient_forms_answer_an_invalid_submission_with_400(client, objects, purpose, form_url, bad_post):
-    response = objects.response
-    subject = response if purpose == "questionnaire" else None
-    _, token = issue_link(patient=response.patient, purpose=purpose, subject=subject)
+    questionnaire = objects.questionnaire
+    subject = questionnaire if purpose == "questionnaire" else None
+    _, token = issue_link(patient=questionnaire.patient, purpose=purpose, subject=subject)
     _opened(client, token)
     assert client.post(reverse(form_url), bad_post).status_code == 400
 
@@ -176,11 +176,11 @@ def test_both_patient_forms_answer_an_invalid_submission_with_400(client, object
     ("url", "kwargs"),
     [
         ("intake:intake-link-create", lambda r: [r.patient.pk]),
-        ("outcomes:response-link-create", lambda r: [r.patient.pk, r.due_date.isoformat()]),
+        ("outcomes:questionnaire-link-create", lambda r: [r.patient.pk, r.due_date.isoformat()]),
     ],
 )
 def test_both_handout_pages_show_the_link_once_with_a_qr_code(desk_client, objects, url, kwargs):
-    page = desk_client.post(reverse(url, args=kwargs(objects.response)))
+    page = desk_client.post(reverse(url, args=kwargs(objects.questionnaire)))
     assert page.status_code == 200
     assert page["Cache-Control"] == "no-store"
     assert page.context["url"].startswith("http://testserver/l/")

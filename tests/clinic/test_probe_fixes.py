@@ -40,7 +40,7 @@ def test_static_files_keep_their_caching(client):
 @pytest.fixture
 def patient_browser(objects):
     browser = Client(enforce_csrf_checks=True)
-    _, token = issue_link(patient=objects.response.patient, purpose="questionnaire", subject=objects.response)
+    _, token = issue_link(patient=objects.questionnaire.patient, purpose="questionnaire", subject=objects.questionnaire)
     assert browser.get(reverse("clinic:link-open", args=[token]), secure=True).status_code == 302
     return browser
 
@@ -279,7 +279,7 @@ def test_an_address_filter_that_is_no_address_is_the_admins_invalid_filter_page(
         ("lac_client", lambda o: reverse("treatments:session-create", args=[o.plan.pk])),
         ("desk_client", lambda o: reverse("intake:intake-create", args=[o.patient.pk])),
         ("lac_client", lambda o: reverse("treatments:plan-create", args=[o.patient.pk])),
-        ("desk_client", lambda o: reverse("outcomes:response-create", args=[o.patient.pk])),
+        ("desk_client", lambda o: reverse("outcomes:questionnaire-create", args=[o.patient.pk])),
     ],
 )
 def test_a_form_page_that_shows_a_patient_records_the_read(request, objects, who, url_for):

@@ -6,7 +6,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from clinic.fields import RangeCheck
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.factories import PatientFactory
 from treatments.models import Session
 
@@ -45,4 +45,4 @@ def test_an_excluded_field_is_left_to_its_form():
 
 def test_the_database_still_refuses_what_python_would(db):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Response.objects.create(patient=PatientFactory(), due_date="2026-01-05", week=0, odi_score=101)
+        Questionnaire.objects.create(patient=PatientFactory(), due_date="2026-01-05", week=0, odi_score=101)

@@ -18,7 +18,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from health_check.exceptions import ServiceUnavailable
 
-from clinic.sessions import RENEWED_KEY
+from clinic.signin import RENEWED_KEY
 from clinic.twofactor import NO_DEVICE_KEY
 from tests.factories import PatientFactory, UserFactory
 
@@ -163,7 +163,7 @@ def test_two_factor_is_optional_for_other_staff(front_desk):
 def test_a_promotion_to_manager_asks_for_the_second_factor_on_the_next_page(front_desk):
     from django.contrib.auth.models import Group
 
-    from clinic.sessions import PERMISSIONS_KEY
+    from clinic.signin import PERMISSIONS_KEY
 
     client = Client()
     sign_in(client, "desk")
@@ -350,7 +350,7 @@ def test_a_new_staff_member_has_no_staff_pages_without_a_role(db):
 
 
 def test_a_form_being_typed_into_keeps_the_sign_in_alive(lac_client, acupuncturist):
-    from clinic.sessions import RENEWED_KEY
+    from clinic.signin import RENEWED_KEY
 
     session = lac_client.session
     session[RENEWED_KEY] = 0  # renewed long ago: the next request renews it

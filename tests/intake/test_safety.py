@@ -1,4 +1,4 @@
-"""The API the session log calls: may_treat, precautions, consented_modalities."""
+"""The API the session log calls: may_treat, precautions, treatment_check (and its consents)."""
 
 from datetime import date
 
@@ -6,7 +6,7 @@ import pytest
 
 from intake import services
 from intake.models import ClinicalAssessment, Referral
-from intake.safety import consented_modalities, may_treat, precautions, treatment_check
+from intake.safety import may_treat, precautions, treatment_check
 from tests.factories import IntakeFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,21 +104,20 @@ def test_precautions_without_an_intake_are_empty():
 
 def test_consented_modalities():
     intake = IntakeFactory(consents=["needling", "cupping"])
-    assert consented_modalities(intake.patient) == {"needling", "cupping"}
-    assert consented_modalities(PatientFactory()) == set()
+    assert treatment_check(intake.patient).consented == {"needling", "cupping"}
+    assert treatment_check(PatientFactory()).consented == set()
 
 
 def test_only_the_current_intakes_consents_count():
     old = IntakeFactory(consents=["needling", "cupping", "moxibustion"])
     IntakeFactory(patient=old.patient, consents=["needling"])  # a new episode: consent asked again
-    assert consented_modalities(old.patient) == {"needling"}
     assert treatment_check(old.patient).consented == {"needling"}
 
 
 def test_withdrawn_consent_is_removed():
     intake = IntakeFactory(consents=["needling", "cupping"])
     services.record_intake(intake=intake, consent_modalities=["needling"], consent_name="Ada Moreno")
-    assert consented_modalities(intake.patient) == {"needling"}
+    assert treatment_check(intake.patient).consented == {"needling"}
 
 
 def test_self_harm_alert_raised_once_per_intake():

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.factories import SessionFactory, TreatmentPlanFactory
 
 
@@ -14,6 +14,6 @@ def plan(acupuncturist):
 
 
 @pytest.fixture
-def response(plan):
+def questionnaire(plan):
     """The week-1 questionnaire of `plan`, due today and not yet answered."""
-    return Response.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1)
+    return Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=1)

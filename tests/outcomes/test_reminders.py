@@ -8,7 +8,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from outcomes.services import schedule_due, send_reminders
 from tests.factories import SessionFactory, TreatmentPlanFactory, questionnaire_data
 from treatments.models import TreatmentPlan
@@ -40,7 +40,7 @@ def test_schedule_creates_baseline_and_weekly_rows_once(plan):
     started(plan, today - timedelta(days=15))
     assert schedule_due(today=today) == 3
     assert schedule_due(today=today) == 0
-    rows = list(Response.objects.order_by("due_date").values_list("due_date", "week", "kind"))
+    rows = list(Questionnaire.objects.order_by("due_date").values_list("due_date", "week", "kind"))
     assert rows == [
         (plan.start_date, 0, "baseline"),
         (plan.start_date + timedelta(days=7), 1, "weekly"),
@@ -53,7 +53,7 @@ def test_the_baseline_falls_due_the_day_the_plan_starts_before_any_session(plan)
     started(plan, today, treated=False)
     assert not plan.sessions.exists()
     assert schedule_due(today=today) == 1
-    baseline = Response.objects.get()
+    baseline = Questionnaire.objects.get()
     assert (baseline.due_date, baseline.week, baseline.kind, baseline.plan) == (today, 0, "baseline", plan)
 
 
@@ -68,10 +68,10 @@ def test_a_plan_scheduled_from_its_first_session_keeps_its_weeks(plan):
     today = timezone.localdate()
     started(plan, today - timedelta(days=17), treated=False)
     SessionFactory(plan=plan, started_at=at(today - timedelta(days=15)))
-    Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=15), week=0)
+    Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=15), week=0)
     TreatmentPlan.objects.filter(pk=plan.pk).update(questionnaires_from=today - timedelta(days=15))
     schedule_due(today=today)
-    due = list(Response.objects.order_by("due_date").values_list("due_date", "week"))
+    due = list(Questionnaire.objects.order_by("due_date").values_list("due_date", "week"))
     assert due == [(today - timedelta(days=15), 0), (today - timedelta(days=8), 1), (today - timedelta(days=1), 2)]
 
 
@@ -81,11 +81,11 @@ def test_a_paper_form_for_an_unscheduled_day_does_not_shift_the_weeks(plan, desk
     assert schedule_due(today=today) == 1  # the baseline only: no session yet
     SessionFactory(plan=plan, started_at=at(today - timedelta(days=12)))
     # A form handed in for the day of the first session, which had no questionnaire of its own.
-    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
     data = questionnaire_data(due_date=(today - timedelta(days=12)).isoformat())
     assert desk_client.post(url, data).status_code == 302
     schedule_due(today=today)
-    due = list(Response.objects.order_by("due_date").values_list("due_date", "week"))
+    due = list(Questionnaire.objects.order_by("due_date").values_list("due_date", "week"))
     start = plan.start_date
     assert due == [
         (start, 0),
@@ -105,7 +105,7 @@ def test_a_plan_that_ended_without_a_session_has_no_questionnaires(plan):
 def test_an_untreated_active_plan_has_only_its_baseline_due(plan):
     started(plan, timezone.localdate() - timedelta(weeks=13), treated=False)
     assert schedule_due(today=timezone.localdate()) == 1
-    assert Response.objects.get().kind == "baseline"
+    assert Questionnaire.objects.get().kind == "baseline"
 
 
 def test_weekly_stops_when_the_plan_is_completed(plan):
@@ -115,14 +115,14 @@ def test_weekly_stops_when_the_plan_is_completed(plan):
     plan.status = "completed"
     plan.save()
     schedule_due(today=today)
-    assert list(Response.objects.order_by("due_date").values_list("week", flat=True)) == [0, 1, 2, 12]
+    assert list(Questionnaire.objects.order_by("due_date").values_list("week", flat=True)) == [0, 1, 2, 12]
 
 
-def test_one_response_per_due_date_is_a_database_rule(plan):
+def test_one_questionnaire_per_due_date_is_a_database_rule(plan):
     day = timezone.localdate()
-    Response.objects.create(patient=plan.patient, plan=plan, due_date=day, week=0)
+    Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=day, week=0)
     with pytest.raises(IntegrityError):
-        Response.objects.create(patient=plan.patient, plan=plan, due_date=day, week=0)
+        Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=day, week=0)
 
 
 def test_reminders_are_sent_once(plan, mailoutbox, django_capture_on_commit_callbacks):
@@ -145,7 +145,7 @@ def test_no_email_address_no_email_but_the_row_is_due(acupuncturist, mailoutbox)
     plan.patient.email = ""
     plan.patient.save()
     assert send_reminders(today=timezone.localdate(), build_url=str) == 0
-    assert Response.objects.pending().count() == 1
+    assert Questionnaire.objects.pending().count() == 1
 
 
 def test_the_command_is_idempotent(plan, mailoutbox, capsys):
@@ -154,20 +154,20 @@ def test_the_command_is_idempotent(plan, mailoutbox, capsys):
     call_command("send_questionnaire_reminders")
     out = capsys.readouterr().out
     assert "1 questionnaire reminder(s) sent." in out and "0 questionnaire reminder(s) sent." in out
-    assert Response.objects.filter(reminded_at__isnull=False).count() == 1
+    assert Questionnaire.objects.filter(reminded_at__isnull=False).count() == 1
 
 
 def test_overdue_means_more_than_two_days(plan):
     today = timezone.localdate()
     for days in (1, 2, 3):
-        Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=days), week=days)
-    assert list(Response.objects.overdue(today).values_list("week", flat=True)) == [3]
+        Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=days), week=days)
+    assert list(Questionnaire.objects.overdue(today).values_list("week", flat=True)) == [3]
 
 
 def test_dashboard_lists_overdue_with_resend(desk_client, plan, django_assert_max_num_queries):
     today = timezone.localdate()
     for days in range(3, 20):
-        Response.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=days), week=days)
+        Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=today - timedelta(days=days), week=days)
     with django_assert_max_num_queries(15):
         html = desk_client.get("/").content.decode()
     assert "Resend" in html and "17 overdue in all" in html

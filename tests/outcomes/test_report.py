@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from outcomes.report import clinic_outcomes
 from outcomes.scoring import odi_meaningful
 from outcomes.summary import refresh_outcomes, refresh_stale_outcomes
@@ -25,14 +25,14 @@ def noon(day: date):
     return timezone.make_aware(datetime.combine(day, time(12)))
 
 
-def build_plan(practitioner, start: date, session_days, responses):
-    """responses: (week, odi, analgesic days, work days off); the plan's summary refreshed, as a submit does."""
+def build_plan(practitioner, start: date, session_days, questionnaires):
+    """questionnaires: (week, odi, analgesic days, work days off); the plan's summary refreshed, as a submit does."""
     plan = TreatmentPlanFactory(practitioner=practitioner, start_date=start)
     for day in session_days:
         SessionFactory(plan=plan, started_at=noon(start + timedelta(days=day)), points=[])
-    for week, odi, analgesic, work in responses:
+    for week, odi, analgesic, work in questionnaires:
         due = start + timedelta(weeks=week)
-        Response.objects.create(
+        Questionnaire.objects.create(
             patient=plan.patient,
             plan=plan,
             due_date=due,
@@ -59,7 +59,7 @@ def clinic(acupuncturist):
     build_plan(other, date(2026, 3, 9), [1, 3], [(0, 60, 7, 5), (5, 40, 5, 2), (10, 30, 3, 1)])
     # A submitted but incomplete questionnaire (no ODI score) never counts.
     incomplete = build_plan(acupuncturist, date(2026, 4, 6), [1], [])
-    Response.objects.create(
+    Questionnaire.objects.create(
         patient=incomplete.patient,
         plan=incomplete,
         due_date=date(2026, 4, 6),
@@ -132,7 +132,7 @@ def test_a_csv_with_a_bad_selection_is_not_the_whole_clinic(manager_client, clin
 
 
 def test_names_cannot_become_spreadsheet_formulas(manager_client, clinic):
-    plan = Response.objects.order_by("id").first().plan
+    plan = Questionnaire.objects.order_by("id").first().plan
     plan.patient.family_name = "=HYPERLINK(1)"
     plan.patient.save()
     csv = manager_client.get(reverse("outcomes:report-csv")).content.decode()
@@ -193,10 +193,10 @@ def test_a_corrected_or_deleted_questionnaire_updates_the_plan(acupuncturist):
     plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 8, 10], [(0, 40, 6, 2), (8, 20, 2, 0)])
     plan.refresh_from_db()
     assert (plan.baseline_odi, plan.week8_odi, plan.odi_at_session_4) == (40, 20, 40)
-    baseline = plan.responses.get(week=0)
+    baseline = plan.questionnaires.get(week=0)
     baseline.odi_score = 44
     baseline.save()
-    plan.responses.get(week=8).delete()
+    plan.questionnaires.get(week=8).delete()
     refresh_outcomes([plan.pk])  # what the outcomes service that writes a questionnaire does after it
     plan.refresh_from_db()
     assert (plan.baseline_odi, plan.week8_odi, plan.week8_analgesic) == (44, None, None)
@@ -225,7 +225,7 @@ def test_saving_a_plan_read_earlier_keeps_the_scores_that_came_in_since(acupunct
     stale = type(plan).objects.get(pk=plan.pk)
     for week, odi in [(0, 40), (8, 20)]:
         due = plan.start_date + timedelta(weeks=week)
-        Response.objects.create(
+        Questionnaire.objects.create(
             patient=plan.patient, plan=plan, due_date=due, week=week, odi_score=odi, submitted_at=noon(due)
         )
     refresh_outcomes([plan.pk])
@@ -239,7 +239,7 @@ def test_report_reads_no_questionnaire_or_session(manager_client, clinic):
     with CaptureQueriesContext(connection) as queries:
         clinic_outcomes()
     assert len(queries) == 2  # every figure in one aggregate, then the median's middle rows
-    assert not any("outcomes_response" in q["sql"] or "treatments_session" in q["sql"] for q in queries)
+    assert not any("outcomes_questionnaire" in q["sql"] or "treatments_session" in q["sql"] for q in queries)
 
 
 def test_refreshing_many_plans_at_once_gives_what_refreshing_each_gives(acupuncturist):
@@ -297,7 +297,7 @@ def test_a_session_and_a_questionnaire_saved_at_once_both_reach_the_plan(acupunc
     # The patient answers the week-8 questionnaire in the waiting room while the last session is
     # saved. Each write refreshes the plan's scores; neither may compute them without the other's row.
     plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3], [(0, 40, 6, 2)])
-    week8 = Response.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 3, 2), week=8)
+    week8 = Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 3, 2), week=8)
     session_written, release_session = threading.Event(), threading.Event()
     errors = []
 
@@ -312,7 +312,7 @@ def test_a_session_and_a_questionnaire_saved_at_once_both_reach_the_plan(acupunc
         with transaction.atomic():
             week8.odi_score, week8.submitted_at = 20, noon(date(2026, 3, 2))
             week8.save()
-            refresh_outcomes([plan.pk])  # as outcomes.services.submit_response does
+            refresh_outcomes([plan.pk])  # as outcomes.services.submit_questionnaire does
 
     threads = [in_thread(errors, log_session), in_thread(errors, submit_answers)]
     session_written.wait(10)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clinic.links import issue_link
 from intake.models import Alert, Referral
-from outcomes.models import Response
+from outcomes.models import Questionnaire
 from tests.factories import questionnaire_data, warning_sign_data
 
 FORM = reverse("outcomes:patient-form")
@@ -27,13 +27,13 @@ def on_call(settings):
     settings.SITE_URL = "https://clinic.example"
 
 
-def open_link(client: Client, response: Response) -> None:
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
+def open_link(client: Client, questionnaire: Questionnaire) -> None:
+    _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
     assert client.get(reverse("clinic:link-open", args=[token]))["Location"] == FORM
 
 
-def test_the_form_opens_on_the_warning_signs_alone(client, response):
-    open_link(client, response)
+def test_the_form_opens_on_the_warning_signs_alone(client, questionnaire):
+    open_link(client, questionnaire)
     page = client.get(FORM)
     html = page.content.decode()
     assert page.templates[0].name == "outcomes/patient_warning_signs.html"
@@ -45,9 +45,9 @@ def test_the_form_opens_on_the_warning_signs_alone(client, response):
 
 
 def test_a_lone_yes_with_every_other_answer_missing_is_saved_and_acted_on(
-    client, response, acupuncturist, lac_client, mailoutbox, django_capture_on_commit_callbacks
+    client, questionnaire, acupuncturist, lac_client, mailoutbox, django_capture_on_commit_callbacks
 ):
-    open_link(client, response)
+    open_link(client, questionnaire)
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(WARNING_SIGNS, {"bladder_dysfunction": "True"})  # five questions unanswered
     html = page.content.decode()
@@ -57,13 +57,13 @@ def test_a_lone_yes_with_every_other_answer_missing_is_saved_and_acted_on(
     assert 'href="tel:911">Call 911</a>' in html and 'href="tel:5550102400"' in html
     assert "We have saved your answer and alerted the clinic's clinical team" in html
     # The answer is saved on the questionnaire, which stays open for the rest.
-    response.refresh_from_db()
-    assert response.bladder_dysfunction is True and response.saddle_anaesthesia is None
-    assert not response.is_submitted
+    questionnaire.refresh_from_db()
+    assert questionnaire.bladder_dysfunction is True and questionnaire.saddle_anaesthesia is None
+    assert not questionnaire.is_submitted
     # A referral opens (treatment stops) and an emergency alert goes out, once, to on-call and the practitioner.
-    referral = Referral.objects.open().get(patient=response.patient)
+    referral = Referral.objects.open().get(patient=questionnaire.patient)
     assert referral.flags == ["bladder_dysfunction"] and referral.is_emergency
-    alert = Alert.objects.get(patient=response.patient)
+    alert = Alert.objects.get(patient=questionnaire.patient)
     assert (alert.kind, alert.severity, alert.referral) == ("red_flag_between_visits", "emergency", referral)
     assert len(mailoutbox) == 1
     assert set(mailoutbox[0].to) == {ON_CALL, acupuncturist.email}
@@ -71,29 +71,31 @@ def test_a_lone_yes_with_every_other_answer_missing_is_saved_and_acted_on(
     # The dashboard lists it first.
     dashboard = lac_client.get(reverse("pages:dashboard")).content.decode()
     assert dashboard.index('data-testid="open-alert"') < dashboard.index("Open red flags")
-    assert response.patient.family_name in dashboard.split('data-testid="open-alert"')[1].split("</tr>")[0]
+    assert questionnaire.patient.family_name in dashboard.split('data-testid="open-alert"')[1].split("</tr>")[0]
 
 
-def test_the_alert_email_carries_no_clinical_detail(client, response, mailoutbox, django_capture_on_commit_callbacks):
-    open_link(client, response)
+def test_the_alert_email_carries_no_clinical_detail(
+    client, questionnaire, mailoutbox, django_capture_on_commit_callbacks
+):
+    open_link(client, questionnaire)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(WARNING_SIGNS, warning_sign_data(saddle_anaesthesia="True"))
     message = mailoutbox[0]
     text = f"{message.subject}\n{message.body}".lower()
-    patient = response.patient
+    patient = questionnaire.patient
     for detail in (patient.family_name, patient.given_name, patient.chart_number, "saddle", "cauda", "bladder"):
         assert detail.lower() not in text
     assert "an urgent alert needs you" in text
 
 
-def test_a_yes_tapped_with_javascript_is_saved_before_the_patient_moves_on(client, response):
-    open_link(client, response)
+def test_a_yes_tapped_with_javascript_is_saved_before_the_patient_moves_on(client, questionnaire):
+    open_link(client, questionnaire)
     sent = client.post(WARNING_SIGNS, {"motor_weakness": "True"}, HTTP_X_REQUESTED_WITH="fetch")
     assert sent.status_code == 204
-    assert Referral.objects.open().filter(patient=response.patient, flags=["motor_weakness"]).exists()
+    assert Referral.objects.open().filter(patient=questionnaire.patient, flags=["motor_weakness"]).exists()
     # The page then closes: the sign is on record, and the link still works for the rest.
     later = Client()
-    _, token = issue_link(patient=response.patient, purpose="questionnaire", subject=response)
+    _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
     later.get(reverse("clinic:link-open", args=[token]))
     page = later.get(FORM)
     html = page.content.decode()
@@ -105,21 +107,21 @@ def test_a_yes_tapped_with_javascript_is_saved_before_the_patient_moves_on(clien
 
 
 @pytest.mark.parametrize("value", ["maybe", "1", "yes", "<b>"])
-def test_an_answer_that_is_not_yes_or_no_is_refused_beside_it_and_nothing_else_is_lost(client, response, value):
-    open_link(client, response)
+def test_an_answer_that_is_not_yes_or_no_is_refused_beside_it_and_nothing_else_is_lost(client, questionnaire, value):
+    open_link(client, questionnaire)
     page = client.post(WARNING_SIGNS, warning_sign_data(saddle_anaesthesia=value, bowel_incontinence="True"))
     # The valid yes is acted on; the refused answer is asked again beside its question.
-    assert Referral.objects.open().get(patient=response.patient).flags == ["bowel_incontinence"]
-    response.refresh_from_db()
-    assert response.saddle_anaesthesia is None and response.bowel_incontinence is True
-    assert response.bladder_dysfunction is False
+    assert Referral.objects.open().get(patient=questionnaire.patient).flags == ["bowel_incontinence"]
+    questionnaire.refresh_from_db()
+    assert questionnaire.saddle_anaesthesia is None and questionnaire.bowel_incontinence is True
+    assert questionnaire.bladder_dysfunction is False
     assert page.status_code == 200 and "Please get medical help today" in page.content.decode()
     again = client.get(f"{FORM}?step=1")
     assert again.status_code == 200 and again.context["form"]["bowel_incontinence"].value() is True
 
 
-def test_a_refused_answer_and_no_yes_shows_the_step_again_with_the_rest_kept(client, response):
-    open_link(client, response)
+def test_a_refused_answer_and_no_yes_shows_the_step_again_with_the_rest_kept(client, questionnaire):
+    open_link(client, questionnaire)
     page = client.post(WARNING_SIGNS, warning_sign_data(sexual_dysfunction="perhaps"))
     assert page.status_code == 400
     assert page.context["form"].errors["sexual_dysfunction"] == [
@@ -130,8 +132,8 @@ def test_a_refused_answer_and_no_yes_shows_the_step_again_with_the_rest_kept(cli
     assert not Referral.objects.exists()
 
 
-def test_all_no_moves_on_to_step_two(client, response):
-    open_link(client, response)
+def test_all_no_moves_on_to_step_two(client, questionnaire):
+    open_link(client, questionnaire)
     moved = client.post(WARNING_SIGNS, warning_sign_data())
     assert (moved.status_code, moved["Location"]) == (302, FORM)
     page = client.get(FORM)
@@ -140,28 +142,28 @@ def test_all_no_moves_on_to_step_two(client, response):
     assert not Referral.objects.exists() and not Alert.objects.exists()
 
 
-def test_step_two_posted_before_step_one_goes_back_to_step_one(client, response):
-    open_link(client, response)
+def test_step_two_posted_before_step_one_goes_back_to_step_one(client, questionnaire):
+    open_link(client, questionnaire)
     page = client.post(FORM, questionnaire_data())
     assert page.status_code == 302 and page["Location"] == FORM
-    response.refresh_from_db()
-    assert not response.is_submitted
+    questionnaire.refresh_from_db()
+    assert not questionnaire.is_submitted
 
 
-def test_a_yes_is_never_taken_back_by_a_later_no(client, response):
-    open_link(client, response)
+def test_a_yes_is_never_taken_back_by_a_later_no(client, questionnaire):
+    open_link(client, questionnaire)
     client.post(WARNING_SIGNS, warning_sign_data(bilateral_sciatica="True"))
     page = client.post(WARNING_SIGNS, warning_sign_data())
-    response.refresh_from_db()
-    assert response.bilateral_sciatica is True
+    questionnaire.refresh_from_db()
+    assert questionnaire.bilateral_sciatica is True
     assert "Please get medical help today" in page.content.decode()
     assert Referral.objects.open().get().flags == ["bilateral_sciatica"]
 
 
 def test_finishing_after_a_yes_keeps_the_yes_and_the_advice(
-    client, response, mailoutbox, django_capture_on_commit_callbacks
+    client, questionnaire, mailoutbox, django_capture_on_commit_callbacks
 ):
-    open_link(client, response)
+    open_link(client, questionnaire)
     with django_capture_on_commit_callbacks(execute=True):
         urgent = client.post(WARNING_SIGNS, {"saddle_anaesthesia": "True"})
         assert "Some warning-sign questions still need an answer" in urgent.content.decode()
@@ -170,26 +172,26 @@ def test_finishing_after_a_yes_keeps_the_yes_and_the_advice(
         done = client.post(FORM, questionnaire_data())
     html = done.content.decode()
     assert "Thank you" in html and "Please get medical help today" in html
-    response.refresh_from_db()
-    assert response.is_submitted and response.saddle_anaesthesia is True and response.odi_score == 40
+    questionnaire.refresh_from_db()
+    assert questionnaire.is_submitted and questionnaire.saddle_anaesthesia is True and questionnaire.odi_score == 40
     assert Alert.objects.count() == 1 and len(mailoutbox) == 1  # one report, one alert, one message
 
 
 def test_a_new_sign_while_the_alert_is_open_sends_it_again_and_a_repeated_one_does_not(
-    plan, response, mailoutbox, django_capture_on_commit_callbacks
+    plan, questionnaire, mailoutbox, django_capture_on_commit_callbacks
 ):
     from outcomes.services import record_warning_signs
 
     with django_capture_on_commit_callbacks(execute=True):
-        record_warning_signs(response=response, answers={"saddle_anaesthesia": True})
-    second = Response.objects.create(
-        patient=plan.patient, plan=plan, due_date=response.due_date - timedelta(days=7), week=0
+        record_warning_signs(questionnaire=questionnaire, answers={"saddle_anaesthesia": True})
+    second = Questionnaire.objects.create(
+        patient=plan.patient, plan=plan, due_date=questionnaire.due_date - timedelta(days=7), week=0
     )
     with django_capture_on_commit_callbacks(execute=True):
-        record_warning_signs(response=second, answers={"saddle_anaesthesia": True})  # the same sign again
+        record_warning_signs(questionnaire=second, answers={"saddle_anaesthesia": True})  # the same sign again
     assert Alert.objects.count() == 1 and len(mailoutbox) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        record_warning_signs(response=second, answers={"motor_weakness": True})  # a new one
+        record_warning_signs(questionnaire=second, answers={"motor_weakness": True})  # a new one
     assert Alert.objects.count() == 1 and len(mailoutbox) == 2
     assert Referral.objects.open().get().flags == ["saddle_anaesthesia", "motor_weakness"]
 
@@ -204,18 +206,18 @@ def test_a_new_sign_while_the_alert_is_open_sends_it_again_and_a_repeated_one_do
         ("", "When your next check-in is due, the clinic will give you its link."),
     ],
 )
-def test_the_done_page_promises_only_what_happens(client, response, email, promise):
-    response.patient.email = email
-    response.patient.save()
-    open_link(client, response)
+def test_the_done_page_promises_only_what_happens(client, questionnaire, email, promise):
+    questionnaire.patient.email = email
+    questionnaire.patient.save()
+    open_link(client, questionnaire)
     client.post(WARNING_SIGNS, warning_sign_data())
     html = client.post(FORM, questionnaire_data()).content.decode()
     assert promise in html
     assert "Please get medical help today" not in html and "crisis" not in html.lower()
 
 
-def test_the_patient_is_told_who_reads_the_answers(client, response):
-    open_link(client, response)
+def test_the_patient_is_told_who_reads_the_answers(client, questionnaire):
+    open_link(client, questionnaire)
     step1 = client.get(FORM).content.decode()
     client.post(WARNING_SIGNS, warning_sign_data())
     step2 = client.get(FORM).content.decode()
@@ -229,7 +231,7 @@ def test_the_patient_is_told_who_reads_the_answers(client, response):
 
 @pytest.fixture
 def week4(plan):
-    return Response.objects.create(
+    return Questionnaire.objects.create(
         patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=4, includes_phq9=True
     )
 
@@ -282,7 +284,7 @@ def test_the_crisis_line_and_emergency_number_are_settings(client, week4, settin
 def test_a_paper_yes_with_two_odi_sections_blank_is_saved_and_acted_on(
     desk_client, plan, acupuncturist, mailoutbox, django_capture_on_commit_callbacks
 ):
-    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
     due = timezone.localdate().isoformat()
     data = questionnaire_data(odi=(2, None, None, 2, 2, 2, 2, 2, 2, 2), due_date=due, saddle_anaesthesia="True")
     with django_capture_on_commit_callbacks(execute=True):
@@ -292,8 +294,8 @@ def test_a_paper_yes_with_two_odi_sections_blank_is_saved_and_acted_on(
     assert set(page.context["form"].errors) == {"odi_personal_care", "odi_lifting"}
     assert page.context["form"]["leg_pain_now"].value() == "5"
     # ... but the warning sign is saved on the questionnaire due that day and acted on, and staff are told.
-    response = Response.objects.get(patient=plan.patient, due_date=due)
-    assert response.saddle_anaesthesia is True and not response.is_submitted
+    questionnaire = Questionnaire.objects.get(patient=plan.patient, due_date=due)
+    assert questionnaire.saddle_anaesthesia is True and not questionnaire.is_submitted
     assert Referral.objects.open().get(patient=plan.patient).flags == ["saddle_anaesthesia"]
     assert Alert.objects.get(patient=plan.patient).kind == "red_flag_between_visits"
     assert len(mailoutbox) == 1 and acupuncturist.email in mailoutbox[0].to
@@ -303,21 +305,21 @@ def test_a_paper_yes_with_two_odi_sections_blank_is_saved_and_acted_on(
     data |= {"odi_personal_care": "2", "odi_lifting": "2"}
     with django_capture_on_commit_callbacks(execute=True):
         assert desk_client.post(url, data).status_code == 302
-    response.refresh_from_db()
-    assert response.is_submitted and response.saddle_anaesthesia is True and response.odi_score == 40
+    questionnaire.refresh_from_db()
+    assert questionnaire.is_submitted and questionnaire.saddle_anaesthesia is True and questionnaire.odi_score == 40
     assert Alert.objects.count() == 1 and len(mailoutbox) == 1
 
 
 def test_a_paper_yes_with_a_bad_due_date_still_opens_the_referral(desk_client, plan):
-    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
     page = desk_client.post(url, questionnaire_data(due_date="0202-01-01", motor_weakness="True"))
     assert page.context["form"].errors["due_date"]
     assert Referral.objects.open().get(patient=plan.patient).flags == ["motor_weakness"]
-    assert not Response.objects.filter(due_date="0202-01-01").exists()
+    assert not Questionnaire.objects.filter(due_date="0202-01-01").exists()
 
 
 def test_a_paper_item_9_on_a_refused_form_alerts(desk_client, plan):
-    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
     data = questionnaire_data(due_date=timezone.localdate().isoformat(), phq9=(0, 0, 0, 0, 0, 0, 0, 0, 1))
     data["leg_pain_now"] = "12"
     page = desk_client.post(url, data)
@@ -332,7 +334,7 @@ def test_a_paper_item_9_on_a_refused_form_alerts(desk_client, plan):
 
 
 def test_a_paper_item_9_for_a_date_already_entered_still_alerts(desk_client, plan):
-    url = reverse("outcomes:response-create", args=[plan.patient.pk])
+    url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
     due = timezone.localdate().isoformat()
     assert desk_client.post(url, questionnaire_data(due_date=due, phq9=(0,) * 9)).status_code == 302
     page = desk_client.post(url, questionnaire_data(due_date=due, phq9=(0,) * 8 + (3,)))

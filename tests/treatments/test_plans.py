@@ -241,10 +241,10 @@ def test_a_plan_cannot_be_moved_to_start_after_its_first_session(lac_client, acu
 
 def scored_week(plan, week: int, odi: int):
     """A scored questionnaire, and the plan's summary refreshed as the service that takes answers does."""
-    from outcomes.models import Response
+    from outcomes.models import Questionnaire
     from outcomes.summary import refresh_outcomes
 
-    response = Response.objects.create(
+    questionnaire = Questionnaire.objects.create(
         patient=plan.patient,
         plan=plan,
         due_date=plan.start_date + timedelta(weeks=week),
@@ -253,7 +253,7 @@ def scored_week(plan, week: int, odi: int):
         submitted_at=timezone.now(),
     )
     refresh_outcomes([plan.pk])
-    return response
+    return questionnaire
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -58,9 +59,9 @@ def test_the_bill_has_cpt_lines_codes_fees_and_provider(signed_session, acupunct
 
 
 def test_payments_reduce_the_balance(signed_session):
-    Payment.objects.create(session=signed_session, amount=Decimal("100.00"), method="card")
+    Payment.objects.create(session=signed_session, amount=Decimal("100.00"), method="card", paid_on=date.today())
     bill = build_superbill(signed_session)
-    assert (bill.paid, bill.balance) == (Decimal("100.00"), Decimal("150.00"))
+    assert (bill.paid, bill.balance, bill.credit) == (Decimal("100.00"), Decimal("150.00"), Decimal("0.00"))
 
 
 def test_html_superbill_is_print_ready(lac_client, signed_session):
@@ -83,11 +84,15 @@ def test_pdf_superbill_carries_the_same_content(desk_client, signed_session):
 
 
 def test_no_superbill_from_an_unsigned_session(lac_client, acupuncturist):
+    # The role allows it; the note's state does not yet: a conflict (409), not a refusal (403).
     session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist))
     for name in ("treatments:superbill", "treatments:superbill-pdf"):
         response = lac_client.get(reverse(name, args=[session.pk]))
-        assert response.status_code == 403
+        assert response.status_code == 409
         assert "Sign the note first" in response.content.decode()
+    response = lac_client.post(reverse("treatments:payment-create", args=[session.pk]), PAYMENT)
+    assert response.status_code == 409
+    assert not Payment.objects.exists()
 
 
 def test_unknown_session_superbill_is_404(lac_client):
@@ -226,3 +231,106 @@ def test_the_session_page_shows_the_lines_the_superbill_bills(lac_client, acupun
     second_page = lac_client.get(second.get_absolute_url()).context["cpt_lines"]
     assert [line.code for line in first_page] == ["97810"]
     assert [line.code for line in second_page] == ["97811"]  # the day's initial code is already billed
+
+
+# --- payments recorded from the superbill page -----------------------------------------------
+
+PAYMENT = {"amount": "100.00", "method": "card", "paid_on": "2026-11-30"}
+
+
+def pay(client, session, **changes):
+    return client.post(reverse("treatments:payment-create", args=[session.pk]), {**PAYMENT, **changes})
+
+
+def test_the_front_desk_records_a_payment_and_the_superbill_shows_paid_and_balance(
+    desk_client, front_desk, signed_session
+):
+    response = pay(desk_client, signed_session, paid_on=timezone.localdate().isoformat())
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "treatments:superbill", args=[signed_session.pk]
+    )
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.method, payment.paid_on) == (Decimal("100.00"), "card", timezone.localdate())
+    assert payment.recorded_by == front_desk and payment.session == signed_session
+    page = desk_client.get(response["Location"]).content.decode()
+    assert "Payment of $100.00 recorded." in page
+    assert '<th colspan="6" class="text-end">Amount paid</th><th class="text-end">$100.00</th>' in page
+    assert '<th colspan="6" class="text-end">Balance</th><th class="text-end">$150.00</th>' in page
+    assert f'<td>{timezone.localdate():%m/%d/%Y}</td><td>Card</td><td class="text-end">$100.00</td>' in page
+
+
+def test_a_payment_leaves_a_readable_audit_entry(desk_client, front_desk, signed_session):
+    pay(desk_client, signed_session)
+    entry = LogEntry.objects.get_for_model(Payment).get()
+    assert entry.action == LogEntry.Action.CREATE and entry.actor == front_desk
+    assert entry.object_repr == "$100.00 by card on 2026-11-30"
+    assert entry.additional_data == {"patient_id": signed_session.patient_id}
+
+
+def test_the_pdf_carries_what_was_paid_and_the_balance(desk_client, signed_session):
+    pay(desk_client, signed_session, amount="60.50")
+    response = desk_client.get(reverse("treatments:superbill-pdf", args=[signed_session.pk]))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Amount paid" in text and "$60.50" in text and "$189.50" in text
+
+
+def test_paying_more_than_the_charges_shows_a_credit_not_a_negative_balance(desk_client, signed_session):
+    pay(desk_client, signed_session, amount="300.00")
+    bill = build_superbill(signed_session)
+    assert (bill.balance, bill.credit) == (Decimal("-50.00"), Decimal("50.00"))
+    page = desk_client.get(reverse("treatments:superbill", args=[signed_session.pk])).content.decode()
+    assert 'Credit (paid more than charged)</th><th class="text-end">$50.00' in page
+    assert "$-50.00" not in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"amount": "0"}, "amount", "Enter the amount received, at least $0.01."),
+        ({"amount": "-5"}, "amount", "Enter the amount received, at least $0.01."),
+        ({"amount": "12.345"}, "amount", "Enter dollars and cents, e.g. 85.00."),
+        ({"amount": "100000"}, "amount", "Check the amount: it is over $99,999.99."),
+        ({"amount": "ten"}, "amount", "Enter an amount in dollars and cents, e.g. 85.00."),
+        ({"amount": ""}, "amount", "This field is required."),
+        ({"method": ""}, "method", "This field is required."),
+        ({"method": "bitcoin"}, "method", "Select a valid choice. bitcoin is not one of the available choices."),
+        ({"paid_on": "2099-01-01"}, "paid_on", "A payment cannot be dated in the future."),
+        ({"paid_on": "1899-12-31"}, "paid_on", "Check the year: a payment cannot be dated before 1900."),
+        ({"paid_on": "30/11/2026"}, "paid_on", "Enter a valid date."),
+    ],
+)
+def test_a_bad_payment_is_refused_beside_its_field_and_keeps_what_was_typed(
+    desk_client, signed_session, changes, field, message
+):
+    response = pay(desk_client, signed_session, **changes)
+    assert response.status_code == 400
+    form = response.context["payment_form"]
+    assert form.errors[field] == [message]
+    assert {name: form[name].value() for name in PAYMENT} == {**PAYMENT, **changes}
+    assert "The payment was not recorded" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_who_may_record_a_payment(desk_client, lac_client, manager_client, signed_session):
+    assert pay(desk_client, signed_session).status_code == 302
+    assert pay(lac_client, signed_session).status_code == 302
+    # The manager reads the superbill but takes no money at the desk.
+    assert pay(manager_client, signed_session).status_code == 403
+    page = manager_client.get(reverse("treatments:superbill", args=[signed_session.pk])).content.decode()
+    assert "Record a payment" not in page and "$100.00" in page
+    assert Payment.objects.count() == 2
+
+
+def test_the_superbill_page_reads_the_same_number_of_queries_however_many_payments(
+    desk_client, signed_session, django_assert_max_num_queries
+):
+    url = reverse("treatments:superbill", args=[signed_session.pk])
+    pay(desk_client, signed_session)
+    with CaptureQueriesContext(connection) as one:
+        desk_client.get(url)
+    budget = len(one)  # read now: every request clears the connection's query log
+    assert budget > 0
+    for _ in range(5):
+        pay(desk_client, signed_session, amount="1.00")
+    with django_assert_max_num_queries(budget):
+        desk_client.get(url)

@@ -1,4 +1,4 @@
-"""Per-session state kept without a database write (or read) on every page.
+"""A staff sign-in's state, kept without a database write (or read) on every page.
 
 Idle timeout: the session lasts SESSION_COOKIE_AGE (15 minutes by default) from its last save.
 Saving on every request (SESSION_SAVE_EVERY_REQUEST) would add a write to every page; renewing at

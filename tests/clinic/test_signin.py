@@ -1,4 +1,4 @@
-"""Permissions held by the session for a minute (clinic.sessions.SessionPermissionsMiddleware).
+"""Permissions held by the session for a minute (clinic.signin.SessionPermissionsMiddleware).
 
 Every staff page asks has_perm; the session keeps the answer for a minute so pages do not read
 the user's groups each time. A change of role must still reach a signed-in user within that
@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from clinic.links import issue_link
 from clinic.roles import ACUPUNCTURIST, FRONT_DESK
-from clinic.sessions import PERMISSIONS_KEY, RENEW_EVERY_SECONDS
+from clinic.signin import PERMISSIONS_KEY, RENEW_EVERY_SECONDS
 
 
 def permission_reads(client: Client, url: str) -> tuple[int, int]:
