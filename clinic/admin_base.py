@@ -1,4 +1,6 @@
-"""The admin's view of clinical records: read-only for everyone, superusers included (DESIGN section 2).
+"""The admin's view of clinical records: read-only for everyone, superusers included.
+
+See docs/architecture.md, "Roles and access".
 
 Intakes, referrals, alerts, plans, sessions and their rows, and questionnaire answers are made only
 through the clinical forms and services, which apply the safety rules (a red flag stops needling, a

@@ -166,7 +166,7 @@ class PatientLinkQuerySet(models.QuerySet):
 
 
 class PatientLink(models.Model):
-    """A personal link a patient opens without an account (DESIGN section 3, patient links).
+    """A personal link a patient opens without an account (docs/architecture.md, "Patient links").
 
     Only the SHA-256 of the token is stored: a copy of the database cannot be turned into working
     links. A link serves one patient and one purpose, expires, and is spent on submission.

@@ -1,4 +1,4 @@
-"""Staff roles as Django groups, and the permissions each one holds (DESIGN section 2).
+"""Staff roles as Django groups, and the permissions each one holds (docs/architecture.md, "Roles and access").
 
 `sync_roles()` makes the groups match this table; it runs from `manage.py sync_roles`, which
 `seed_demo` and the deployment steps call after `migrate`. Apps add their permissions here as
@@ -67,7 +67,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "outcomes.add_questionnaire",
     ],
     MANAGER: [
-        # The manager reads the registry; registering and editing patients is the front desk's (DESIGN section 2).
+        # The manager reads the registry; registering and editing patients is the front desk's
+        # (docs/architecture.md, "Roles and access").
         "clinic.view_patient",
         *_CLINICAL_READ,
         "treatments.view_superbill",

@@ -83,9 +83,10 @@ def ratelimit_link(group: str, request: HttpRequest) -> str:
 class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
     """Django's CSRF check, with one allowance for the patient's own pages (under /p/).
 
-    Those pages send `Referrer-Policy: no-referrer` (DESIGN section 3), under which a browser posts their
-    forms with `Origin: null` and no Referer, which Django's origin check refuses. For them, a null origin
-    is accepted unless the browser's Fetch Metadata says the post came from another site; the CSRF token
+    Those pages send `Referrer-Policy: no-referrer` (docs/clinical-rules.md, "Patient links"), under which
+    a browser posts their forms with `Origin: null` and no Referer, which Django's origin check refuses.
+    For them, a null origin is accepted unless the browser's Fetch Metadata says the post came from
+    another site; the CSRF token
     (the cookie and the form's copy) is checked as for every other post. Staff pages are unchanged.
     """
 

@@ -499,7 +499,9 @@ class AlertQuerySet(models.QuerySet):
 
 
 class Alert(models.Model):
-    """Something a clinician must act on the same day, sent to a person at once (DESIGN section 1, step 8).
+    """Something a clinician must act on the same day, sent to a person at once.
+
+    See docs/architecture.md, "A red flag is reported".
 
     Opened by the services that record a red flag or a PHQ-9 item 9 above 0; emailed after commit to the
     on-call addresses and the patient's practitioner; escalated to the managers when nobody has
@@ -547,7 +549,7 @@ class Alert(models.Model):
                 condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
                 name="alert_acknowledged_has_who",
             ),
-            # A self-harm alert records its answer, and is closed only with the action taken (DESIGN section 3).
+            # A self-harm alert records its answer, and is closed only with the action taken (docs/clinical-rules.md).
             models.CheckConstraint(
                 condition=~Q(kind=AlertKind.SELF_HARM)
                 | (Q(item9__isnull=False) & (Q(acknowledged_at__isnull=True) | ~Q(action_taken=""))),

@@ -1,4 +1,4 @@
-"""Clinical rules of the intake as pure functions (DESIGN section 3). No database, no Django models.
+"""Clinical rules of the intake as pure functions (docs/clinical-rules.md). No database, no Django models.
 
 Each rule is small enough to test one case at a time: red flags, the PHQ-9 total and band,
 the duration category of the pain, and the precautions a session must respect.

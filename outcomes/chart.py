@@ -15,11 +15,29 @@ from outcomes.scoring import (
     change,
     is_responder,
     odi_band,
+    pain_meaningful,
     taken_before_treatment,
 )
 from outcomes.services import due_questionnaires
 from outcomes.summary import SCORED_COLUMNS, scored_week
 from treatments.models import Session, TreatmentPlan
+
+
+@dataclass(frozen=True)
+class PainChange:
+    """Leg pain now, at the baseline and at the latest score: in sciatica, the main outcome."""
+
+    baseline: int
+    latest: int
+
+    @property
+    def points(self) -> int:
+        return self.latest - self.baseline
+
+    @property
+    def meaningful(self) -> bool:
+        """A drop of at least 2 points, or of 30 % of the baseline."""
+        return pain_meaningful(self.baseline, self.latest)
 
 
 @dataclass
@@ -31,6 +49,13 @@ class OutcomeSummary:
     band: OdiBand | None
     # Whether the baseline was answered before the course's first session (None: not known yet).
     baseline_before_treatment: bool | None = None
+
+    @property
+    def leg_pain(self) -> PainChange | None:
+        if self.baseline is None or self.latest is None or self.latest == self.baseline:
+            return None
+        before, after = self.baseline.leg_pain_now, self.latest.leg_pain_now
+        return PainChange(before, after) if before is not None and after is not None else None
 
     @property
     def meaningful_threshold(self) -> int | None:

@@ -14,7 +14,8 @@ from treatments.models import TreatmentPlan
 
 # Overdue is "due more than two days ago and not submitted" (issue 5).
 OVERDUE_AFTER = timedelta(days=2)
-# The ten ODI sections as field names, in the questionnaire's order (DESIGN section 3).
+# The ten ODI sections as field names, in the questionnaire's order (docs/clinical-rules.md, "Oswestry
+# Disability Index").
 ODI_FIELDS = (
     "odi_pain_intensity",
     "odi_personal_care",
@@ -188,7 +189,7 @@ class Questionnaire(models.Model):
 
     @property
     def phq9_flagged(self) -> bool:
-        """A total of 10 or more: pain may respond more slowly (DESIGN section 3)."""
+        """A total of 10 or more: pain may respond more slowly (docs/clinical-rules.md, "PHQ-9")."""
         return self.phq9_total is not None and phq9_flagged(self.phq9_total)
 
 

@@ -1,4 +1,4 @@
-"""The clinic outcomes report, aggregated in SQL (DESIGN sections 3 and 5).
+"""The clinic outcomes report, aggregated in SQL (docs/clinical-rules.md: meaningful change, the comparators).
 
 One row per course of care (`TreatmentPlan`). Its baseline is the first scored questionnaire of
 weeks 0-1 (the intake or first-week score); its week-8 score is the scored questionnaire of weeks
@@ -24,7 +24,7 @@ from treatments.models import TreatmentPlan
 
 @dataclass(frozen=True)
 class Comparator:
-    """A figure from outside the clinic, labelled for what it is (DESIGN section 5)."""
+    """A figure from outside the clinic, labelled for what it is (docs/clinical-rules.md, the comparators)."""
 
     name: str
     kind: str  # what sort of evidence: say it on the page, so nobody mistakes one for the other

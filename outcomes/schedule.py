@@ -1,4 +1,4 @@
-"""When questionnaires fall due (DESIGN section 1, step 5): pure functions over dates."""
+"""When questionnaires fall due (docs/clinical-rules.md, "When questionnaires fall due"): pure functions over dates."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta

@@ -1,4 +1,4 @@
-"""Outcome scoring as pure functions (DESIGN section 3: ODI, pain, meaningful change, responders)."""
+"""Outcome scoring as pure functions (docs/clinical-rules.md: ODI, pain, meaningful change, responders)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,7 +96,7 @@ def is_responder(baseline_odi: int, current_odi: int) -> bool:
     return odi_meaningful(baseline_odi, current_odi)
 
 
-# Guidelines advise reassessment and referral when there is no improvement by 4-6 weeks (DESIGN section 3).
+# Guidelines advise reassessment and referral when there is no improvement by 4-6 weeks (docs/clinical-rules.md).
 NO_IMPROVEMENT_WEEK = 6
 
 

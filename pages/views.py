@@ -1,7 +1,6 @@
 """The top of the app: pages that bring every app together (the dashboard and the patient chart).
 
-This is the one module in `clinic/` allowed to import the other apps (DESIGN section 4); the
-rest of the core never does.
+The top layer (docs/architecture.md): it may import every app; no app imports it.
 """
 
 from django.db.models import Count, F, Window

@@ -1,4 +1,4 @@
-"""The access matrix: every named URL, every role, the status each must get (DESIGN section 2).
+"""The access matrix: every named URL, every role, the status each must get (docs/architecture.md, "Roles and access").
 
 A new URL without a row here fails `test_every_url_has_a_row`, so nobody ships a page without
 deciding who may open it.

@@ -1,5 +1,5 @@
 """Billing rules: CPT units from one-on-one minutes and needle re-insertions, ICD-10-CM codes for back
-pain (DESIGN section 3).
+pain (docs/clinical-rules.md, "Billing").
 
 Pure functions: no database, no Django. The superbill and the session page both read from here.
 """

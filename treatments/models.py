@@ -20,7 +20,7 @@ from intake.models import TcmPattern
 # TreatmentPlan's column the questionnaire schedule sets once (outcomes.services): no plan edit writes it.
 SCHEDULE_FIELDS = frozenset({"questionnaires_from"})
 # TreatmentPlan's outcome summary, computed from its questionnaires and session days by the outcomes app
-# (outcomes.services.refresh_outcomes), which treatments never imports; and its session count, kept by
+# (outcomes.summary.refresh_outcomes), which treatments never imports; and its session count, kept by
 # treatments.services. No edit of the plan writes them.
 OUTCOME_FIELDS = frozenset(
     {
@@ -235,7 +235,7 @@ class TreatmentPlan(VersionedModel):
     # plan (docs/architecture.md): never written by an edit of the plan.
     session_count = models.PositiveSmallIntegerField("sessions logged", default=0, editable=False)
     # Set when sessions are added or moved: the outcome summary, which counts by session day, is then
-    # recomputed (outcomes.services.refresh_stale_outcomes) before a report or chart reads it.
+    # recomputed (outcomes.summary.refresh_stale_outcomes) before a report or chart reads it.
     outcome_stale = models.BooleanField("outcome summary out of date", default=False, editable=False)
     baseline_odi = models.PositiveSmallIntegerField("baseline ODI (%)", null=True, editable=False)
     # False when the baseline was answered after the first session had begun: its change is then

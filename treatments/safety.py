@@ -1,7 +1,7 @@
 """Safety rules for a session being logged, as pure functions over what the form holds.
 
 The intake says what is true of the patient (`intake.safety.precautions`); these rules say what
-that forbids in this session (DESIGN section 3, contraindications and precautions).
+that forbids in this session (docs/clinical-rules.md, "Contraindications and precautions").
 """
 
 from collections.abc import Iterable, Sequence

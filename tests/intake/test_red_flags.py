@@ -1,4 +1,4 @@
-"""One test per red flag (DESIGN section 3), plus the findings that count as flags."""
+"""One test per red flag (docs/clinical-rules.md, "Red flags"), plus the findings that count as flags."""
 
 import pytest
 

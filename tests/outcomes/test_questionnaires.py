@@ -228,6 +228,30 @@ def test_the_chart_plots_the_questionnaires_and_shows_responder_status(lac_clien
     assert page.context["outcomes"]["chart"]["threshold"] == 30
 
 
+@pytest.mark.parametrize(
+    ("baseline", "latest", "shown"),
+    [
+        (7, 5, '7 → 5</strong> (-2) <span class="badge text-bg-success">meaningful</span>'),  # 2 points
+        (3, 2, '3 → 2</strong> (-1) <span class="badge text-bg-success">meaningful</span>'),  # 33 %
+        (8, 7, "8 → 7</strong> (-1)</div>"),  # 1 point, 12.5 %: not yet
+        (4, 6, "4 → 6</strong> (+2)</div>"),  # worse
+    ],
+)
+def test_the_chart_shows_the_change_in_leg_pain_and_whether_it_is_meaningful(lac_client, plan, baseline, latest, shown):
+    for due, week, odi, leg in ((date(2026, 10, 1), 0, 40, baseline), (date(2026, 10, 29), 4, 36, latest)):
+        Questionnaire.objects.create(
+            patient=plan.patient,
+            plan=plan,
+            due_date=due,
+            week=week,
+            odi_score=odi,
+            leg_pain_now=leg,
+            submitted_at=timezone.now(),
+        )
+    html = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).content.decode()
+    assert f'<div data-testid="leg-pain">Leg pain now <strong>{shown}' in html
+
+
 def test_the_front_desk_sees_due_questionnaires_but_not_scores(desk_client, questionnaire):
     html = desk_client.get(reverse("pages:patient-detail", args=[questionnaire.patient.pk])).content.decode()
     assert "Due and not answered" in html

@@ -1,4 +1,4 @@
-"""Scoring, hand-checked (DESIGN section 3)."""
+"""Scoring, hand-checked (docs/clinical-rules.md)."""
 
 from decimal import Decimal
 from fractions import Fraction

@@ -1,4 +1,4 @@
-"""Each session safety rule on its own (DESIGN section 3, contraindications and precautions)."""
+"""Each session safety rule on its own (docs/clinical-rules.md, "Contraindications and precautions")."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Logging, locking and amending sessions through the views (DESIGN section 1, step 4)."""
+"""Logging, locking and amending sessions through the views (docs/architecture.md, "A session is saved")."""
 
 import re
 from datetime import timedelta

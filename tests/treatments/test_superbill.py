@@ -1,4 +1,4 @@
-"""The superbill from a signed session: HTML and PDF (DESIGN section 3, billing)."""
+"""The superbill from a signed session: HTML and PDF (docs/clinical-rules.md, "Billing")."""
 
 import io
 from datetime import date, datetime, time, timedelta
