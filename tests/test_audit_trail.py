@@ -3,6 +3,7 @@ in words a compliance officer can read (issue 16). One test per service; each co
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
@@ -246,7 +247,7 @@ def test_a_payment(since, acupuncturist, front_desk):
 
     session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist))
     session = sign_session(session=session, user=acupuncturist)
-    record_payment(session=session, amount="85.00", method="card", paid_on=timezone.localdate(), user=front_desk)
+    record_payment(session=session, amount=Decimal("85.00"), method="card", paid_on=timezone.localdate(), user=front_desk)
     (entry,) = since("payment", CREATE)
     assert ("Method", "—", "Card") in readable_changes(entry)
     assert entry.additional_data == {"patient_id": session.patient_id}

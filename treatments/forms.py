@@ -1,3 +1,4 @@
+import secrets
 from datetime import date, timedelta
 
 from crispy_forms.helper import FormHelper
@@ -448,6 +449,9 @@ class AddendumForm(forms.Form):
 
 
 class PaymentForm(forms.ModelForm):
+    # One per form shown: a second click of "Record payment" posts the same value and records nothing more.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
     class Meta:
         model = Payment
         fields = ["amount", "method", "paid_on"]
@@ -464,7 +468,7 @@ class PaymentForm(forms.ModelForm):
         }
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"paid_on": timezone.localdate()})
+        kwargs.setdefault("initial", {"paid_on": timezone.localdate(), "submission": secrets.token_urlsafe(24)})
         super().__init__(*args, **kwargs)
         self.fields["method"].choices = [("", "Choose…"), *self.fields["method"].choices[1:]]
 

@@ -676,7 +676,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"${self.amount} by {self.get_method_display().lower()} on {self.paid_on:%Y-%m-%d}"
+        return f"${self.amount:.2f} by {self.get_method_display().lower()} on {self.paid_on:%Y-%m-%d}"
 
     def get_additional_data(self) -> dict:
         return {"patient_id": self.session.patient_id}

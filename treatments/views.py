@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -325,6 +326,10 @@ def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _session_page(request, session, form, status=400)
 
 
+# How long a payment form's submission is remembered, so sending it twice records it once.
+PAYMENT_SUBMISSION_SECONDS = 24 * 60 * 60
+
+
 def _not_signed(request: HttpRequest, session: Session) -> HttpResponse:
     return conflict(
         request, str(UnsignedSessionError().message), back=session.get_absolute_url(), back_label="Back to the session"
@@ -376,8 +381,13 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = PaymentForm(request.POST)
     if not form.is_valid():
         return _superbill_page(request, session, form, status=400)
-    payment = services.record_payment(session=session, user=request.user, **form.cleaned_data)
-    messages.success(request, f"Payment of ${payment.amount} recorded.")
+    fields = {name: form.cleaned_data[name] for name in ("amount", "method", "paid_on")}
+    submission = form.cleaned_data["submission"]
+    if submission and not cache.add(f"payment-submission:{submission}", session.pk, timeout=PAYMENT_SUBMISSION_SECONDS):
+        messages.info(request, "This payment was already recorded (the form was sent twice).")
+    else:
+        payment = services.record_payment(session=session, user=request.user, **fields)
+        messages.success(request, f"Payment of ${payment.amount:.2f} recorded.")
     return redirect("treatments:superbill", session.pk)
 
 

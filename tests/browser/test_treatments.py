@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from tests.browser.conftest import sign_in
 from tests.factories import SessionFactory, TreatmentPlanFactory
-from treatments.models import Addendum, Session
+from treatments.models import Addendum, Payment, Session
 
 
 def test_acupuncturist_logs_a_session_from_the_previous_one_signs_amends_and_prints(page, live_server, acupuncturist):
@@ -49,6 +49,32 @@ def test_acupuncturist_logs_a_session_from_the_previous_one_signs_amends_and_pri
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
     assert "97810" in text and plan.patient.family_name in text
+
+
+def axe_violations(page, live_server) -> list:
+    page.add_script_tag(url=f"{live_server.url}/static/vendor/axe-core/axe.min.js")  # same origin: CSP allows it
+    tags = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
+    results = page.evaluate(f"async () => (await axe.run(document, {{runOnly: {tags}}})).violations")
+    return [(v["id"], [node["target"] for node in v["nodes"]]) for v in results]
+
+
+def test_the_front_desk_records_a_payment_on_the_superbill(page, live_server, acupuncturist, front_desk):
+    session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist), contact_minutes=30, signed=True)
+    sign_in(page, live_server, "desk")
+    page.goto(f"{live_server.url}/sessions/{session.pk}/superbill/")
+    assert not axe_violations(page, live_server)
+    page.get_by_label("Amount ($)").fill("12.345")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_text("Enter dollars and cents, e.g. 85.00.")).to_be_visible()
+    expect(page.get_by_text("This field is required.")).to_be_visible()  # the method
+    expect(page.get_by_label("Amount ($)")).to_have_value("12.345")
+    assert not axe_violations(page, live_server)  # the error state too
+    page.get_by_label("Amount ($)").fill("40")
+    page.get_by_label("Method").select_option("cash")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_text("Payment of $40.00 recorded.")).to_be_visible()
+    expect(page.locator(".superbill tfoot")).to_contain_text(re.compile(r"Amount paid\s*\$40\.00"))
+    assert Payment.objects.get().method == "cash"
 
 
 def test_typing_a_long_note_keeps_the_sign_in_and_an_ended_one_is_shown(page, live_server, acupuncturist):

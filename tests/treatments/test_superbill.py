@@ -307,8 +307,24 @@ def test_a_bad_payment_is_refused_beside_its_field_and_keeps_what_was_typed(
     form = response.context["payment_form"]
     assert form.errors[field] == [message]
     assert {name: form[name].value() for name in PAYMENT} == {**PAYMENT, **changes}
+    assert 'name="submission"' in response.content.decode()
     assert "The payment was not recorded" in response.content.decode()
     assert not Payment.objects.exists()
+
+
+def test_a_payment_form_sent_twice_records_one_payment(desk_client, signed_session):
+    form = desk_client.get(reverse("treatments:superbill", args=[signed_session.pk])).context["payment_form"]
+    submission = form.initial["submission"]
+    assert len(submission) >= 32
+    first = pay(desk_client, signed_session, submission=submission)
+    second = pay(desk_client, signed_session, submission=submission)
+    assert first.status_code == second.status_code == 302
+    assert Payment.objects.count() == 1
+    page = desk_client.get(second["Location"]).content.decode()
+    assert "This payment was already recorded (the form was sent twice)." in page
+    # A new form is a new payment, even for the same amount.
+    assert pay(desk_client, signed_session, submission="another-form").status_code == 302
+    assert Payment.objects.count() == 2
 
 
 def test_who_may_record_a_payment(desk_client, lac_client, manager_client, signed_session):
