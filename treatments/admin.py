@@ -6,6 +6,7 @@ from treatments.models import (
     AdverseEvent,
     ElectroPair,
     Fee,
+    Payment,
     Point,
     Protocol,
     ProtocolPoint,
@@ -69,8 +70,15 @@ class AddendumInline(ClinicalRowInline):
     model = Addendum
 
 
+class PaymentInline(ClinicalRowInline):
+    """Payments are recorded from the superbill page; the admin shows them."""
+
+    model = Payment
+    fields = ["paid_on", "method", "amount", "recorded_by"]
+
+
 @admin.register(Session)
 class SessionAdmin(ClinicalRecordAdmin):
     list_display = ["started_at", "patient", "practitioner", "signed_at"]
     list_select_related = ["patient", "practitioner"]
-    inlines = [SessionPointInline, ElectroPairInline, AdverseEventInline, AddendumInline]
+    inlines = [SessionPointInline, ElectroPairInline, AdverseEventInline, AddendumInline, PaymentInline]

@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -330,10 +332,18 @@ def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
 PAYMENT_SUBMISSION_SECONDS = 24 * 60 * 60
 
 
-def _not_signed(request: HttpRequest, session: Session) -> HttpResponse:
-    return conflict(
-        request, str(UnsignedSessionError().message), back=session.get_absolute_url(), back_label="Back to the session"
-    )
+def signed_for_billing(view):
+    """The superbill's views take the signed session; while the note is unsigned they answer 409, not 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
+        session = get_session_for(request.user, pk, "treatments.view_superbill")
+        if not session.is_signed:
+            reason = str(UnsignedSessionError().message)
+            return conflict(request, reason, back=session.get_absolute_url(), back_label="Back to the session")
+        return view(request, session)
+
+    return wrapped
 
 
 def _superbill_page(request: HttpRequest, session: Session, form: PaymentForm | None = None, status: int = 200):
@@ -348,20 +358,16 @@ def _superbill_page(request: HttpRequest, session: Session, form: PaymentForm | 
 
 @require_safe
 @permission_required("treatments.view_superbill")
-def superbill(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_session_for(request.user, pk, "treatments.view_superbill")
-    if not session.is_signed:
-        return _not_signed(request, session)
+@signed_for_billing
+def superbill(request: HttpRequest, session: Session) -> HttpResponse:
     record_view(session)
     return _superbill_page(request, session)
 
 
 @require_safe
 @permission_required("treatments.view_superbill")
-def superbill_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_session_for(request.user, pk, "treatments.view_superbill")
-    if not session.is_signed:
-        return _not_signed(request, session)
+@signed_for_billing
+def superbill_pdf_view(request: HttpRequest, session: Session) -> HttpResponse:
     record_view(session)
     bill = build_superbill(session)
     response = HttpResponse(superbill_pdf(bill), content_type="application/pdf")
@@ -373,11 +379,9 @@ def superbill_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("treatments.add_payment")
-def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
+@signed_for_billing
+def payment_create(request: HttpRequest, session: Session) -> HttpResponse:
     """A payment recorded from the superbill page: amount, method, the date paid."""
-    session = get_session_for(request.user, pk, "treatments.view_superbill")
-    if not session.is_signed:
-        return _not_signed(request, session)
     form = PaymentForm(request.POST)
     if not form.is_valid():
         return _superbill_page(request, session, form, status=400)
