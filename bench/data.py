@@ -1,26 +1,18 @@
-"""Build the benchmark data set (DESIGN section 6) deterministically, with bulk inserts only.
+"""Build the benchmark data set (docs/architecture.md, "Scale") deterministically, with bulk inserts only.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench \
-        .venv/bin/python bench/data.py --reset --patients 20000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench .venv/bin/python bench/data.py --reset --patients 20000
 
-Per patient: one clean intake (every red flag answered no) with three consents, one treatment plan,
-5-15 sessions (mean 10) with 6-12 needled points each, and a weekly questionnaire from the first
-session on (about 10 per plan, none due in the future; about 3 % of the recent ones left unanswered).
-Three patients are special: P000001 has exactly 30 sessions (the chart benchmark), P000002 has an
-active plan the session-save benchmark posts to, P000003 receives the questionnaires the
-questionnaire-POST benchmark creates.
+Per patient: a clean intake (every red flag answered no) with three consents, one plan, 5-15 sessions
+(mean 10) of 6-12 needled points, and a weekly questionnaire from the first session on (only those
+already due; about 3 % of the last 90 days' left unanswered). P000001 has exactly 30 sessions.
 
-Every random choice comes from one `random.Random(2026)`, drawn patient by patient, so the same
-`--patients` and `--today` always give the same rows. Dates are laid out backwards from `--today`
-(default: the current date), so the dashboard has recent sessions and overdue questionnaires.
-
-Nothing here calls a service or `save()`: rows go in with `bulk_create` (which sends no signals,
-so the audit trail records nothing, and it is switched off for good measure), and older sessions
-are signed with one queryset `update()` on unsigned rows, which the session lock allows.
+Every draw comes from one random.Random(2026), patient by patient, and the names and addresses from
+Faker seeded with the same number, so the same --patients and --today (default: the current date;
+the dates are laid out backwards from it) give the same rows. Rows go in with bulk_create, past the
+services and save() (the audit trail is off too); older sessions are then signed with one update.
 """
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -30,638 +22,84 @@ from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # noqa: E402
+    ACUPUNCTURISTS,
+    CHART_PATIENT,
+    CHART_SESSIONS,
+    FRONT_DESK,
+    MANAGER,
+    PASSWORD,
+    RESERVED_PATIENTS,
+    SEED,
+    SESSION_POST_PATIENT,
+    setup,
+    unapplied_migrations,
+)
 
-SEED = 2026
 BATCH = 5000
 CHUNK = 2500  # patients built and inserted per transaction
-PASSWORD = "bench-password-2026"  # noqa: S105 - benchmark accounts on a throwaway database
-CHART_PATIENT = "P000001"
-SESSION_POST_PATIENT = "P000002"
-QUESTIONNAIRE_POST_PATIENT = "P000003"
-CHART_SESSIONS = 30
-# The rows bench/run.py times against; bench/load.py leaves them alone.
-RESERVED_PATIENTS = (CHART_PATIENT, SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT)
-USERNAMES = {
-    "manager": "bench-manager",
-    "front_desk": "bench-frontdesk",
-    "acupuncturists": [f"bench-acu{n}" for n in range(1, 5)],
-}
-
-GIVEN_NAMES = [
-    "James",
-    "Mary",
-    "Robert",
-    "Patricia",
-    "John",
-    "Jennifer",
-    "Michael",
-    "Linda",
-    "David",
-    "Elizabeth",
-    "William",
-    "Barbara",
-    "Richard",
-    "Susan",
-    "Joseph",
-    "Jessica",
-    "Thomas",
-    "Sarah",
-    "Christopher",
-    "Karen",
-    "Charles",
-    "Lisa",
-    "Daniel",
-    "Nancy",
-    "Matthew",
-    "Betty",
-    "Anthony",
-    "Sandra",
-    "Mark",
-    "Margaret",
-    "Donald",
-    "Ashley",
-    "Steven",
-    "Kimberly",
-    "Andrew",
-    "Emily",
-    "Paul",
-    "Donna",
-    "Joshua",
-    "Michelle",
-    "Kenneth",
-    "Carol",
-    "Kevin",
-    "Amanda",
-    "Brian",
-    "Melissa",
-    "George",
-    "Deborah",
-    "Timothy",
-    "Stephanie",
-    "Ronald",
-    "Dorothy",
-    "Jason",
-    "Rebecca",
-    "Edward",
-    "Sharon",
-    "Jeffrey",
-    "Laura",
-    "Ryan",
-    "Cynthia",
-    "Jacob",
-    "Amy",
-    "Gary",
-    "Kathleen",
-    "Nicholas",
-    "Angela",
-    "Eric",
-    "Shirley",
-    "Jonathan",
-    "Brenda",
-    "Stephen",
-    "Emma",
-    "Larry",
-    "Anna",
-    "Justin",
-    "Pamela",
-    "Scott",
-    "Nicole",
-    "Brandon",
-    "Samantha",
-    "Benjamin",
-    "Katherine",
-    "Samuel",
-    "Christine",
-    "Gregory",
-    "Helen",
-    "Alexander",
-    "Debra",
-    "Patrick",
-    "Rachel",
-    "Frank",
-    "Carolyn",
-    "Raymond",
-    "Janet",
-    "Jack",
-    "Maria",
-    "Dennis",
-    "Olivia",
-    "Jerry",
-    "Heather",
-    "Tyler",
-    "Diane",
-    "Aaron",
-    "Julie",
-    "Jose",
-    "Joyce",
-    "Adam",
-    "Victoria",
-    "Nathan",
-    "Ruth",
-    "Henry",
-    "Virginia",
-    "Zachary",
-    "Lauren",
-    "Douglas",
-    "Kelly",
-    "Peter",
-    "Christina",
-    "Kyle",
-    "Joan",
-    "Noah",
-    "Evelyn",
-    "Ethan",
-    "Judith",
-    "Jeremy",
-    "Andrea",
-    "Walter",
-    "Hannah",
-    "Christian",
-    "Megan",
-    "Keith",
-    "Cheryl",
-    "Roger",
-    "Jacqueline",
-    "Terry",
-    "Martha",
-    "Austin",
-    "Madison",
-    "Sean",
-    "Teresa",
-    "Gerald",
-    "Gloria",
-    "Carl",
-    "Sara",
-    "Harold",
-    "Janice",
-    "Dylan",
-    "Ann",
-    "Arthur",
-    "Kathryn",
-    "Lawrence",
-    "Abigail",
-    "Jordan",
-    "Sophia",
-    "Jesse",
-    "Frances",
-    "Bryan",
-    "Jean",
-    "Billy",
-    "Alice",
-    "Bruce",
-    "Judy",
-    "Gabriel",
-    "Isabella",
-    "Joe",
-    "Julia",
-    "Logan",
-    "Grace",
-    "Alan",
-    "Amber",
-    "Juan",
-    "Denise",
-    "Albert",
-    "Danielle",
-    "Willie",
-    "Marilyn",
-    "Elijah",
-    "Beverly",
-    "Wayne",
-    "Charlotte",
-    "Randy",
-    "Natalie",
-    "Vincent",
-    "Theresa",
-    "Mason",
-    "Diana",
-    "Roy",
-    "Brittany",
-    "Ralph",
-    "Doris",
-    "Bobby",
-    "Kayla",
-    "Russell",
-    "Alexis",
-    "Bradley",
-    "Lori",
-    "Philip",
-    "Marie",
-    "Eugene",
-    "Wei",
-    "Mei",
-    "Hiroshi",
-    "Yuki",
-    "Priya",
-    "Arjun",
-    "Fatima",
-    "Omar",
-    "Aisha",
-    "Mohammed",
-    "Chen",
-    "Ling",
-]
-FAMILY_NAMES = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Nguyen",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Gomez",
-    "Phillips",
-    "Evans",
-    "Turner",
-    "Diaz",
-    "Parker",
-    "Cruz",
-    "Edwards",
-    "Collins",
-    "Reyes",
-    "Stewart",
-    "Morris",
-    "Morales",
-    "Murphy",
-    "Cook",
-    "Rogers",
-    "Gutierrez",
-    "Ortiz",
-    "Morgan",
-    "Cooper",
-    "Peterson",
-    "Bailey",
-    "Reed",
-    "Kelly",
-    "Howard",
-    "Ramos",
-    "Kim",
-    "Cox",
-    "Ward",
-    "Richardson",
-    "Watson",
-    "Brooks",
-    "Chavez",
-    "Wood",
-    "James",
-    "Bennett",
-    "Gray",
-    "Mendoza",
-    "Ruiz",
-    "Hughes",
-    "Price",
-    "Alvarez",
-    "Castillo",
-    "Sanders",
-    "Patel",
-    "Myers",
-    "Long",
-    "Ross",
-    "Foster",
-    "Jimenez",
-    "Powell",
-    "Jenkins",
-    "Perry",
-    "Russell",
-    "Sullivan",
-    "Bell",
-    "Coleman",
-    "Butler",
-    "Henderson",
-    "Barnes",
-    "Gonzales",
-    "Fisher",
-    "Vasquez",
-    "Simmons",
-    "Romero",
-    "Jordan",
-    "Patterson",
-    "Alexander",
-    "Hamilton",
-    "Graham",
-    "Reynolds",
-    "Griffin",
-    "Wallace",
-    "Moreno",
-    "West",
-    "Cole",
-    "Hayes",
-    "Bryant",
-    "Herrera",
-    "Gibson",
-    "Ellis",
-    "Tran",
-    "Medina",
-    "Aguilar",
-    "Stevens",
-    "Murray",
-    "Ford",
-    "Castro",
-    "Marshall",
-    "Owens",
-    "Harrison",
-    "Fernandez",
-    "McDonald",
-    "Woods",
-    "Washington",
-    "Kennedy",
-    "Wells",
-    "Vargas",
-    "Henry",
-    "Chen",
-    "Freeman",
-    "Webb",
-    "Tucker",
-    "Guzman",
-    "Burns",
-    "Crawford",
-    "Olson",
-    "Simpson",
-    "Porter",
-    "Hunter",
-    "Gordon",
-    "Mendez",
-    "Silva",
-    "Shaw",
-    "Snyder",
-    "Mason",
-    "Dixon",
-    "Munoz",
-    "Hunt",
-    "Hicks",
-    "Holmes",
-    "Palmer",
-    "Wagner",
-    "Black",
-    "Robertson",
-    "Boyd",
-    "Rose",
-    "Stone",
-    "Salazar",
-    "Fox",
-    "Warren",
-    "Mills",
-    "Meyer",
-    "Rice",
-    "Schmidt",
-    "Garza",
-    "Daniels",
-    "Ferguson",
-    "Nichols",
-    "Stephens",
-    "Soto",
-    "Weaver",
-    "Ryan",
-    "Gardner",
-    "Payne",
-    "Grant",
-    "Dunn",
-    "Kelley",
-    "Spencer",
-    "Hawkins",
-    "Arnold",
-    "Pierce",
-    "Vazquez",
-    "Hansen",
-    "Peters",
-    "Santos",
-    "Hart",
-    "Bradley",
-    "Knight",
-    "Elliott",
-    "Cunningham",
-    "Duncan",
-    "Armstrong",
-    "Hudson",
-    "Carroll",
-    "Lane",
-    "Riley",
-    "Andrews",
-    "Alvarado",
-    "Ray",
-    "Delgado",
-    "Berry",
-    "Perkins",
-    "Hoffman",
-    "Johnston",
-    "Matthews",
-    "Pena",
-    "Richards",
-    "Contreras",
-    "Willis",
-    "Carpenter",
-    "Lawrence",
-    "Sandoval",
-    "Wang",
-    "Li",
-    "Zhang",
-    "Liu",
-    "Yang",
-    "Huang",
-    "Zhao",
-    "Wu",
-    "Zhou",
-    "Xu",
-    "Sun",
-    "Ma",
-    "Zhu",
-    "Hu",
-    "Guo",
-    "He",
-    "Lin",
-    "Luo",
-    "Tanaka",
-    "Suzuki",
-    "Sato",
-    "Takahashi",
-    "Shah",
-]
-CITIES = [
-    ("Springfield", "IL", "627"),
-    ("Chatham", "IL", "626"),
-    ("Rochester", "IL", "626"),
-    ("Sherman", "IL", "626"),
-    ("Jacksonville", "IL", "626"),
-    ("Decatur", "IL", "625"),
-    ("Lincoln", "IL", "626"),
-    ("Taylorville", "IL", "625"),
-]
-STREETS = [
-    "Oak",
-    "Maple",
-    "Cedar",
-    "Elm",
-    "Pine",
-    "Walnut",
-    "Washington",
-    "Lincoln",
-    "Park",
-    "Lake",
-    "Hill",
-    "River",
-    "Monroe",
-    "Jefferson",
-    "Adams",
-]
-COMPLAINTS = [
-    "Low back pain radiating down the left leg",
-    "Low back pain radiating down the right leg",
-    "Sciatica, right side, worse when sitting",
-    "Left-sided sciatica after lifting at work",
-    "Chronic low back pain with buttock pain",
-    "Back and leg pain since a fall last winter",
-    "Numbness in the foot and aching low back",
-    "Recurring lumbar pain, now shooting into the calf",
-]
-SUBJECTIVE = [
-    "Leg pain eased for two days after the last visit.",
-    "Slept better this week; still stiff in the mornings.",
-    "Pain worse after a long drive on the weekend.",
-    "Walking 20 minutes now before the leg starts to ache.",
-    "Back pain steady, leg pain less frequent.",
-    "Flare-up after gardening; better again by midweek.",
-    "Fewer pain pills this week; sitting still aggravates.",
-]
-OBJECTIVE = [
-    "Tenderness at L4-L5 paraspinals, SLR positive at 60 degrees.",
-    "Reduced lumbar flexion, guarding on the left.",
-    "SLR negative today, mild tightness over the piriformis.",
-    "Tongue pale purple, pulse wiry and slightly choppy.",
-]
-ASSESSMENT = [
-    "Improving; pain scores trending down.",
-    "Slow progress, continue current approach.",
-    "Good response to distal points, keep them.",
-    "Plateau this week; review at next visit.",
-]
-PLAN_NOTES = [
-    "Continue twice weekly, add GB34.",
-    "Weekly from next visit; home stretches daily.",
-    "Repeat same points; reassess ODI at week 4.",
-    "Add tui na to the lumbar paraspinals next time.",
-]
+COMPLAINTS = """\
+Low back pain radiating down the left leg
+Low back pain radiating down the right leg
+Sciatica, right side, worse when sitting
+Left-sided sciatica after lifting at work
+Chronic low back pain with buttock pain
+Back and leg pain since a fall last winter
+Numbness in the foot and aching low back
+Recurring lumbar pain, now shooting into the calf""".splitlines()
+SUBJECTIVE = """\
+Leg pain eased for two days after the last visit.
+Slept better this week; still stiff in the mornings.
+Pain worse after a long drive on the weekend.
+Walking 20 minutes now before the leg starts to ache.
+Back pain steady, leg pain less frequent.
+Flare-up after gardening; better again by midweek.
+Fewer pain pills this week; sitting still aggravates.""".splitlines()
+OBJECTIVE = """\
+Tenderness at L4-L5 paraspinals, SLR positive at 60 degrees.
+Reduced lumbar flexion, guarding on the left.
+SLR negative today, mild tightness over the piriformis.
+Tongue pale purple, pulse wiry and slightly choppy.""".splitlines()
+ASSESSMENT = """\
+Improving; pain scores trending down.
+Slow progress, continue current approach.
+Good response to distal points, keep them.
+Plateau this week; review at next visit.""".splitlines()
+PLAN_NOTES = """\
+Continue twice weekly, add GB34.
+Weekly from next visit; home stretches daily.
+Repeat same points; reassess ODI at week 4.
+Add tui na to the lumbar paraspinals next time.""".splitlines()
 EXERCISES = ["Knee-to-chest stretch twice daily.", "Walk 15 minutes daily.", "Cat-camel 10 reps morning.", ""]
 TCM_PATTERNS = ["kidney_deficiency", "blood_stagnation", "cold_damp_bi", "liver_qi_stagnation", "liver_kidney_yin"]
 DIAGNOSES = [["M54.16"], ["M54.17"], ["M54.41"], ["M54.42"], ["M51.26"], ["M51.27"], ["M54.50"], ["M54.42", "M51.26"]]
-CAUSES = [
-    "disc_herniation",
-    "spinal_stenosis",
-    "piriformis",
-    "degenerative_disc",
-    "spondylolisthesis",
-    "injury",
-    "unknown",
-]
+CAUSES = "disc_herniation spinal_stenosis piriformis degenerative_disc spondylolisthesis injury unknown".split()  # noqa: SIM905
 SLEEP = ["good", "fair", "poor", "very_poor"]
 LOCATIONS = ["low_back", "buttock", "thigh", "calf", "foot"]
 PRIORS = ["nsaids", "opioids", "physical_therapy", "injections", "chiropractic"]
 CONSENTS = ["electroacupuncture", "needling", "tui_na"]
 # Back-pain and distal points an acupuncturist would pick from for lumbar radiculopathy.
-POINT_POOL = [
-    "BL23",
-    "BL24",
-    "BL25",
-    "BL26",
-    "BL40",
-    "BL36",
-    "BL37",
-    "BL54",
-    "BL57",
-    "BL60",
-    "BL62",
-    "GB30",
-    "GB31",
-    "GB34",
-    "GB39",
-    "GB41",
-    "GV3",
-    "GV4",
-    "KI3",
-    "ST36",
-    "SP6",
-    "LR3",
-    "SI3",
-    "LI4",
-    "EX-B2",
-    "BL52",
-    "BL28",
-    "BL32",
-    "GB29",
-    "BL58",
-]
+POINTS = """BL23 BL24 BL25 BL26 BL40 BL36 BL37 BL54 BL57 BL60 BL62 GB30 GB31 GB34 GB39 GB41 GV3 GV4 KI3 ST36
+SP6 LR3 SI3 LI4 EX-B2 BL52 BL28 BL32 GB29 BL58""".split()  # noqa: SIM905 - a word list
 TUINA = ["rolling", "pressing", "kneading", "pushing", "grasping", "stretching"]
+# Faker pools of these sizes, picked from with these Zipf exponents, so common names are common (the
+# patient search finds many of one family name). The sizes are those of the hand-typed lists the pools
+# replaced, so the seeded generator makes the same draws, and every other value stays as it was.
+GIVEN_NAMES, FAMILY_NAMES, STREETS, CITIES = 211, 256, 15, 8
+GIVEN_ZIPF, FAMILY_ZIPF = 0.4, 0.3
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--patients", type=int, default=20000, help="patients at scale 1 (default 20000)")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply --patients by this (e.g. 0.1)")
-    parser.add_argument("--today", type=date.fromisoformat, default=None, help="anchor date (default: today)")
-    parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database, then migrate")
-    parser.add_argument(
-        "--keep",
-        action="store_true",
-        help="leave the database alone if it already holds this many patients and every migration (else --reset)",
-    )
-    return parser.parse_args(argv)
+def distinct(make, n: int) -> list[str]:
+    """The first `n` distinct values of `make()` (Faker's: the common ones tend to come first)."""
+    pool: dict[str, None] = {}
+    while len(pool) < n:
+        pool[make()] = None
+    return list(pool)
 
 
-def _zipf_weights(n: int, s: float = 0.8) -> list[float]:
+def zipf(n: int, s: float) -> list[float]:
     return [1 / (rank**s) for rank in range(1, n + 1)]
-
-
-# --- database safety and reset ----------------------------------------------------------------
-
-
-def check_bench_database(db: dict) -> None:
-    name = str(db["NAME"])
-    if "bench" not in Path(name).name:
-        sys.exit(f"Refusing to run: database {name!r} does not have 'bench' in its name.")
 
 
 def reset_database(db: dict) -> None:
@@ -673,31 +111,20 @@ def reset_database(db: dict) -> None:
     import psycopg
     from psycopg import sql
 
-    params = {
-        "dbname": "postgres",
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-    }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+    params = {"host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"), "password": db.get("PASSWORD")}
+    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db["NAME"])))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
 
 
 def already_built(patients: int) -> bool:
     """The database exists, is fully migrated, and holds a data set of this size."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
     from django.db.utils import OperationalError, ProgrammingError
 
-    try:
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            return False
-        from clinic.models import Patient
+    from clinic.models import Patient
 
-        return Patient.objects.count() == patients
+    try:
+        return not unapplied_migrations() and Patient.objects.count() == patients
     except (OperationalError, ProgrammingError):
         return False
 
@@ -705,12 +132,10 @@ def already_built(patients: int) -> bool:
 @contextmanager
 def stamps_as_given(*models):
     """Let bulk_create keep the created_at/updated_at we set (auto_now fields overwrite them)."""
-    saved = []
-    for model in models:
-        for field in model._meta.concrete_fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                saved.append((field, field.auto_now, field.auto_now_add))
-                field.auto_now = field.auto_now_add = False
+    fields = [f for m in models for f in m._meta.concrete_fields if f.name in ("created_at", "updated_at")]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
+    for field in fields:
+        field.auto_now = field.auto_now_add = False
     try:
         yield
     finally:
@@ -718,24 +143,24 @@ def stamps_as_given(*models):
             field.auto_now, field.auto_now_add = auto_now, auto_now_add
 
 
-# --- the builder ------------------------------------------------------------------------------
-
-
 class Builder:
     def __init__(self, *, patients: int, today: date):
         from django.conf import settings
+        from faker import Faker
 
-        self.n = patients
-        self.today = today
+        self.n, self.today = patients, today
         self.tz = ZoneInfo(settings.TIME_ZONE)
-        # The data's clock: the start of `today`. Every session lies before it, so the rows depend
-        # only on the seed, the patient count and `today`, not on the time of day of the run.
-        self.now = datetime.combine(today, dtime(0, 0), tzinfo=self.tz)
+        # The data's clock: the start of `today`, so the rows do not depend on the time of day of the run.
+        self.now = self.at(today, 0)
         self.rng = random.Random(SEED)  # noqa: S311 - reproducible test data, not security
-        self.given_weights = _zipf_weights(len(GIVEN_NAMES), 0.4)
-        self.family_weights = _zipf_weights(len(FAMILY_NAMES), 0.3)
+        fake = Faker("en_US")
+        fake.seed_instance(SEED)
+        self.given_names = distinct(fake.first_name, GIVEN_NAMES)
+        self.family_names = distinct(fake.last_name, FAMILY_NAMES)
+        self.streets = distinct(fake.street_name, STREETS)
+        self.cities = [(city, fake.postcode_in_state("IL")[:3]) for city in distinct(fake.city, CITIES)]
+        self.given_weights, self.family_weights = zipf(GIVEN_NAMES, GIVEN_ZIPF), zipf(FAMILY_NAMES, FAMILY_ZIPF)
         self.timings: dict[str, float] = {}
-        self.counts: dict[str, int] = {}
 
     def tick(self, label: str, started: float) -> None:
         self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - started
@@ -743,427 +168,235 @@ class Builder:
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
         return datetime.combine(day, dtime(hour, minute), tzinfo=self.tz)
 
-    # users ----------------------------------------------------------------------------------
-
-    def create_users(self):
-        from django.contrib.auth.models import Group, User
-
+    def create_users(self) -> None:
         from clinic import roles
         from clinic.models import StaffProfile
+        from tests.factories import StaffProfileFactory, UserFactory
 
         roles.sync_roles()
-        groups = {g.name: g for g in Group.objects.all()}
 
         def user(username, first, last, role):
-            u = User.objects.create_user(
-                username=username,
-                password=PASSWORD,
-                first_name=first,
-                last_name=last,
-                email=f"{username}@clinic.example",
-            )
-            u.groups.add(groups[role])
-            return u
+            return UserFactory(username=username, first_name=first, last_name=last, password=PASSWORD, role=role)
 
-        self.manager = user(USERNAMES["manager"], "Morgan", "Reyes", roles.MANAGER)
-        self.front_desk = user(USERNAMES["front_desk"], "Frankie", "Desk", roles.FRONT_DESK)
+        self.manager = user(MANAGER, "Morgan", "Reyes", roles.MANAGER)
+        self.front_desk = user(FRONT_DESK, "Frankie", "Desk", roles.FRONT_DESK)
         names = [("Lin", "Zhao"), ("Maya", "Okafor"), ("Sam", "Whitaker"), ("Ana", "Costa")]
         self.acupuncturists = [
             user(username, first, last, roles.ACUPUNCTURIST)
-            for username, (first, last) in zip(USERNAMES["acupuncturists"], names, strict=True)
+            for username, (first, last) in zip(ACUPUNCTURISTS, names, strict=True)
         ]
         StaffProfile.objects.bulk_create(
-            StaffProfile(
-                user=u,
-                credentials="L.Ac., Dipl. OM",
-                licence_number=f"AC-{i:05d}",
-                licence_state="IL",
-                npi="1234567893",
-            )
-            for i, u in enumerate(self.acupuncturists, start=1)
+            StaffProfileFactory.build(user=u, licence_number=f"AC-{i:05d}")
+            for i, u in enumerate(self.acupuncturists, 1)
         )
 
-    # one patient's rows, as plain data (every random draw happens here, patient by patient) ---
-
-    def plan_patient(self, index: int) -> dict:
-        from treatments.billing import timed_units
-
-        rng = self.rng
-        number = index + 1
-        chart = f"P{number:06d}"
-        given = rng.choices(GIVEN_NAMES, self.given_weights)[0]
-        family = rng.choices(FAMILY_NAMES, self.family_weights)[0]
-        dob = date(1940, 1, 1) + timedelta(days=rng.randint(0, (date(2004, 12, 31) - date(1940, 1, 1)).days))
-        sex = rng.choices(["female", "male", "intersex", "unknown"], [52, 46, 1, 1])[0]
-        city, state, zip3 = rng.choice(CITIES)
-        practitioner = rng.randrange(len(self.acupuncturists))
-        # Sessions: twice weekly for three weeks, then weekly (the plan's default frequency).
-        if chart == CHART_PATIENT:
-            n_sessions = CHART_SESSIONS
-        elif chart in (SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT):
-            n_sessions = 5
-        else:
-            n_sessions = rng.randint(5, 15)
-        offsets, day = [], 0
-        for k in range(n_sessions):
-            offsets.append(day)
-            day += (rng.choice([3, 4]) if k < 6 else 7 + rng.choice([-1, 0, 0, 0, 1, 2])) if k else 3
-        # The whole course lies in the past; the spread over two years makes old and recent plans.
-        if chart in (CHART_PATIENT, SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT):
-            first_day = self.today - timedelta(days=offsets[-1] + 1)
-        else:
-            first_day = self.today - timedelta(days=offsets[-1] + 1 + rng.randint(0, 730))
-        session_days = [first_day + timedelta(days=o) for o in offsets]
-        last_day = session_days[-1]
-        active = (self.today - last_day).days <= 21 or chart in (CHART_PATIENT, SESSION_POST_PATIENT)
-        status = "active" if active else rng.choices(["completed", "discontinued"], [9, 1])[0]
-        # Outcome trajectory: a baseline ODI and how much of it is gone by week 8.
-        baseline_odi = rng.uniform(22, 62)
-        improvement = max(-0.1, min(0.9, rng.gauss(0.42, 0.2)))
-        pain0 = rng.randint(5, 9)
-        leg0 = rng.randint(4, 9)
-        analgesic0 = rng.randint(2, 7)
-        work0 = rng.choice([0, 0, 0, 1, 1, 2, 3])
-        skips_sex_life = rng.random() < 0.3
-        sessions = []
-        for k, sday in enumerate(session_days):
-            progress = min(k, 10) / 10
-            before = max(1, min(10, round(pain0 * (1 - improvement * progress) + rng.gauss(0, 0.8))))
-            n_points = rng.randint(6, 12)
-            codes = rng.sample(POINT_POOL, n_points)
-            tuina = rng.random() < 0.3
-            started_at = self.at(sday, rng.randint(8, 17), rng.choice([0, 15, 30, 45]))
-            minutes = rng.choice([30, 30, 40, 45, 60])
-            # Derived, not drawn, so the random stream (every other row) stays as it was: a re-insertion
-            # for each further 15 minutes, and one fewer on every third visit of 40 minutes or more.
-            reinsertions = timed_units(minutes) - 1
-            if minutes >= 40 and k % 3 == 2:
-                reinsertions -= 1
-            sessions.append(
-                {
-                    "started_at": started_at,
-                    "contact_minutes": minutes,
-                    "reinsertions": reinsertions,
-                    "pain_before": before,
-                    "pain_after": max(0, before - rng.randint(0, 3)),
-                    "tuina": tuina,
-                    "tuina_minutes": rng.choice([10, 15]) if tuina else 0,
-                    "tuina_techniques": rng.sample(TUINA, 2) if tuina else [],
-                    "subjective": rng.choice(SUBJECTIVE),
-                    "objective": rng.choice(OBJECTIVE),
-                    "assessment": rng.choice(ASSESSMENT),
-                    "plan_notes": rng.choice(PLAN_NOTES),
-                    "home_exercises": rng.choice(EXERCISES),
-                    "points": [
-                        (
-                            code,
-                            rng.choice("LRBBB"),
-                            rng.choice(["even", "even", "reduce", "tonify"]),
-                            rng.choice([20, 25, 25, 30]),
-                            rng.randint(10, 50),
-                            rng.random() < 0.7,
-                        )
-                        for code in codes
-                    ],
-                }
-            )
-        # Weekly questionnaires from the first session; only those already due exist.
-        n_questionnaires = rng.randint(6, 14)
-        questionnaires = []
-        for week in range(n_questionnaires):
-            due = first_day + timedelta(weeks=week)
-            progress = min(week, 8) / 8
-            odi_level = baseline_odi * (1 - improvement * progress)
-            answers = [max(0, min(5, round(odi_level / 20 + rng.gauss(0, 0.7)))) for _ in range(10)]
-            back = max(0, min(10, round(pain0 * (1 - improvement * progress) + rng.gauss(0, 0.8))))
-            leg = max(0, min(10, round(leg0 * (1 - improvement * progress) + rng.gauss(0, 0.8))))
-            row = {
-                "due_date": due,
-                "week": week,
-                "answers": answers,
-                "back": back,
-                "back_worst": min(10, back + rng.randint(0, 2)),
-                "leg": leg,
-                "leg_worst": min(10, leg + rng.randint(0, 2)),
-                "analgesic": max(0, min(7, round(analgesic0 * (1 - improvement * progress) + rng.gauss(0, 0.7)))),
-                "work": max(0, min(7, round(work0 * (1 - progress) + rng.gauss(0, 0.3)))),
-                "phq9": [rng.choice([0, 0, 1]) for _ in range(8)] + [0],
-                "delay_hours": rng.randint(1, 60),
-                "paper": rng.random() < 0.15,
-                "pending_draw": rng.random(),
-            }
-            if due <= self.today:
-                questionnaires.append(row)
-        spec = {
-            "chart": chart,
-            "given": given,
-            "family": family,
-            "dob": dob,
-            "sex": sex,
-            "phone": f"(217) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
-            "street": f"{rng.randint(1, 9999)} {rng.choice(STREETS)} Street",
-            "city": city,
-            "state": state,
-            "zip": f"{zip3}{rng.randint(0, 99):02d}",
-            "contact": rng.choices(["phone", "sms", "email", "post"], [4, 3, 3, 1])[0],
-            "practitioner": practitioner,
-            "intake_day": first_day - timedelta(days=rng.randint(0, 7)),
-            "intake_hour": rng.randint(8, 17),
-            "complaint": rng.choice(COMPLAINTS),
-            "locations": sorted(rng.sample(LOCATIONS, rng.randint(1, 4)), key=LOCATIONS.index),
-            "side": rng.choice(["left", "right", "left", "right", "both"]),
-            "below_knee": rng.random() < 0.6,
-            "onset_days": rng.randint(14, 900),
-            "cause": rng.choice(CAUSES),
-            "pain0": pain0,
-            "sleep": rng.choice(SLEEP),
-            "priors": sorted(rng.sample(PRIORS, rng.randint(0, 3)), key=PRIORS.index),
-            "intake_phq9": [rng.choice([0, 0, 1, 1, 2]) for _ in range(8)] + [0],
-            "diagnosis": rng.choice(DIAGNOSES),
-            "pattern": rng.choice(TCM_PATTERNS),
-            "planned": max(n_sessions, 8) if chart != CHART_PATIENT else CHART_SESSIONS,
-            "first_day": first_day,
-            "status": status,
-            "reviewed_4": n_sessions >= 4 and (status != "active" or rng.random() < 0.7),
-            "skips_sex_life": skips_sex_life,
-            "sessions": sessions,
-            "questionnaires": questionnaires,
-        }
-        # Pain in both legs below the knee counts as bilateral sciatica (intake.rules), which would
-        # need a referral: a clean intake's "both sides" pain stays above the knee.
-        if spec["side"] == "both":
-            spec["below_knee"] = False
-        return spec
-
-    # inserting one chunk ------------------------------------------------------------------------
-
-    def insert_chunk(self, specs: list[dict]) -> None:
+    def patient(self, index: int) -> tuple[list, ...]:
+        """One patient's rows, unsaved, in the order of MODELS. The draws keep their order, and so the data."""
         from clinic.models import Patient, digits_only
         from intake.models import Consent, Intake
         from intake.rules import CAUDA_EQUINA_KEYS
         from outcomes.models import ODI_FIELDS, Questionnaire
         from outcomes.questionnaires import ODI_VERSION
         from outcomes.scoring import odi_score
+        from tests.factories import TreatmentPlanFactory, intake_defaults
+        from treatments.billing import timed_units
         from treatments.models import Session, SessionPoint, TreatmentPlan
 
-        t = time.perf_counter()
-        patients = []
-        for s in specs:
-            created = self.at(s["intake_day"], s["intake_hour"])
-            patients.append(
-                Patient(
-                    chart_number=s["chart"],
-                    given_name=s["given"],
-                    family_name=s["family"],
-                    date_of_birth=s["dob"],
-                    sex=s["sex"],
-                    phone=s["phone"],
-                    phone_digits=digits_only(s["phone"]),  # what Patient.save() derives
-                    email=f"{s['given']}.{s['family']}.{s['chart'][1:]}@example.com".lower(),
-                    address_line=s["street"],
-                    city=s["city"],
-                    state=s["state"],
-                    postal_code=s["zip"],
-                    emergency_contact_name=f"{s['given'][0]}. {s['family']}",
-                    emergency_contact_phone="(217) 555-0100",
-                    emergency_contact_relationship="Spouse",
-                    preferred_contact=s["contact"],
-                    created_at=created,
-                    updated_at=created,
-                )
+        rng, today = self.rng, self.today
+        chart = f"P{index + 1:06d}"
+        special = chart in RESERVED_PATIENTS
+        given = rng.choices(self.given_names, self.given_weights)[0]
+        family = rng.choices(self.family_names, self.family_weights)[0]
+        dob = date(1940, 1, 1) + timedelta(days=rng.randint(0, (date(2004, 12, 31) - date(1940, 1, 1)).days))
+        sex = rng.choices(["female", "male", "intersex", "unknown"], [52, 46, 1, 1])[0]
+        city, zip3 = rng.choice(self.cities)
+        practitioner = self.acupuncturists[rng.randrange(len(self.acupuncturists))]
+        # Twice weekly for three weeks, then weekly; the whole course in the past, spread over two years.
+        n_sessions = CHART_SESSIONS if chart == CHART_PATIENT else 5 if special else rng.randint(5, 15)
+        offsets, day = [], 0
+        for k in range(n_sessions):
+            offsets.append(day)
+            day += (rng.choice([3, 4]) if k < 6 else 7 + rng.choice([-1, 0, 0, 0, 1, 2])) if k else 3
+        first_day = today - timedelta(days=offsets[-1] + 1 + (0 if special else rng.randint(0, 730)))
+        days = [first_day + timedelta(days=o) for o in offsets]
+        active = (today - days[-1]).days <= 21 or chart in (CHART_PATIENT, SESSION_POST_PATIENT)
+        status = "active" if active else rng.choices(["completed", "discontinued"], [9, 1])[0]
+        # Outcome trajectory: a baseline ODI and how much of it is gone by week 8.
+        baseline_odi = rng.uniform(22, 62)
+        improvement = max(-0.1, min(0.9, rng.gauss(0.42, 0.2)))
+        pain0, leg0, analgesic0 = rng.randint(5, 9), rng.randint(4, 9), rng.randint(2, 7)
+        work0 = rng.choice([0, 0, 0, 1, 1, 2, 3])
+        skips_sex_life = rng.random() < 0.3
+
+        sessions, points = [], []
+        for k, day in enumerate(days):
+            progress = min(k, 10) / 10
+            before = max(1, min(10, round(pain0 * (1 - improvement * progress) + rng.gauss(0, 0.8))))
+            codes = rng.sample(POINTS, rng.randint(6, 12))
+            tuina = rng.random() < 0.3
+            started = self.at(day, rng.randint(8, 17), rng.choice([0, 15, 30, 45]))
+            minutes = rng.choice([30, 30, 40, 45, 60])
+            # A re-insertion for each further 15 minutes, one fewer on every third visit of 40 minutes or more.
+            reinsertions = timed_units(minutes) - 1 - (minutes >= 40 and k % 3 == 2)
+            stamp = started + timedelta(minutes=minutes)
+            session = Session(
+                practitioner=practitioner,
+                started_at=started,
+                contact_minutes=minutes,
+                reinsertions=reinsertions,
+                pain_before=before,
+                pain_after=max(0, before - rng.randint(0, 3)),
+                tuina_minutes=rng.choice([10, 15]) if tuina else 0,
+                tuina_techniques=rng.sample(TUINA, 2) if tuina else [],
+                tuina_regions="Lumbar paraspinals" if tuina else "",
+                subjective=rng.choice(SUBJECTIVE),
+                objective=rng.choice(OBJECTIVE),
+                assessment=rng.choice(ASSESSMENT),
+                plan_notes=rng.choice(PLAN_NOTES),
+                home_exercises=rng.choice(EXERCISES),
+                created_at=stamp,
+                updated_at=stamp,
             )
-        Patient.objects.bulk_create(patients, batch_size=BATCH)
-        self.tick("patients", t)
-
-        t = time.perf_counter()
-        intakes = []
-        for s, p in zip(specs, patients, strict=True):
-            created = self.at(s["intake_day"], s["intake_hour"], 30)
-            phq = s["intake_phq9"]
-            intakes.append(
-                Intake(
-                    patient=p,
-                    source="staff",
-                    created_at=created,
-                    updated_at=created,
-                    created_by=self.front_desk,
-                    chief_complaint=s["complaint"],
-                    pain_locations=s["locations"],
-                    pain_side=s["side"],
-                    radiates_below_knee=s["below_knee"],
-                    onset_date=s["intake_day"] - timedelta(days=s["onset_days"]),
-                    suspected_cause=s["cause"],
-                    pain_now=s["pain0"],
-                    pain_worst_week=min(10, s["pain0"] + 2),
-                    sleep_quality=s["sleep"],
-                    prior_treatments=s["priors"],
-                    analgesic_days_week=3,
-                    work_days_off_month=1,
-                    # The red-flag screen, every answer no: a clean intake that allows treatment.
-                    saddle_anaesthesia=False,
-                    bladder_dysfunction=False,
-                    bowel_incontinence=False,
-                    bilateral_sciatica=False,
-                    motor_weakness=False,
-                    sexual_dysfunction=False,
-                    night_pain=False,
-                    cancer_history=False,
-                    weight_loss=False,
-                    fever_infection=False,
-                    immunosuppression=False,
-                    significant_trauma=False,
-                    **{f"phq9_{n}": phq[n - 1] for n in range(1, 10)},
-                )
-            )
-        Intake.objects.bulk_create(intakes, batch_size=BATCH)
-        Consent.objects.bulk_create(
-            (
-                Consent(intake=i, modality=m, typed_name=p.full_name, consented_at=i.created_at)
-                for i, p in zip(intakes, patients, strict=True)
-                for m in CONSENTS
-            ),
-            batch_size=BATCH,
-        )
-        self.tick("intakes+consents", t)
-
-        t = time.perf_counter()
-        plans = []
-        for s, p in zip(specs, patients, strict=True):
-            sessions = s["sessions"]
-            created = sessions[0]["started_at"] - timedelta(minutes=10)
-            plans.append(
-                TreatmentPlan(
-                    patient=p,
-                    practitioner=self.acupuncturists[s["practitioner"]],
-                    diagnosis_codes=s["diagnosis"],
-                    tcm_pattern=s["pattern"],
-                    planned_sessions=s["planned"],
-                    start_date=s["first_day"],
-                    goals="Walk 30 minutes without leg pain; ODI below 20.",
-                    status=s["status"],
-                    review_at_4=sessions[3]["started_at"] + timedelta(hours=1) if s["reviewed_4"] else None,
-                    final_review_at=sessions[-1]["started_at"] + timedelta(hours=1)
-                    if s["status"] != "active"
-                    else None,
-                    review_notes="",
-                    created_at=created,
-                    updated_at=created,
-                )
-            )
-        TreatmentPlan.objects.bulk_create(plans, batch_size=BATCH)
-        self.tick("plans", t)
-
-        t = time.perf_counter()
-        session_rows, point_specs = [], []
-        for s, p, plan in zip(specs, patients, plans, strict=True):
-            practitioner = self.acupuncturists[s["practitioner"]]
-            for row in s["sessions"]:
-                stamp = row["started_at"] + timedelta(minutes=row["contact_minutes"])
-                session_rows.append(
-                    Session(
-                        plan=plan,
-                        patient=p,
-                        practitioner=practitioner,
-                        started_at=row["started_at"],
-                        contact_minutes=row["contact_minutes"],
-                        reinsertions=row["reinsertions"],
-                        pain_before=row["pain_before"],
-                        pain_after=row["pain_after"],
-                        tuina_minutes=row["tuina_minutes"],
-                        tuina_techniques=row["tuina_techniques"],
-                        tuina_regions="Lumbar paraspinals" if row["tuina"] else "",
-                        home_exercises=row["home_exercises"],
-                        subjective=row["subjective"],
-                        objective=row["objective"],
-                        assessment=row["assessment"],
-                        plan_notes=row["plan_notes"],
-                        created_at=stamp,
-                        updated_at=stamp,
-                    )
-                )
-                point_specs.append(row["points"])
-        Session.objects.bulk_create(session_rows, batch_size=BATCH)
-        self.tick("sessions", t)
-
-        t = time.perf_counter()
-        points = self.points
-        SessionPoint.objects.bulk_create(
-            (
+            sessions.append(session)
+            points += [
                 SessionPoint(
                     session=session,
-                    point_id=points[code],
-                    side=side,
-                    technique=technique,
-                    retention_minutes=retention,
-                    depth_mm=depth,
-                    de_qi=de_qi,
+                    point_id=self.points[code],
+                    side=rng.choice("LRBBB"),
+                    technique=rng.choice(["even", "even", "reduce", "tonify"]),
+                    retention_minutes=rng.choice([20, 25, 25, 30]),
+                    depth_mm=rng.randint(10, 50),
+                    de_qi=rng.random() < 0.7,
                     position=position,
                 )
-                for session, rows in zip(session_rows, point_specs, strict=True)
-                for position, (code, side, technique, retention, depth, de_qi) in enumerate(rows)
-            ),
-            batch_size=BATCH,
-        )
-        self.tick("session points", t)
+                for position, code in enumerate(codes)
+            ]
 
-        t = time.perf_counter()
         questionnaires = []
-        recent = self.today - timedelta(days=90)
-        for s, p, plan in zip(specs, patients, plans, strict=True):
-            for row in s["questionnaires"]:
-                due = row["due_date"]
-                # About 3 % of the recent questionnaires were never answered; today's are all
-                # still open and half of yesterday's.
-                pending = (
-                    due == self.today
-                    or (due >= recent and row["pending_draw"] < 0.03)
-                    or ((self.today - due).days == 1 and row["pending_draw"] < 0.5)
-                )
-                week = row["week"]
-                kind = "baseline" if week == 0 else ("follow_up" if week == 12 else "weekly")
-                fields = {
-                    "patient": p,
-                    "plan": plan,
-                    "due_date": due,
-                    "week": week,
-                    "kind": kind,
-                    "includes_phq9": week in (4, 12),
-                    "reminded_at": self.at(due, 9),
-                    "created_at": self.at(due, 6),
+        for week in range(rng.randint(6, 14)):
+            due = first_day + timedelta(weeks=week)
+            progress = min(week, 8) / 8
+            level = 1 - improvement * progress
+            answers = [max(0, min(5, round(baseline_odi * level / 20 + rng.gauss(0, 0.7)))) for _ in range(10)]
+            back = max(0, min(10, round(pain0 * level + rng.gauss(0, 0.8))))
+            leg = max(0, min(10, round(leg0 * level + rng.gauss(0, 0.8))))
+            answered = {
+                "back_pain_now": back,
+                "back_pain_worst": min(10, back + rng.randint(0, 2)),
+                "leg_pain_now": leg,
+                "leg_pain_worst": min(10, leg + rng.randint(0, 2)),
+                "analgesic_days": max(0, min(7, round(analgesic0 * level + rng.gauss(0, 0.7)))),
+                "work_days_off": max(0, min(7, round(work0 * (1 - progress) + rng.gauss(0, 0.3)))),
+            }
+            phq9 = [rng.choice([0, 0, 1]) for _ in range(8)] + [0]
+            delay, paper, pending_draw = rng.randint(1, 60), rng.random() < 0.15, rng.random()
+            if due > today:  # only those already due exist
+                continue
+            # About 3 % of the recent ones were never answered; today's are all still open, and half of yesterday's.
+            recent, age = due >= today - timedelta(days=90), (today - due).days
+            if due == today or (recent and pending_draw < 0.03) or (age == 1 and pending_draw < 0.5):
+                answered = {}
+            else:
+                if skips_sex_life:
+                    answers[7] = None  # the sex-life section is often skipped
+                answered |= dict(zip(ODI_FIELDS, answers, strict=True)) | dict.fromkeys(CAUDA_EQUINA_KEYS, False)
+                answered |= {
+                    "odi_version": ODI_VERSION,
+                    "odi_score": odi_score(answers),
+                    "submitted_at": min(self.at(due, 8) + timedelta(hours=delay), self.now - timedelta(hours=1)),
+                    "source": "staff" if paper else "online",
+                    "entered_by": self.front_desk if paper else None,
                 }
-                if not pending:
-                    answers = list(row["answers"])
-                    if s["skips_sex_life"]:
-                        answers[7] = None  # the sex-life section is often skipped
-                    submitted = min(
-                        self.at(due, 8) + timedelta(hours=row["delay_hours"]), self.now - timedelta(hours=1)
-                    )
-                    fields |= {
-                        "odi_version": ODI_VERSION,
-                        **dict(zip(ODI_FIELDS, answers, strict=True)),
-                        "odi_score": odi_score(answers),
-                        "back_pain_now": row["back"],
-                        "back_pain_worst": row["back_worst"],
-                        "leg_pain_now": row["leg"],
-                        "leg_pain_worst": row["leg_worst"],
-                        "analgesic_days": row["analgesic"],
-                        "work_days_off": row["work"],
-                        **dict.fromkeys(CAUDA_EQUINA_KEYS, False),
-                        "submitted_at": submitted,
-                        "source": "staff" if row["paper"] else "online",
-                        "entered_by": self.front_desk if row["paper"] else None,
-                    }
-                    if week in (4, 12):
-                        fields |= {f"phq9_{n}": v for n, v in enumerate(row["phq9"], start=1)}
-                        fields["phq9_total"] = sum(row["phq9"])
-                questionnaires.append(Questionnaire(**fields))
-        Questionnaire.objects.bulk_create(questionnaires, batch_size=BATCH)
-        self.counts["pending questionnaires"] = self.counts.get("pending questionnaires", 0) + sum(
-            1 for r in questionnaires if r.submitted_at is None
-        )
-        self.tick("questionnaires", t)
+                if week in (4, 12):
+                    answered |= {f"phq9_{n}": v for n, v in enumerate(phq9, start=1)} | {"phq9_total": sum(phq9)}
+            questionnaires.append(
+                Questionnaire(
+                    due_date=due,
+                    week=week,
+                    kind="baseline" if week == 0 else "follow_up" if week == 12 else "weekly",
+                    includes_phq9=week in (4, 12),
+                    reminded_at=self.at(due, 9),
+                    created_at=self.at(due, 6),
+                    **answered,
+                )
+            )
 
-    # the whole load -----------------------------------------------------------------------------
+        phone = f"(217) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
+        street = f"{rng.randint(1, 9999)} {rng.choice(self.streets)}"
+        postal_code = f"{zip3}{rng.randint(0, 99):02d}"
+        contact = rng.choices(["phone", "sms", "email", "post"], [4, 3, 3, 1])[0]
+        intake_day = first_day - timedelta(days=rng.randint(0, 7))
+        created = self.at(intake_day, rng.randint(8, 17))
+        patient = Patient(
+            chart_number=chart,
+            given_name=given,
+            family_name=family,
+            date_of_birth=dob,
+            sex=sex,
+            phone=phone,
+            phone_digits=digits_only(phone),  # what Patient.save() derives
+            email=f"{given}.{family}.{chart[1:]}@example.com".lower(),
+            address_line=street,
+            city=city,
+            state="IL",
+            postal_code=postal_code,
+            emergency_contact_name=f"{given[0]}. {family}",
+            emergency_contact_phone="(217) 555-0100",
+            emergency_contact_relationship="Spouse",
+            preferred_contact=contact,
+            created_at=created,
+            updated_at=created,
+        )
+        intake_at = created + timedelta(minutes=30)
+        complaint = rng.choice(COMPLAINTS)
+        locations = sorted(rng.sample(LOCATIONS, rng.randint(1, 4)), key=LOCATIONS.index)
+        side = rng.choice(["left", "right", "left", "right", "both"])
+        intake = Intake(
+            patient=patient,
+            source="staff",
+            created_at=intake_at,
+            updated_at=intake_at,
+            created_by=self.front_desk,
+            **intake_defaults(
+                chief_complaint=complaint,
+                pain_locations=locations,
+                pain_side=side,
+                # Pain in both legs below the knee is bilateral sciatica (intake.rules), a referral: not here.
+                radiates_below_knee=rng.random() < 0.6 and side != "both",
+                onset_date=intake_day - timedelta(days=rng.randint(14, 900)),
+                suspected_cause=rng.choice(CAUSES),
+                pain_now=pain0,
+                pain_worst_week=min(10, pain0 + 2),
+                sleep_quality=rng.choice(SLEEP),
+                prior_treatments=sorted(rng.sample(PRIORS, rng.randint(0, 3)), key=PRIORS.index),
+                analgesic_days_week=3,
+                work_days_off_month=1,
+                **{f"phq9_{n}": rng.choice([0, 0, 1, 1, 2]) for n in range(1, 9)},
+                phq9_9=0,
+            ),
+        )
+        diagnosis, pattern = rng.choice(DIAGNOSES), rng.choice(TCM_PATTERNS)
+        reviewed_4 = status != "active" or rng.random() < 0.7  # every plan has 4 sessions or more
+        plan = TreatmentPlan(
+            patient=patient,
+            practitioner=practitioner,
+            diagnosis_codes=diagnosis,
+            tcm_pattern=pattern,
+            review_at_4=sessions[3].started_at + timedelta(hours=1) if reviewed_4 else None,
+            planned_sessions=max(n_sessions, 8),
+            start_date=first_day,
+            goals=TreatmentPlanFactory.goals,
+            status=status,
+            final_review_at=sessions[-1].started_at + timedelta(hours=1) if status != "active" else None,
+            created_at=sessions[0].started_at - timedelta(minutes=10),
+            updated_at=sessions[0].started_at - timedelta(minutes=10),
+        )
+        for row in sessions + questionnaires:
+            row.patient, row.plan = patient, plan
+        consents = [
+            Consent(intake=intake, modality=m, typed_name=patient.full_name, consented_at=intake_at) for m in CONSENTS
+        ]
+        return [patient], [intake], consents, [plan], sessions, points, questionnaires
 
     def build(self) -> None:
         from auditlog.context import disable_auditlog
@@ -1171,93 +404,85 @@ class Builder:
         from django.db.models import F
 
         from clinic.models import Patient
-        from intake.models import Intake
+        from intake.models import Consent, Intake
         from outcomes.models import Questionnaire
         from outcomes.summary import refresh_outcomes
-        from treatments.models import Point, Session, TreatmentPlan
+        from treatments.models import Point, Session, SessionPoint, TreatmentPlan
         from treatments.services import sessions_changed
 
+        models = (Patient, Intake, Consent, TreatmentPlan, Session, SessionPoint, Questionnaire)
         self.points = dict(Point.objects.values_list("code", "id"))
-        missing = [code for code in POINT_POOL if code not in self.points]
-        if missing:
+        if missing := [code for code in POINTS if code not in self.points]:
             sys.exit(f"Point catalogue lacks {missing}; did the migrations run?")
         t = time.perf_counter()
         self.create_users()
         self.tick("users", t)
-        with disable_auditlog(), stamps_as_given(Patient, Intake, TreatmentPlan, Session, Questionnaire):
+        with disable_auditlog(), stamps_as_given(*models):
             for start in range(0, self.n, CHUNK):
                 t = time.perf_counter()
-                specs = [self.plan_patient(i) for i in range(start, min(start + CHUNK, self.n))]
+                rows = [[] for _ in models]
+                for index in range(start, min(start + CHUNK, self.n)):
+                    for objects, new in zip(rows, self.patient(index), strict=True):
+                        objects += new
                 self.tick("generate (python)", t)
                 with transaction.atomic():
-                    self.insert_chunk(specs)
+                    for model, objects in zip(models, rows, strict=True):
+                        t = time.perf_counter()
+                        model.objects.bulk_create(objects, batch_size=BATCH)
+                        self.tick(model._meta.verbose_name_plural, t)
                 done = min(start + CHUNK, self.n)
                 print(f"  {done:>7} / {self.n} patients  ({sum(self.timings.values()):.1f} s)", flush=True)
-            # Sign every session before yesterday, as its practitioner would have: one update of
-            # unsigned rows (the lock refuses only updates touching signed ones).
+            # Sign every session before yesterday, as its practitioner would have: one update of unsigned
+            # rows (the session lock refuses only updates touching signed ones).
             t = time.perf_counter()
-            cutoff = self.now - timedelta(days=1)
-            signed = Session.objects.filter(signed_at__isnull=True, started_at__lt=cutoff).update(
+            Session.objects.filter(signed_at__isnull=True, started_at__lt=self.now - timedelta(days=1)).update(
                 signed_at=F("started_at") + timedelta(hours=2), signed_by=F("practitioner")
             )
-            self.counts["signed sessions"] = signed
             self.tick("sign sessions", t)
-            # Rows went in with bulk_create, past the services: count every plan's sessions and derive
-            # its outcome summary once.
+            # The rows went in past the services: count every plan's sessions and derive its outcomes once.
             t = time.perf_counter()
             plan_ids = list(TreatmentPlan.objects.values_list("pk", flat=True))
             sessions_changed(plan_ids)
             refresh_outcomes(plan_ids)
             self.tick("plan scores", t)
 
-    def analyze(self) -> None:
-        from django.db import connection
-
-        t = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-        self.tick("vacuum analyze", t)
-
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
-    import django
-    from django.conf import settings
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=20000, help="default 20000")
+    parser.add_argument("--today", type=date.fromisoformat, default=None, help="anchor date (default: today)")
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database, then migrate")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep a fully migrated database of this many patients (else --reset)"
+    )
+    args = parser.parse_args(argv)
+    db = setup(migrated=False)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
 
-    django.setup()
-    db = settings.DATABASES["default"]
-    check_bench_database(db)
-    total_start = time.perf_counter()
-    patients = max(3, round(args.patients * args.scale))
-    if args.keep:
-        if already_built(patients):
-            print(f"{db['NAME']} already holds {patients} patients and every migration: kept.")
-            return
-        args.reset = True
-    if args.reset:
-        t = time.perf_counter()
-        from django.db import connection
-
+    started = time.perf_counter()
+    patients = max(3, args.patients)  # the three reserved patients
+    if args.keep and already_built(patients):
+        print(f"{db['NAME']} already holds {patients} patients and every migration: kept.")
+        return
+    if args.reset or args.keep:
         connection.close()  # dropping the database ends every session on it, this one included
         reset_database(db)
-        from django.core.management import call_command
-
         call_command("migrate", verbosity=0, interactive=False)
-        print(f"reset + migrate: {time.perf_counter() - t:.1f} s", flush=True)
+        print(f"reset + migrate: {time.perf_counter() - started:.1f} s", flush=True)
     from clinic.models import Patient
 
     if Patient.objects.exists():
         sys.exit("The bench database already holds patients; run with --reset to rebuild it.")
-
-    from django.utils import timezone
-
     today = args.today or timezone.localdate()  # the clinic's date, as the dashboard counts it
-    print(
-        f"Building {patients} patients on {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']} (anchor {today}, seed {SEED})"
-    )
+    print(f"Building {patients} patients on {connection.vendor} {db['NAME']} (anchor {today}, seed {SEED})")
     builder = Builder(patients=patients, today=today)
     builder.build()
-    builder.analyze()
+    t = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    builder.tick("vacuum analyze", t)
 
     from django.contrib.auth.models import User
 
@@ -1266,23 +491,13 @@ def main(argv=None) -> None:
     from treatments.models import Session, SessionPoint, TreatmentPlan
 
     print("\nRows:")
-    for label, model in [
-        ("users", User),
-        ("patients", Patient),
-        ("intakes", Intake),
-        ("consents", Consent),
-        ("plans", TreatmentPlan),
-        ("sessions", Session),
-        ("session points", SessionPoint),
-        ("questionnaires", Questionnaire),
-    ]:
-        print(f"  {label:<18} {model.objects.count():>10,}")
-    for label, value in builder.counts.items():
-        print(f"  {label:<18} {value:>10,}")
+    for model in (User, Patient, Intake, Consent, TreatmentPlan, Session, SessionPoint, Questionnaire):
+        print(f"  {model._meta.verbose_name_plural:<22} {model.objects.count():>10,}")
+    print(f"  {'signed sessions':<22} {Session.objects.filter(signed_at__isnull=False).count():>10,}")
+    print(f"  {'unanswered':<22} {Questionnaire.objects.filter(submitted_at__isnull=True).count():>10,}")
     print("\nTimings (s):")
-    for label, seconds in builder.timings.items():
-        print(f"  {label:<18} {seconds:>8.1f}")
-    print(f"  {'total':<18} {time.perf_counter() - total_start:>8.1f}")
+    for label, seconds in [*builder.timings.items(), ("total", time.perf_counter() - started)]:
+        print(f"  {label:<22} {seconds:>8.1f}")
 
 
 if __name__ == "__main__":
