@@ -247,7 +247,9 @@ def test_a_payment(since, acupuncturist, front_desk):
 
     session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist))
     session = sign_session(session=session, user=acupuncturist)
-    record_payment(session=session, amount=Decimal("85.00"), method="card", paid_on=timezone.localdate(), user=front_desk)
+    record_payment(
+        session=session, amount=Decimal("85.00"), method="card", paid_on=timezone.localdate(), user=front_desk
+    )
     (entry,) = since("payment", CREATE)
     assert ("Method", "—", "Card") in readable_changes(entry)
     assert entry.additional_data == {"patient_id": session.patient_id}
