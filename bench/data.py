@@ -442,7 +442,7 @@ class Builder:
             # The rows went in past the services: count every plan's sessions and derive its outcomes once.
             t = time.perf_counter()
             plan_ids = list(TreatmentPlan.objects.values_list("pk", flat=True))
-            sessions_changed(plan_ids)
+            sessions_changed(plan_ids=plan_ids)
             refresh_outcomes(plan_ids)
             self.tick("plan scores", t)
 

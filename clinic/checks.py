@@ -26,7 +26,7 @@ def alert_addresses(app_configs, **kwargs):
         errors.append(
             Error(
                 "CLINIC_ALERT_EMAILS is empty: an urgent alert would reach only the patient's practitioner, when "
-                "the app knows one, and the managers an hour later.",
+                f"the app knows one, and the managers {settings.ALERT_ESCALATE_MINUTES} minutes later.",
                 hint="Set CLINIC_ALERT_EMAILS to the on-call addresses that must hear of a red flag at once.",
                 id="clinic.E001",
             )

@@ -1,10 +1,10 @@
-"""What the treatment log asks the intake before a session: the intake's public safety API.
+"""What the treatment log asks the intake before a session: the intake's read API for safety (it reads
+the database; the rules themselves are the pure functions of intake/rules.py).
 
-Treatments sits above intake (docs/architecture.md) and calls only this module. `may_treat(patient)`
-says whether needling may go ahead and why not (`decision_for` the same, for an intake the caller has
-read); `precautions(patient)` lists the active contraindications and cautions;
-`treatment_check(patient)` gives the decision, the precautions and the modalities consented to, from
-one read of the intake.
+`may_treat(patient)` says whether needling may go ahead and why not (`decision_for` the same, for an
+intake the caller has read); `treatment_check(patient)` gives the decision, the active contraindications
+and cautions, and the modalities consented to, from one read of the intake. Besides this module,
+treatments reads only the intake's vocabulary (`intake.models.Modality`, `TcmPattern`, `intake.rules`).
 """
 
 from dataclasses import dataclass, field
@@ -60,11 +60,6 @@ def decision_for(patient: Patient, intake: Intake | None) -> Decision:
         # Defensive: the services always open a referral, but data could arrive another way.
         return Decision(False, [f"Red flags without a referral: {rules.describe_flags(uncovered)}"])
     return Decision(True)
-
-
-def precautions(patient: Patient) -> list[rules.Precaution]:
-    intake = Intake.objects.current_for(patient)
-    return intake.precautions if intake is not None else []
 
 
 @dataclass(frozen=True)

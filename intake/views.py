@@ -14,7 +14,31 @@ from clinic.links import after_link, finish_link, handout_page, link_for_session
 from intake import rules, services
 from intake.access import get_alert_for, get_intake_for, get_referral_for
 from intake.forms import AlertAcknowledgeForm, ClinicalAssessmentForm, IntakeForm, OnlineIntakeForm, ReferralCloseForm
-from intake.models import Alert, ClinicalAssessment, Intake
+from intake.models import Alert, ClinicalAssessment, Intake, Referral
+
+
+def _act_on_warning_signs(form, patient, user=None) -> tuple[Referral | None, bool]:
+    """A form that cannot be saved yet still has its red flags and thoughts of self-harm acted on, now, alone.
+
+    Returns the referral the flags opened (or joined) and whether a self-harm alert was raised.
+    """
+    answers = getattr(form, "cleaned_data", {})  # an empty post leaves the form unbound
+    flags = [key for key in rules.RED_FLAG_KEYS if answers.get(key) is True]
+    item9 = answers.get("phq9_9")
+    referral = services.report_red_flags(patient=patient, flags=flags, user=user) if flags else None
+    if item9:
+        services.raise_self_harm_alert(patient=patient, item9=item9)
+    return referral, bool(item9)
+
+
+def _staff_form_refused(request: HttpRequest, form, patient) -> None:
+    """The staff intake form did not validate: act on its warning signs and say so above the form."""
+    referral, self_harm = _act_on_warning_signs(form, patient, user=request.user)
+    _announce(request, referral)
+    if self_harm:
+        messages.error(request, "PHQ-9 item 9 is above 0: a self-harm alert has been sent to the clinicians.")
+    if referral is not None or self_harm:
+        messages.warning(request, "The rest of the intake is not saved yet: correct the fields marked below.")
 
 
 def _announce(request: HttpRequest, referral) -> None:
@@ -45,6 +69,8 @@ def intake_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         return redirect(intake)
     if request.method == "GET":
         record_view(patient)  # the page shows the patient's header and red flags
+    else:
+        _staff_form_refused(request, form, patient)
     return render(request, "intake/intake_form.html", {"form": form, "patient": patient, "intake": None})
 
 
@@ -70,6 +96,8 @@ def intake_update(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(intake)
     if request.method == "GET":
         record_view(intake)
+    else:  # a warning sign is true of the patient whatever else the form holds, a stale version included
+        _staff_form_refused(request, form, intake.patient)
     context = {"form": form, "patient": intake.patient, "intake": intake}
     return render(request, "intake/intake_form.html", context)
 
@@ -204,7 +232,7 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(alert)
     alert, acknowledged = services.acknowledge_alert(alert=alert, user=request.user)
     _acknowledged_message(request, alert, acknowledged)
-    return redirect("pages:dashboard")
+    return redirect(settings.LOGIN_REDIRECT_URL)  # the dashboard, where open alerts are listed
 
 
 # --- the patient's own pre-visit form ---------------------------------------------------------
@@ -234,13 +262,8 @@ def patient_intake(request: HttpRequest) -> HttpResponse:
         return finish_link(request, services.INTAKE_LINK, done)
     if request.method == "POST":
         # The rest needs correcting, but a red flag or thoughts of self-harm are acted on now, by themselves.
-        flags = [key for key in rules.RED_FLAG_KEYS if form.cleaned_data.get(key) is True]
-        item9 = form.cleaned_data.get("phq9_9")
-        if flags:
-            urgent = services.report_red_flags(patient=link.patient, flags=flags).is_emergency
-        if item9:
-            services.raise_self_harm_alert(patient=link.patient, item9=item9)
-            crisis = True
+        referral, crisis = _act_on_warning_signs(form, link.patient)
+        urgent = bool(referral and referral.is_emergency)
     context = {
         "form": form,
         "first_name": link.patient.given_name,

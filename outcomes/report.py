@@ -1,12 +1,13 @@
 """The clinic outcomes report, aggregated in SQL (docs/clinical-rules.md: meaningful change, the comparators).
 
 One row per course of care (`TreatmentPlan`). Its baseline is the first scored questionnaire of
-weeks 0-1 (the intake or first-week score); its week-8 score is the scored questionnaire of weeks
-7-9 nearest week 8 (within ±7 days of the week-8 due date); its score by session 4, 8 or 12 is
-the latest one due by that visit's day. Those scores are columns of the plan, which
-`outcomes.summary.refresh_outcomes` recomputes with `outcomes.scoring.plan_scores` whenever a session
-or a scored questionnaire of the plan is written, so the report aggregates one row per plan and reads no
-questionnaire or session at all. Every figure is computed by the database; Python only formats it.
+weeks 0-1 (week 0 falls due the day the plan starts; week 1 stands in when it went unanswered); its
+week-8 score is the scored questionnaire of weeks 7-9 nearest week 8; its score by session 4, 8 or 12
+is the latest one due by that visit's day. Those scores are columns of the plan, which
+`outcomes.summary.refresh_outcomes` recomputes with `outcomes.scoring.plan_scores`: at once when a
+scored questionnaire is written, and for plans whose sessions changed (`outcome_stale`) before the
+report is read. So the report aggregates one row per plan and reads no questionnaire or session at all.
+Every figure is computed by the database; Python only formats it.
 """
 
 from dataclasses import dataclass

@@ -84,28 +84,34 @@ def due_questionnaires(*, plans, today: date) -> Iterator[Questionnaire]:
             )
 
 
+@transaction.atomic
 def schedule_due(*, today: date, plans=None) -> int:
     """Create the questionnaire rows that have fallen due by `today`; returns how many are new.
 
-    Idempotent: the unique (patient, due date) constraint makes a second run a no-op.
+    Idempotent: rows already scheduled are left out, and the unique (patient, due date) constraint makes
+    a run racing another insert nothing twice.
     """
-    rows = list(due_questionnaires(plans=plans if plans is not None else TreatmentPlan.objects.all(), today=today))
-    before = Questionnaire.objects.count()
-    Questionnaire.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    plans = plans if plans is not None else TreatmentPlan.objects.all()
+    rows = list(due_questionnaires(plans=plans, today=today))
+    # A subquery, not a list of ids: a run over every plan would pass SQLite too many parameters.
+    already = Questionnaire.objects.filter(patient_id__in=plans.values("patient_id"))
+    scheduled = set(already.values_list("patient_id", "due_date"))
+    new = [row for row in rows if (row.patient_id, row.due_date) not in scheduled]
+    Questionnaire.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     _fix_anchor({row.plan_id for row in rows})
-    created = Questionnaire.objects.count() - before
-    if created:
+    if new:
         # Rows made in bulk by the schedule: one entry says how many fell due, for which patients.
         record_export(
             Questionnaire,
-            description=f"Questionnaires fell due: {created} scheduled",
+            description=f"Questionnaires fell due: {len(new)} scheduled",
             action=LogEntry.Action.CREATE,
-            patient_ids=sorted({row.patient_id for row in rows}),
+            patient_ids=sorted({row.patient_id for row in new}),
             due_by=today.isoformat(),
         )
-    return created
+    return len(new)
 
 
+@transaction.atomic
 def scheduled_questionnaire(*, patient: Patient, due_date: date, today: date) -> Questionnaire | None:
     """The patient's questionnaire due that day, if one has fallen due by today (scheduled now if the daily
     run has not yet): so a baseline can be handed over the day a plan starts, before any reminder run."""
@@ -284,6 +290,7 @@ def submit_questionnaire(
     return submitted, referral
 
 
+@transaction.atomic
 def questionnaire_due(*, patient: Patient, due_date: date) -> Questionnaire:
     """The patient's questionnaire due that day, created (in their current plan) if none was scheduled."""
     questionnaire = Questionnaire.objects.filter(patient=patient, due_date=due_date).first()

@@ -3,7 +3,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -11,10 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_export, record_view
+from clinic.fields import Source
 from clinic.links import after_link, close_link_session, finish_link, handout_page, link_for_session, patient_page
 from intake import rules
 from intake.rules import CAUDA_EQUINA_KEYS
 from outcomes import report, services
+from outcomes.access import get_questionnaire_for
 from outcomes.forms import PaperQuestionnaireForm, QuestionnaireForm, WarningSignsForm
 from outcomes.models import Questionnaire
 from outcomes.questionnaires import cauda_equina_intro, odi
@@ -24,10 +26,6 @@ from treatments.models import TreatmentPlan
 
 # What the blank questionnaire pages read of their row: step 1 shows the warning signs already answered.
 BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "submitted_at", "includes_phq9", *CAUDA_EQUINA_KEYS)
-
-
-def get_questionnaire_for(user, pk: int) -> Questionnaire:
-    return get_object_or_404(Questionnaire.objects.select_related("patient", "plan", "entered_by"), pk=pk)
 
 
 # --- the patient's form ---------------------------------------------------------------------
@@ -62,7 +60,7 @@ def patient_form(request: HttpRequest) -> HttpResponse:
     if form is not None:
         if form.is_valid():
             result = services.submit_questionnaire(
-                questionnaire=questionnaire, answers=form.answers(), source="online", link=link
+                questionnaire=questionnaire, answers=form.answers(), source=Source.ONLINE, link=link
             )
             submitted = result[0] if result else questionnaire
             done = {
@@ -147,7 +145,7 @@ def questionnaire_link_create(request: HttpRequest, patient_pk: int, due: str) -
     questionnaire.patient = patient
     if questionnaire.is_submitted:
         messages.info(request, "This questionnaire has already been answered.")
-        return redirect("pages:patient-detail", questionnaire.patient_id)
+        return redirect(patient)
     sent = services.send_questionnaire_link(
         questionnaire=questionnaire,
         user=request.user,
@@ -194,7 +192,7 @@ def questionnaire_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
             else:
                 # The front desk enters paper forms; scores are read on the clinical chart.
                 messages.success(request, "Paper questionnaire saved.")
-            return redirect(f"{reverse('pages:patient-detail', args=[patient.pk])}#outcomes")
+            return redirect(f"{patient.get_absolute_url()}#outcomes")
     if request.method == "GET":
         record_view(patient)  # the page shows the patient's header and red flags
     context = {"form": form, "patient": patient, "odi": odi(), "cauda_equina_intro": cauda_equina_intro()}

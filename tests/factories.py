@@ -146,7 +146,7 @@ class SessionFactory(factory.django.DjangoModelFactory):
         from treatments.services import sessions_changed
 
         if create:
-            sessions_changed([self.plan_id])
+            sessions_changed(plan_ids=[self.plan_id])
 
     @factory.post_generation
     def signed(self, create, extracted, **kwargs):

@@ -123,7 +123,7 @@ def test_signing_a_session_and_an_addendum(since, acupuncturist):
     from treatments.services import add_addendum, sign_session
 
     session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist))
-    sign_session(session=session, user=acupuncturist)
+    session = sign_session(session=session, user=acupuncturist)
     (signed,) = since("session", UPDATE)
     assert "Signed at" in [label for label, *_ in readable_changes(signed)]
     add_addendum(session=session, user=acupuncturist, text="Pain eased next day.")
@@ -323,7 +323,6 @@ WRITERS = {
 # Public functions of those modules that read or compute only.
 READERS = {
     "clinic.services.next_chart_number",
-    "intake.services.send_intake_link",
     "outcomes.services.due_questionnaires",
     "clinic.links.register_purpose",
     "clinic.links.purpose_label",
@@ -354,3 +353,18 @@ def test_every_writing_service_has_its_audit_test():
     tests = {name for name in globals() if name.startswith("test_")}
     for service, shown_by in WRITERS.items():
         assert shown_by in tests or " " in shown_by, service
+
+
+def test_the_schedules_entry_names_only_the_patients_whose_questionnaires_it_made(since, acupuncturist):
+    from outcomes.services import schedule_due
+
+    today = timezone.localdate()
+    earlier = TreatmentPlanFactory(practitioner=acupuncturist, start_date=today - timedelta(days=3))
+    schedule_due(today=today)
+    later = TreatmentPlanFactory(practitioner=acupuncturist, start_date=today)
+    assert schedule_due(today=today) == 1
+    first, second = since("questionnaire", CREATE)
+    assert first.additional_data["patient_ids"] == [earlier.patient_id]
+    assert second.additional_data["patient_ids"] == [later.patient_id]
+    assert second.object_repr == "Questionnaires fell due: 1 scheduled"
+    assert schedule_due(today=today) == 0 and len(since("questionnaire", CREATE)) == 2

@@ -51,10 +51,10 @@ class SignedSessionError(ValidationError):
 
 
 class UnsignedSessionError(ValidationError):
-    """A superbill, and the payments recorded on it, come only from a signed session."""
+    """A superbill, the payments recorded on it and addenda come only from a signed session."""
 
-    def __init__(self):
-        super().__init__("A superbill is printed only from a signed session. Sign the note first.")
+    def __init__(self, message: str = "A superbill is printed only from a signed session. Sign the note first."):
+        super().__init__(message)
 
 
 # --- catalogue -------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ class TreatmentPlan(VersionedModel):
     # plan (docs/architecture.md): never written by an edit of the plan.
     session_count = models.PositiveSmallIntegerField("sessions logged", default=0, editable=False)
     # Set when sessions are added or moved: the outcome summary, which counts by session day, is then
-    # recomputed (outcomes.summary.refresh_stale_outcomes) before a report or chart reads it.
+    # recomputed (outcomes.summary.refresh_stale_outcomes) before the report or its CSV reads it.
     outcome_stale = models.BooleanField("outcome summary out of date", default=False, editable=False)
     baseline_odi = models.PositiveSmallIntegerField("baseline ODI (%)", null=True, editable=False)
     # False when the baseline was answered after the first session had begun: its change is then

@@ -112,11 +112,11 @@ def save_session(
         created=[row for row in new_rows if _row_key(row) not in kept],
         deleted=[row for row in old_rows if _row_key(row) not in kept],
     )
-    sessions_changed([session.plan_id, *previous_plan])
+    sessions_changed(plan_ids=[session.plan_id, *previous_plan])
     return session
 
 
-def sessions_changed(plan_ids) -> None:
+def sessions_changed(*, plan_ids) -> None:
     """Count each plan's sessions again and mark its outcome summary out of date (it counts by session day).
 
     The plans are locked first, in id order, so two sessions saved at once are both counted: the second
@@ -164,6 +164,9 @@ def sign_session(*, session: Session, user) -> Session:
 
 @transaction.atomic
 def add_addendum(*, session: Session, user, text: str) -> Addendum:
+    """A correction or addition to a signed note (an unsigned one is edited itself)."""
+    if not session.is_signed:
+        raise UnsignedSessionError("This session is not signed yet: edit the note itself.")
     return Addendum.objects.create(session=session, author=user, text=text)
 
 

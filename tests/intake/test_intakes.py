@@ -323,3 +323,51 @@ def test_the_clinician_edits_the_phq9(lac_client):
     intake = IntakeFactory(phq9_1=2)
     page = lac_client.get(reverse("intake:intake-update", args=[intake.pk])).content.decode()
     assert 'name="phq9_1"' in page
+
+
+# --- a warning sign on a staff form that cannot be saved yet ---------------------------------
+
+
+def test_a_red_flag_on_a_staff_intake_that_cannot_be_saved_is_acted_on_alone(desk_client, front_desk, patient):
+    data = form_data(saddle_anaesthesia="True", chief_complaint="", pain_now="12")
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), data)
+    assert response.status_code == 200 and not Intake.objects.exists()
+    assert response.context["form"]["saddle_anaesthesia"].value() == "True"  # nothing typed is lost
+    referral = Referral.objects.get(patient=patient)
+    assert referral.flags == ["saddle_anaesthesia"] and referral.is_emergency and referral.opened_by == front_desk
+    assert Alert.objects.get(patient=patient).kind == "red_flag_at_intake"
+    html = response.content.decode()
+    assert "An urgent referral is open" in html
+    assert "The rest of the intake is not saved yet: correct the fields marked below." in html
+    # Once corrected, the intake joins the same referral.
+    desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(saddle_anaesthesia="True"))
+    assert Referral.objects.get(patient=patient) == referral
+
+
+def test_thoughts_of_self_harm_on_a_staff_intake_that_cannot_be_saved_alert_the_clinicians(desk_client, patient):
+    response = desk_client.post(
+        reverse("intake:intake-create", args=[patient.pk]), form_data(phq9_9="2", chief_complaint="")
+    )
+    assert not Intake.objects.exists()
+    alert = Alert.objects.get(patient=patient)
+    assert (alert.kind, alert.item9) == ("self_harm", 2)
+    assert "a self-harm alert has been sent to the clinicians" in response.content.decode()
+
+
+def test_a_red_flag_added_in_an_edit_that_cannot_be_saved_is_acted_on(lac_client, acupuncturist):
+    intake = IntakeFactory()
+    url = reverse("intake:intake-update", args=[intake.pk])
+    data = {**form_data(night_pain="True", pain_now="")}
+    data["version"] = str(intake.version)
+    lac_client.post(url, data)
+    referral = Referral.objects.get(patient=intake.patient)
+    assert referral.flags == ["night_pain"] and not referral.is_emergency
+    intake.refresh_from_db()
+    assert intake.night_pain is False  # the edit itself is not saved
+
+
+def test_a_staff_intake_with_no_warning_sign_and_an_error_opens_nothing(desk_client, patient):
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(chief_complaint=""))
+    assert response.status_code == 200
+    assert not Referral.objects.exists() and not Alert.objects.exists()
+    assert "The rest of the intake is not saved yet" not in response.content.decode()

@@ -1,4 +1,4 @@
-"""The API the session log calls: may_treat, precautions, treatment_check (and its consents)."""
+"""The API the session log calls: may_treat and treatment_check (its precautions and consents)."""
 
 from datetime import date
 
@@ -6,7 +6,7 @@ import pytest
 
 from intake import services
 from intake.models import ClinicalAssessment, Referral
-from intake.safety import may_treat, precautions, treatment_check
+from intake.safety import may_treat, treatment_check
 from tests.factories import IntakeFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,13 +93,13 @@ def test_foot_drop_on_exam_opens_a_referral(acupuncturist):
 
 def test_the_latest_intake_is_the_current_one(acupuncturist):
     first = IntakeFactory(pregnant=True, pregnancy_weeks=12)
-    assert [p.key for p in precautions(first.patient)] == ["pregnancy"]
+    assert [p.key for p in treatment_check(first.patient).precautions] == ["pregnancy"]
     IntakeFactory(patient=first.patient, implanted_device=True)
-    assert [p.key for p in precautions(first.patient)] == ["implanted_device"]
+    assert [p.key for p in treatment_check(first.patient).precautions] == ["implanted_device"]
 
 
 def test_precautions_without_an_intake_are_empty():
-    assert precautions(PatientFactory()) == []
+    assert treatment_check(PatientFactory()).precautions == []
 
 
 def test_consented_modalities():

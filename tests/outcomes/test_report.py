@@ -211,7 +211,7 @@ def test_moving_a_session_changes_which_score_counts_for_it(acupuncturist):
     fourth = plan.sessions.order_by("started_at").last()
     fourth.started_at = noon(date(2026, 1, 11))
     fourth.save()
-    sessions_changed([plan.pk])  # what treatments.services.save_session does: the plan is marked
+    sessions_changed(plan_ids=[plan.pk])  # what treatments.services.save_session does: the plan is marked
     plan.refresh_from_db()
     assert plan.outcome_stale and plan.odi_at_session_4 == 28
     assert refresh_stale_outcomes() == 1  # what the report does before it reads
@@ -344,7 +344,7 @@ def test_two_sessions_saved_at_once_both_count(acupuncturist):
             inserted[1 - n].wait(10)
             if n == 1:
                 first_refreshed.wait(10)
-            sessions_changed([plan.pk])
+            sessions_changed(plan_ids=[plan.pk])
             if n == 0:
                 first_refreshed.set()
                 release_first.wait(10)
