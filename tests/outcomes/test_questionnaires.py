@@ -238,16 +238,8 @@ def test_the_chart_plots_the_questionnaires_and_shows_responder_status(lac_clien
     ],
 )
 def test_the_chart_shows_the_change_in_leg_pain_and_whether_it_is_meaningful(lac_client, plan, baseline, latest, shown):
-    for due, week, odi, leg in ((date(2026, 10, 1), 0, 40, baseline), (date(2026, 10, 29), 4, 36, latest)):
-        Questionnaire.objects.create(
-            patient=plan.patient,
-            plan=plan,
-            due_date=due,
-            week=week,
-            odi_score=odi,
-            leg_pain_now=leg,
-            submitted_at=timezone.now(),
-        )
+    scored(plan, date(2026, 10, 1), 0, 40, leg_pain_now=baseline)
+    scored(plan, date(2026, 10, 29), 4, 36, leg_pain_now=latest)
     html = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).content.decode()
     assert f'<div data-testid="leg-pain">Leg pain now <strong>{shown}' in html
 
@@ -258,9 +250,9 @@ def test_the_front_desk_sees_due_questionnaires_but_not_scores(desk_client, ques
     assert "outcome-chart" not in html
 
 
-def scored(plan, due, week, odi):
+def scored(plan, due, week, odi, **answers):
     return Questionnaire.objects.create(
-        patient=plan.patient, plan=plan, due_date=due, week=week, odi_score=odi, submitted_at=timezone.now()
+        patient=plan.patient, plan=plan, due_date=due, week=week, odi_score=odi, submitted_at=timezone.now(), **answers
     )
 
 
