@@ -42,9 +42,13 @@ class RangeCheck(models.CheckConstraint):
         return "django.db.models.CheckConstraint", args, kwargs
 
 
-def range_check(field: str, low: int, high: int) -> models.CheckConstraint:
-    # Backs the form's friendly message: no code path may store an out-of-range value.
-    return RangeCheck(field=field, low=low, high=high)
+def range_check(field: str, low: int, high: int, *, table: str = "%(class)s") -> models.CheckConstraint:
+    """Backs the form's friendly message: no code path may store an out-of-range value.
+
+    The constraint is named `<table>_<field>_range`; `table` is the model's name unless a renamed model
+    keeps its old one.
+    """
+    return RangeCheck(field=field, low=low, high=high, name=f"{table}_{field}_range")
 
 
 class Source(models.TextChoices):

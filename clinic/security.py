@@ -86,8 +86,8 @@ class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
     Those pages send `Referrer-Policy: no-referrer` (docs/clinical-rules.md, "Patient links"), under which
     a browser posts their forms with `Origin: null` and no Referer, which Django's origin check refuses.
     For them, a null origin is accepted unless the browser's Fetch Metadata says the post came from
-    another site; the CSRF token
-    (the cookie and the form's copy) is checked as for every other post. Staff pages are unchanged.
+    another site; the CSRF token (the cookie and the form's copy) is checked as for every other post.
+    Staff pages are unchanged.
     """
 
     def _origin_verified(self, request):

@@ -18,6 +18,7 @@ from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.backends import requires_second_factor_query
 from clinic.qr import qr_svg
 
 # Pages a signed-in but unverified user may still reach.
@@ -35,8 +36,6 @@ def requires_second_factor(user) -> bool:
     annotated = getattr(user, "role_requires_second_factor", None)
     if annotated is not None:
         return annotated
-    from clinic.backends import requires_second_factor_query
-
     return type(user)._default_manager.filter(pk=user.pk).filter(requires_second_factor_query()).exists()
 
 

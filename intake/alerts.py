@@ -57,11 +57,13 @@ def message(alert: Alert, *, escalation: bool = False) -> tuple[str, str]:
 
 
 def _unique(addresses) -> list[str]:
-    seen: dict[str, None] = {}
+    """Each address once (whatever its case), in the order given; blanks dropped."""
+    seen, unique = set(), []
     for address in addresses:
-        if address and address.lower() not in {a.lower() for a in seen}:
-            seen[address] = None
-    return list(seen)
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            unique.append(address)
+    return unique
 
 
 def recipients(alert: Alert) -> list[str]:

@@ -1,6 +1,6 @@
 """Intake workflows that write several rows: record an intake, open and close referrals, alerts."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from functools import partial
 
@@ -118,17 +118,20 @@ def _sync_referral(intake: Intake, assessment: ClinicalAssessment | None, *, sou
     )
 
 
-@transaction.atomic
-def report_red_flags(*, patient: Patient, flags: Iterable[str], user=None) -> Referral | None:
-    """Act on red-flag answers by themselves, when the rest of an intake form cannot be saved yet.
+def report_warning_signs(*, patient: Patient, answers: Mapping[str, object], user=None) -> tuple[Referral | None, bool]:
+    """Act on an intake form's red flags and PHQ-9 item 9 by themselves, when the rest cannot be saved yet.
 
-    A warning sign is never lost to a half-finished form: the referral opens (stopping treatment) and
-    the clinic is alerted now; the intake, once saved, joins the same referral.
+    A warning sign is never lost to a half-finished form: the referral opens (stopping treatment) and the
+    clinic is alerted now; the intake, once saved, joins the same referral. Returns the referral (None
+    without a flag) and whether a self-harm alert was raised. Each is its own transaction: one failing
+    must not take the other back.
     """
-    flags = [key for key in rules.RED_FLAG_KEYS if key in set(flags)]
-    if not flags:
-        return None
-    return open_referral(patient=patient, flags=flags, source=ReferralSource.INTAKE, user=user)
+    flags = [key for key in rules.RED_FLAG_KEYS if answers.get(key) is True]
+    item9 = answers.get("phq9_9")
+    referral = open_referral(patient=patient, flags=flags, source=ReferralSource.INTAKE, user=user) if flags else None
+    if item9:
+        raise_self_harm_alert(patient=patient, item9=item9)
+    return referral, bool(item9)
 
 
 @transaction.atomic

@@ -18,17 +18,9 @@ from intake.models import Alert, ClinicalAssessment, Intake, Referral
 
 
 def _act_on_warning_signs(form, patient, user=None) -> tuple[Referral | None, bool]:
-    """A form that cannot be saved yet still has its red flags and thoughts of self-harm acted on, now, alone.
-
-    Returns the referral the flags opened (or joined) and whether a self-harm alert was raised.
-    """
+    """A form that cannot be saved yet still has what validated of its warning signs acted on, now, alone."""
     answers = getattr(form, "cleaned_data", {})  # an empty post leaves the form unbound
-    flags = [key for key in rules.RED_FLAG_KEYS if answers.get(key) is True]
-    item9 = answers.get("phq9_9")
-    referral = services.report_red_flags(patient=patient, flags=flags, user=user) if flags else None
-    if item9:
-        services.raise_self_harm_alert(patient=patient, item9=item9)
-    return referral, bool(item9)
+    return services.report_warning_signs(patient=patient, answers=answers, user=user)
 
 
 def _staff_form_refused(request: HttpRequest, form, patient) -> None:

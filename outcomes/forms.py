@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
-from clinic.forms import YES_NO, past_record_date, yes_no
+from clinic.forms import YES_NO, DateInput, past_record_date, yes_no
 from intake.rules import CAUDA_EQUINA_KEYS, PHQ9_CHOICES, PHQ9_ITEMS
 from outcomes.models import ODI_FIELDS, PAIN_FIELDS, Questionnaire
 from outcomes.questionnaires import cauda_equina_questions, odi
@@ -136,10 +136,10 @@ class QuestionnaireForm(WarningSignsMixin, forms.Form):
 class PaperQuestionnaireForm(QuestionnaireForm):
     """Staff copy a paper form: the same questions on one page, plus the date it was due."""
 
-    due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label="Due date", widget=DateInput())
     answered_on = forms.DateField(
         label="Filled in on",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="The day the patient filled in the form: it tells whether a baseline came before the first needle.",
     )
     phq9_optional = True  # the paper packet has the PHQ-9 page at weeks 4 and 12 only

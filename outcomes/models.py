@@ -1,13 +1,14 @@
 """Weekly outcome questionnaires: ODI 2.1a, back and leg pain, function, cauda equina screen, PHQ-9."""
 
 from datetime import date, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from clinic.audit import audited
-from clinic.fields import RangeCheck, Source, score_field
+from clinic.fields import Source, range_check, score_field
 from clinic.models import Patient
 from intake.rules import CAUDA_EQUINA_KEYS, phq9_band, phq9_flagged
 from treatments.models import TreatmentPlan
@@ -46,10 +47,9 @@ def pain_field(title: str) -> models.PositiveSmallIntegerField:
     return score_field(0, 10, title, null=True, blank=True)
 
 
-def _range_check(field: str, low: int, high: int) -> RangeCheck:
-    # Named as when the model was called Response, like its indexes and unique constraint below: the
-    # database keeps those names (outcomes migration 0004), as renaming them would rebuild the table.
-    return RangeCheck(field=field, low=low, high=high, name=f"response_{field}_range")
+# Named as when the model was called Response, like its indexes and unique constraint below: the
+# database keeps those names (outcomes migration 0004), as renaming them would rebuild the table.
+_range_check = partial(range_check, table="response")
 
 
 class QuestionnaireQuerySet(models.QuerySet):

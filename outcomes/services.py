@@ -264,17 +264,9 @@ def submit_questionnaire(
         submitted.answered_on = timezone.localdate(submitted.submitted_at)
     submitted.source = source
     submitted.entered_by = user if source == Source.STAFF else None
-    written = [
-        *answers,
-        "odi_version",
-        "odi_score",
-        "phq9_total",
-        "submitted_at",
-        "answered_on",
-        "source",
-        "entered_by",
-    ]
-    written = list(dict.fromkeys(written))
+    # Each column once: a paper form's answers hold answered_on too.
+    computed = ["odi_version", "odi_score", "phq9_total", "submitted_at", "answered_on", "source", "entered_by"]
+    written = list(dict.fromkeys([*answers, *computed]))
     # One conditional UPDATE writes the answers only if nobody submitted this questionnaire first.
     if not Questionnaire.objects.filter(pk=questionnaire.pk, submitted_at__isnull=True).update(
         **{name: getattr(submitted, name) for name in written}

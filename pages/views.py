@@ -16,13 +16,12 @@ from clinic.models import Patient
 from intake.models import Alert, Intake, Referral
 from outcomes.chart import patient_outcomes
 from outcomes.models import Questionnaire
-from treatments.models import REVIEW_FIELDS, REVIEWS, Session, TreatmentPlan, review_due, with_point_labels
+from treatments.models import REVIEW_FIELDS, REVIEW_KEYS, Session, TreatmentPlan, review_due, with_point_labels
 
 PANEL_SIZE = 15
 # The dashboard lists names, dates and states: read those columns as plain rows, not whole records.
 PATIENT_NAME = {"family_name": F("patient__family_name"), "given_name": F("patient__given_name")}
 CHART_SESSIONS = 30
-REVIEW_KEYS = {label: key for key, label in REVIEWS.items()}
 
 
 def panel_total(queryset, panel: list) -> int:

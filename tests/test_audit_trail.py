@@ -283,6 +283,17 @@ def test_a_paper_questionnaire_and_its_warning_signs(since, acupuncturist, front
     assert ("Source", "—", "Entered by staff") in readable_changes(submitted)
 
 
+def test_warning_signs_of_a_form_not_yet_saved(since, front_desk):
+    from intake.services import report_warning_signs
+
+    patient = PatientFactory()
+    report_warning_signs(patient=patient, answers={"night_pain": True, "phq9_9": 1}, user=front_desk)
+    (referral,) = since("referral", CREATE)
+    assert ("Flags", "—", '["night_pain"]') in readable_changes(referral)
+    assert sorted(e.object_repr for e in since("alert", CREATE)) == sorted(str(a) for a in patient.alerts.all())
+    assert len(since("alert", CREATE)) == 2
+
+
 # Every public function of the services and the patient-link module that writes, and the test above that
 # shows its entries; or why it writes no entry of its own.
 WRITERS = {
@@ -292,7 +303,7 @@ WRITERS = {
     "clinic.links.spend_link": "test_spending_a_link_is_logged",
     "clinic.links.open_link": "sets opened_at only; the link_open view records the read (record_view)",
     "intake.services.open_referral": "test_a_red_flag_logs_its_referral_and_alert_and_their_closing",
-    "intake.services.report_red_flags": "test_a_red_flag_logs_its_referral_and_alert_and_their_closing",
+    "intake.services.report_warning_signs": "test_warning_signs_of_a_form_not_yet_saved",
     "intake.services.raise_alert": "test_alerts_are_logged_as_they_are_raised_sent_and_acknowledged",
     "intake.services.raise_self_harm_alert": "test_alerts_are_logged_as_they_are_raised_sent_and_acknowledged",
     "intake.services.record_intake": "test_recording_an_intake_logs_each_consent_given_and_withdrawn",

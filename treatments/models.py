@@ -162,6 +162,8 @@ REVIEWS = {
     "no_improvement": "Review: no improvement by week 6",
     "4": f"Session {REVIEW_SESSION} review",
 }
+# review_due names a review by its label; the form and the dashboard post its key.
+REVIEW_KEYS = {label: key for key, label in REVIEWS.items()}
 # What review_due reads of a plan (the dashboard reads exactly these columns).
 REVIEW_FIELDS = (
     "status",

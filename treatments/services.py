@@ -53,14 +53,14 @@ def save_session(
     decision = decision_for(patient, check.intake) if check is not None else may_treat(patient)
     if not decision:
         raise TreatmentRefused(decision)
-    if session.pk is not None and Session.objects.filter(pk=session.pk, signed_at__isnull=False).exists():
+    # The stored row, read once: whether it is signed, and its plan (a session moved to another plan
+    # changes both plans' counts).
+    stored = Session.objects.filter(pk=session.pk).values("plan_id", "signed_at").first() if session.pk else None
+    if stored is not None and stored["signed_at"] is not None:
         raise SignedSessionError()
     session.patient = patient
-    old_rows = [] if session.pk is None else _session_rows(session)
-    # A session moved to another plan changes both plans' counts.
-    previous_plan = (
-        [] if session.pk is None else list(Session.objects.filter(pk=session.pk).values_list("plan_id", flat=True))
-    )
+    old_rows = [] if stored is None else _session_rows(session)
+    previous_plan = [] if stored is None else [stored["plan_id"]]
     session.save()  # its own audit entry, created or changed
     new_rows = [
         *(

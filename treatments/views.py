@@ -19,7 +19,7 @@ from treatments import billing, services
 from treatments.access import get_plan_for, get_session_for
 from treatments.forms import AddendumForm, PaymentForm, PlanReviewForm, ProtocolForm, SessionEntry, TreatmentPlanForm
 from treatments.models import (
-    REVIEWS,
+    REVIEW_KEYS,
     Point,
     Protocol,
     ProtocolPoint,
@@ -96,7 +96,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sessions": sessions,
         "session_count": len(sessions),
         "review_due": due,
-        "review_key": next((key for key, label in REVIEWS.items() if label == due), ""),
+        "review_key": REVIEW_KEYS.get(due, ""),
         "review_form": review_form,
         "diagnoses": [(code, billing.describe_icd10(code)) for code in plan.diagnosis_codes],
     }

@@ -43,6 +43,7 @@
 
   function sendOnYes(form) {
     const status = form.querySelector("[data-reveal-status]");
+    const notSent = "Your answer could not be sent yet: tap “Next” below to send it.";
     form.addEventListener("change", function (event) {
       if (!event.target.matches("input[type=radio]") || event.target.value !== "True") return;
       if (status) status.textContent = "Sending your answer to the clinic…";
@@ -51,10 +52,10 @@
           if (!status) return;
           status.textContent = response.status === 204
             ? "Your answer has reached the clinic, and the clinical team has been alerted."
-            : "Your answer could not be sent yet: tap “Next” below to send it.";
+            : notSent;
         })
         .catch(function () {
-          if (status) status.textContent = "Your answer could not be sent yet: tap “Next” below to send it.";
+          if (status) status.textContent = notSent;
         });
     });
   }
