@@ -88,6 +88,8 @@ def test_opening_a_link_redirects_to_a_url_without_the_token(client, patient):
 
 
 def test_the_patient_page_shows_only_the_first_name(client, patient):
+    patient.family_name = "Quennell-Marsh"  # distinctive, so it cannot occur by chance in the page text
+    patient.save()
     _, token = issue_link(patient=patient, purpose="intake")
     body = client.get(reverse("clinic:link-open", args=[token]), follow=True).content.decode()
     assert f"Hello {patient.given_name}" in body

@@ -239,6 +239,8 @@ def week4(plan):
 def test_item_9_above_zero_shows_crisis_resources_at_once_and_alerts(
     client, week4, acupuncturist, mailoutbox, django_capture_on_commit_callbacks
 ):
+    week4.patient.family_name = "Quennell-Marsh"  # distinctive, so it cannot occur by chance in the email text
+    week4.patient.save()
     open_link(client, week4)
     client.post(WARNING_SIGNS, warning_sign_data())
     form = client.get(FORM).content.decode()
