@@ -38,6 +38,7 @@ _TREATMENT = [
     "treatments.view_protocol",
     "treatments.add_protocol",
 ]
+_SCHEDULE_DESK = ["scheduling.view_appointment", "scheduling.add_appointment", "scheduling.change_appointment"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     FRONT_DESK: [
@@ -49,6 +50,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.add_payment",
         # Paper questionnaires come in at the front desk; scores are read on the clinical chart.
         "outcomes.add_questionnaire",
+        # The schedule is the front desk's: it books, moves, cancels and checks in.
+        *_SCHEDULE_DESK,
     ],
     ACUPUNCTURIST: [
         *_PATIENT_REGISTRY,
@@ -65,6 +68,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.add_payment",
         "outcomes.view_questionnaire",
         "outcomes.add_questionnaire",
+        # Acupuncturists read every schedule and log sessions from it (which completes the visit).
+        "scheduling.view_appointment",
     ],
     MANAGER: [
         # The manager reads the registry; registering and editing patients is the front desk's
@@ -76,6 +81,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.change_fee",
         "outcomes.view_report",
         "auditlog.view_logentry",
+        # The manager sets visit lengths, opening hours, beds and the reminder time, and reads the schedule.
+        "scheduling.view_appointment",
+        "scheduling.view_schedulesettings",
+        "scheduling.change_schedulesettings",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "clinic",
     "intake",
     "treatments",
+    "scheduling",
     "outcomes",
     "pages",
 ]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("clinic.core_urls")),
     path("", include("intake.urls")),
     path("", include("treatments.urls")),
+    path("", include("scheduling.urls")),
     path("", include("outcomes.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,7 +3,9 @@
 The top layer (docs/architecture.md): it may import every app; no app imports it.
 """
 
-from django.db.models import Count, F, Window
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, F, Min, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,8 +16,12 @@ from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_list, record_view
 from clinic.models import Patient
 from intake.models import Alert, Intake, Referral
+from intake.templatetags.intake_tags import mark_red_flags
 from outcomes.chart import patient_outcomes
 from outcomes.models import Questionnaire
+from scheduling.models import Appointment, Kind, Status
+from scheduling.panels import patient_schedule
+from scheduling.services import practitioners
 from treatments.models import REVIEW_FIELDS, REVIEW_KEYS, Session, TreatmentPlan, review_due, with_point_labels
 
 PANEL_SIZE = 15
@@ -131,6 +137,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "patient": patient,
         "patient_referrals": referrals,
+        "schedule": patient_schedule(patient, bookable=user.has_perm("scheduling.add_appointment"))
+        if user.has_perm("scheduling.view_appointment")
+        else None,
         "plans": plans,
         "sessions": sessions[:CHART_SESSIONS],
         "intake": intake,
@@ -147,3 +156,107 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     }
     return render(request, "pages/patient_detail.html", context)
+
+
+# How far back the day sheet looks for arrived patients whose session note was never logged.
+NOTE_MISSING_DAYS = 30
+
+
+@require_safe
+@permission_required("scheduling.view_appointment")
+def day_sheet(request: HttpRequest) -> HttpResponse:
+    """One day's appointments by practitioner: check-in, the red-flag marker, an intake or questionnaire
+    waiting; for a clinician, one click from an arrived patient to the session form. No clinical detail:
+    the front desk reads it too."""
+    user = request.user
+    today = timezone.localdate()
+    try:
+        day = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        day = today
+    staff = list(practitioners())
+    chosen = request.GET.get("practitioner")
+    if chosen is None:  # an acupuncturist starts on their own day, everyone else on the whole clinic's
+        chosen = str(user.pk) if any(p.pk == user.pk for p in staff) else "all"
+    shown = [p for p in staff if chosen in ("all", str(p.pk))]
+    visits = Appointment.objects.on_day(day).filter(practitioner__in=shown)
+    rows = list(
+        visits.order_by("start", "pk").values(
+            "pk",
+            "start",
+            "minutes",
+            "kind",
+            "status",
+            "notes",
+            "practitioner_id",
+            "session_id",
+            "cancel_reason",
+            "patient_id",
+            **PATIENT_NAME,
+        )
+    )
+    day_start = timezone.make_aware(datetime.combine(day, time.min))
+    missing = list(
+        Appointment.objects.filter(
+            practitioner__in=shown,
+            status=Status.ARRIVED,
+            start__lt=timezone.make_aware(datetime.combine(min(day, today), time.min)),
+            start__gte=day_start - timedelta(days=NOTE_MISSING_DAYS),
+        )
+        .order_by("start")
+        .values("pk", "start", "patient_id", "practitioner_id", **PATIENT_NAME)[:PANEL_SIZE]
+    )
+    patients = {row["patient_id"] for row in rows}
+    flags = [{"pk": pk} for pk in patients]
+    mark_red_flags(flags)
+    red_flags = {row["pk"]: row["red_flag"] for row in flags}
+    with_intake = set(Intake.objects.filter(patient__in=patients).values_list("patient_id", flat=True).distinct())
+    due = dict(
+        Questionnaire.objects.filter(patient__in=patients, submitted_at__isnull=True, due_date__lte=day)
+        .values("patient_id")
+        .annotate(first=Min("due_date"))
+        .values_list("patient_id", "first")
+    )
+    arrived = {row["patient_id"] for row in rows if row["status"] == Status.ARRIVED}
+    logged = (
+        set(
+            Session.objects.filter(
+                patient__in=arrived, started_at__gte=day_start, started_at__lt=day_start + timedelta(days=1)
+            ).values_list("patient_id", flat=True)
+        )
+        if arrived
+        else set()
+    )
+    by_practitioner = {p.pk: {"practitioner": p, "visits": []} for p in shown}
+    for row in rows:
+        row["start"] = timezone.localtime(row["start"])
+        row["end"] = row["start"] + timedelta(minutes=row["minutes"])
+        row["kind_label"] = Kind(row["kind"]).label
+        row["status_label"] = Status(row["status"]).label
+        row["red_flag"] = red_flags.get(row["patient_id"])
+        row["intake_waiting"] = row["patient_id"] not in with_intake
+        row["questionnaire_due"] = due.get(row["patient_id"])
+        row["note_missing"] = row["status"] == Status.ARRIVED and day < today and row["patient_id"] not in logged
+        row["session_logged"] = row["status"] == Status.ARRIVED and row["patient_id"] in logged
+        by_practitioner[row["practitioner_id"]]["visits"].append(row)
+    names = {p.pk: p.get_full_name() or p.username for p in staff}
+    for row in missing:
+        row["start"] = timezone.localtime(row["start"])
+        row["practitioner"] = names.get(row["practitioner_id"], "")
+    record_list(Patient, page="Day sheet", rows=rows + missing, patient_of=lambda row: row["patient_id"])
+    context = {
+        "day": day,
+        "today": today,
+        "previous": day - timedelta(days=1),
+        "next": day + timedelta(days=1),
+        "practitioners": staff,
+        "chosen": chosen,
+        "columns": [entry for entry in by_practitioner.values() if entry["visits"] or chosen != "all"],
+        "visit_count": sum(1 for row in rows if row["status"] != Status.CANCELLED),
+        "notes_missing": missing,
+        "may_log": user.has_perm("treatments.add_session"),
+        "may_change": user.has_perm("scheduling.change_appointment"),
+        "may_send_links": user.has_perm("clinic.add_patientlink"),
+        "here": request.get_full_path(),
+    }
+    return render(request, "pages/day_sheet.html", context)

@@ -3,6 +3,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from treatments.models import (
     UnsignedSessionError,
     with_point_labels,
 )
+from treatments.panels import plan_panels
 from treatments.superbill import billed_cpt_lines, build_superbill, superbill_pdf
 
 LOCKED_MESSAGE = "This session is signed and locked. To correct or add to it, write an addendum below."
@@ -99,6 +101,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "review_key": REVIEW_KEYS.get(due, ""),
         "review_form": review_form,
         "diagnoses": [(code, billing.describe_icd10(code)) for code in plan.diagnosis_codes],
+        "panels": plan_panels(request, plan),
     }
     return render(request, "treatments/plan_detail.html", context)
 
@@ -183,7 +186,13 @@ def _refused(request, plan: TreatmentPlan, decision) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("treatments.add_session")
 def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
-    plan = get_plan_for(request.user, plan_pk)
+    return new_session_page(request, get_plan_for(request.user, plan_pk))
+
+
+def new_session_page(request: HttpRequest, plan: TreatmentPlan, *, started_at=None, after_save=None) -> HttpResponse:
+    """The new-session form of `plan`, shown and saved. An app above starts it from its own page: an
+    appointment gives the visit's time (`started_at`) and completes itself in the same transaction as the
+    save (`after_save(session)`)."""
     posted = request.method == "POST"
     # A POST is decided by save_session inside its transaction; the form needs only the precautions
     # and consents. A blank form is refused up front, and so is an invalid POST (below).
@@ -191,7 +200,9 @@ def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
     if check.decision is not None and not check.decision:
         return _refused(request, plan, check.decision)
     protocols = _protocols_for(request.user)  # read only when the form is shown
-    session = Session(plan=plan, patient=plan.patient, practitioner=request.user, started_at=timezone.now())
+    session = Session(
+        plan=plan, patient=plan.patient, practitioner=request.user, started_at=started_at or timezone.now()
+    )
     # The prefill is for the blank form only; a POST carries its own rows.
     prefill = _prefill(plan, list(protocols), request.GET.get("protocol", "")) if request.method == "GET" else {}
     if prefill.get("contact_minutes"):
@@ -206,13 +217,16 @@ def session_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
     )
     if request.method == "POST" and entry.is_valid():
         try:
-            session = services.save_session(
-                session=entry.form.save(commit=False),
-                point_rows=entry.point_rows(),
-                electro_rows=entry.electro_rows(),
-                adverse_rows=entry.adverse_rows(),
-                check=check,
-            )
+            with transaction.atomic():
+                session = services.save_session(
+                    session=entry.form.save(commit=False),
+                    point_rows=entry.point_rows(),
+                    electro_rows=entry.electro_rows(),
+                    adverse_rows=entry.adverse_rows(),
+                    check=check,
+                )
+                if after_save is not None:
+                    after_save(session)
         except services.TreatmentRefused as refused:
             return _refused(request, plan, refused.decision)
         messages.success(request, "Session saved. Review it and sign when the note is complete.")

@@ -1,0 +1,506 @@
+"""Schedule workflows: book, book a course, move, cancel, check in, no-show, complete, remind.
+
+Every booking writes its appointment and the quarter hours it holds (`AppointmentSlot`) in one
+transaction; the slot rows' unique constraints are what keep two bookings of the same time from both
+committing (docs/architecture.md, "The schedule"). The forms ask `problems()` first, for a friendly message
+beside the field; the constraint is the last word when two people book at the same moment.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.audit import log_rows
+from clinic.models import Patient
+from clinic.roles import ACUPUNCTURIST
+from scheduling import rules
+from scheduling.models import (
+    Appointment,
+    AppointmentSlot,
+    Kind,
+    OpeningHours,
+    ScheduleSettings,
+    Series,
+    Status,
+    opening_hours,
+)
+from scheduling.reminders import reminder_email
+from treatments.models import Session, TreatmentPlan
+
+TAKEN_MESSAGE = (
+    "Someone else booked this time a moment ago, so this booking was not saved. "
+    "Everything you typed is still here: pick another time."
+)
+
+
+class BookingRefused(Exception):
+    """A booking, move or state change that cannot be made; `field` is the form field it belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def practitioners():
+    """The staff who can be booked: active acupuncturists."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name=ACUPUNCTURIST, is_active=True)
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    practitioner_id: int
+    start: datetime
+    minutes: int
+
+
+def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=None) -> list[str]:
+    """What stands in the way of each proposed visit ('' when nothing): the past, the grid, opening hours,
+    the practitioner's other patients, the clinic's beds. Three queries for any number of visits; the
+    visits proposed together count against each other as well (a course cannot double-book itself)."""
+    now = now or timezone.now()
+    config = ScheduleSettings.load()
+    hours = opening_hours()
+    wanted = {slot for p in proposals for slot in rules.slot_starts(p.start, p.minutes)}
+    held = AppointmentSlot.objects.filter(slot__in=wanted).exclude(appointment__in=exclude)
+    lanes: dict[tuple[int, datetime], set[int]] = {}
+    places: dict[datetime, set[int]] = {}
+    for slot, practitioner_id, lane, place in held.values_list("slot", "practitioner_id", "lane", "place"):
+        lanes.setdefault((practitioner_id, slot), set()).add(lane)
+        places.setdefault(slot, set()).add(place)
+    out = []
+    for p in proposals:
+        local = timezone.localtime(p.start)
+        if p.start < now:
+            out.append(f"{local:%b} {local.day} at {local:%H:%M} has already passed: choose a time from now on.")
+            continue
+        if not rules.on_grid(local, p.minutes):
+            out.append("Appointments start on the quarter hour (:00, :15, :30, :45).")
+            continue
+        if not rules.within_hours(local, p.minutes, hours):
+            end = local + timedelta(minutes=p.minutes)
+            out.append(
+                f"{local:%H:%M}–{end:%H:%M} is outside opening hours. {rules.hours_text(hours, local.weekday())}"
+            )
+            continue
+        problem = ""
+        for slot in rules.slot_starts(p.start, p.minutes):
+            lane_taken = lanes.setdefault((p.practitioner_id, slot), set())
+            place_taken = places.setdefault(slot, set())
+            if len(lane_taken) >= config.patients_per_practitioner:
+                problem = f"The practitioner is already booked at {timezone.localtime(slot):%H:%M}."
+                break
+            if len(place_taken) >= config.beds:
+                problem = f"All {config.beds} treatment beds are taken at {timezone.localtime(slot):%H:%M}."
+                break
+        if not problem:  # the visit takes its places, so the next proposal sees them
+            for slot in rules.slot_starts(p.start, p.minutes):
+                lanes[(p.practitioner_id, slot)].add(rules.free_place(lanes[(p.practitioner_id, slot)], 99))
+                places[slot].add(rules.free_place(places[slot], 999))
+        out.append(problem)
+    return out
+
+
+def _hold(appointments: list[Appointment]) -> None:
+    """Write the slot rows of `appointments` (saved, holding). Lanes and beds are the lowest free ones;
+    a row another transaction wrote first breaks a unique constraint, and the booking is refused."""
+    config = ScheduleSettings.load()
+    wanted = {slot for a in appointments for slot in rules.slot_starts(a.start, a.minutes)}
+    lanes: dict[tuple[int, datetime], set[int]] = {}
+    places: dict[datetime, set[int]] = {}
+    held = AppointmentSlot.objects.filter(slot__in=wanted).exclude(appointment__in=[a.pk for a in appointments])
+    for slot, practitioner_id, lane, place in held.values_list("slot", "practitioner_id", "lane", "place"):
+        lanes.setdefault((practitioner_id, slot), set()).add(lane)
+        places.setdefault(slot, set()).add(place)
+    rows = []
+    for appointment in appointments:
+        for slot in rules.slot_starts(appointment.start, appointment.minutes):
+            lane = rules.free_place(
+                lanes.setdefault((appointment.practitioner_id, slot), set()), config.patients_per_practitioner
+            )
+            place = rules.free_place(places.setdefault(slot, set()), config.beds)
+            if lane is None or place is None:
+                raise BookingRefused(TAKEN_MESSAGE, field="start")
+            lanes[(appointment.practitioner_id, slot)].add(lane)
+            places[slot].add(place)
+            rows.append(
+                AppointmentSlot(
+                    appointment=appointment,
+                    practitioner_id=appointment.practitioner_id,
+                    slot=slot,
+                    lane=lane,
+                    place=place,
+                )
+            )
+    try:
+        with transaction.atomic():  # a savepoint, so the refusal leaves the outer transaction usable
+            AppointmentSlot.objects.bulk_create(rows)
+    except IntegrityError as error:
+        raise BookingRefused(TAKEN_MESSAGE, field="start") from error
+
+
+def _refuse_problems(proposals: list[Proposal], *, exclude: set[int] = frozenset()) -> None:
+    found = [text for text in problems(proposals, exclude=exclude) if text]
+    if found:
+        raise BookingRefused(found[0], field="start")
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    patient: Patient,
+    practitioner,
+    start: datetime,
+    minutes: int,
+    kind: str,
+    user,
+    plan: TreatmentPlan | None = None,
+    notes: str = "",
+) -> Appointment:
+    """One visit, checked and held; refused (BookingRefused) with the reason beside the start field."""
+    _refuse_problems([Proposal(practitioner.pk, start, minutes)])
+    appointment = Appointment.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        start=start,
+        minutes=minutes,
+        kind=kind,
+        plan=plan,
+        notes=notes,
+        booked_by=user,
+    )
+    _hold([appointment])
+    return appointment
+
+
+@dataclass(frozen=True)
+class CourseVisit:
+    phase: int
+    start: datetime
+    problem: str
+
+
+def preview_course(
+    *, plan: TreatmentPlan, practitioner, phases: list[rules.Phase], first_day, at, minutes: int
+) -> list[CourseVisit]:
+    """Every visit the course would book, each with what stands in its way, before anything is saved."""
+    planned = rules.course_dates(phases, first_day, at, timezone.get_current_timezone())
+    visits = [(index, start) for index, (_, _, starts) in enumerate(planned) for start in starts]
+    found = problems([Proposal(practitioner.pk, start, minutes) for _, start in visits])
+    return [CourseVisit(index, start, problem) for (index, start), problem in zip(visits, found, strict=True)]
+
+
+@transaction.atomic
+def book_course(
+    *,
+    plan: TreatmentPlan,
+    practitioner,
+    phases: list[rules.Phase],
+    first_day,
+    at,
+    minutes: int,
+    user,
+    kind=Kind.TREATMENT,
+) -> list[Appointment]:
+    """The course as one series per phase, each visit an appointment. The visits with a problem (shown
+    before saving) are left out and recorded as the series' exceptions (EXDATE), never skipped unseen."""
+    tz = timezone.get_current_timezone()
+    planned = rules.course_dates(phases, first_day, at, tz)
+    last = planned[-1][2][-1]
+    if (last.date() - planned[0][1].date()).days > rules.MAX_SERIES_DAYS:
+        raise BookingRefused("A course booked at once runs for a year at most: book fewer weeks.", field="weeks")
+    if sum(len(starts) for _, _, starts in planned) > rules.MAX_SERIES_VISITS:
+        raise BookingRefused(f"A course booked at once has {rules.MAX_SERIES_VISITS} visits at most.", field="weeks")
+    visits = preview_course(
+        plan=plan, practitioner=practitioner, phases=phases, first_day=first_day, at=at, minutes=minutes
+    )
+    if all(v.problem for v in visits):
+        raise BookingRefused(
+            "None of these visits can be booked: change the days, time or practitioner.", field="start"
+        )
+    made = []
+    for index, (phase, first, _) in enumerate(planned):
+        skipped = sorted(
+            {timezone.localtime(v.start).date().isoformat() for v in visits if v.phase == index and v.problem}
+        )
+        series = Series.objects.create(
+            plan=plan,
+            patient=plan.patient,
+            practitioner=practitioner,
+            kind=kind,
+            minutes=minutes,
+            dtstart=first,
+            rrule=phase.rule(),
+            exdates=skipped,
+            booked_by=user,
+        )
+        made += [
+            Appointment(
+                patient=plan.patient,
+                practitioner=practitioner,
+                kind=kind,
+                start=v.start,
+                occurrence=v.start,
+                minutes=minutes,
+                plan=plan,
+                series=series,
+                booked_by=user,
+            )
+            for v in visits
+            if v.phase == index and not v.problem
+        ]
+    made = Appointment.objects.bulk_create(made)
+    log_rows(created=made)  # bulk rows: one audit entry each
+    _hold(made)
+    return made
+
+
+def _following(appointment: Appointment) -> list[Appointment]:
+    """This visit and the series' later ones still open, in order (just this one outside a series)."""
+    if appointment.series_id is None:
+        return [appointment]
+    rest = Appointment.objects.select_for_update().filter(
+        series_id=appointment.series_id, start__gte=appointment.start, status__in=(Status.BOOKED, Status.ARRIVED)
+    )
+    return sorted({a.pk: a for a in [appointment, *rest]}.values(), key=lambda a: a.start)
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    current.version = appointment.version  # a stale form is caught by the version check on save
+    return current
+
+
+@transaction.atomic
+def move_appointment(
+    *, appointment: Appointment, start: datetime, minutes: int, practitioner, user, following: bool = False
+) -> list[Appointment]:
+    """Move this visit (or this and the series' following ones, by the same shift) to a new time."""
+    appointment = _locked(appointment)
+    if not appointment.is_open:
+        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}: it cannot be moved.")
+    shift = timezone.localtime(start).replace(tzinfo=None) - timezone.localtime(appointment.start).replace(tzinfo=None)
+    moved = _following(appointment) if following else [appointment]
+    tz = timezone.get_current_timezone()
+    targets = [(a, (timezone.localtime(a.start).replace(tzinfo=None) + shift).replace(tzinfo=tz)) for a in moved]
+    ids = {a.pk for a in moved}
+    found = problems([Proposal(practitioner.pk, new, minutes) for _, new in targets], exclude=ids)
+    for (a, new), problem in zip(targets, found, strict=True):
+        if problem:
+            local = timezone.localtime(a.start)
+            prefix = f"The visit of {local:%b} {local.day} cannot move: " if len(targets) > 1 else ""
+            raise BookingRefused(prefix + problem, field="start")
+    AppointmentSlot.objects.filter(appointment__in=ids).delete()
+    if following and appointment.series_id is not None:
+        _split_series(appointment, targets, practitioner, minutes)
+    for a, new in targets:
+        a.start, a.minutes, a.practitioner = new, minutes, practitioner
+        a.reminder_sent_at = None  # a reminder of the old time no longer holds
+        a.status_changed_by = user
+        a.save(
+            update_fields=["start", "minutes", "practitioner", "reminder_sent_at", "status_changed_by", "updated_at"]
+        )
+    _hold([a for a, _ in targets])
+    return [a for a, _ in targets]
+
+
+def _split_series(appointment: Appointment, targets, practitioner, minutes: int) -> None:
+    """ "This and following": the old series ends the day before this visit; a new one, shifted, takes over."""
+    old = Series.objects.select_for_update().get(pk=appointment.series_id)
+    first_old = timezone.localtime(appointment.occurrence or appointment.start)
+    days = (timezone.localtime(targets[0][1]).date() - timezone.localtime(appointment.start).date()).days
+    later_exdates = [d for d in old.exdates if d >= first_old.date().isoformat()]
+    new = Series.objects.create(
+        plan=old.plan,
+        patient=old.patient,
+        practitioner=practitioner,
+        kind=old.kind,
+        minutes=minutes,
+        dtstart=targets[0][1],
+        rrule=rules.shift_weekdays(old.rrule, days, len(targets) + len(later_exdates)),
+        exdates=[(datetime.fromisoformat(d) + timedelta(days=days)).date().isoformat() for d in later_exdates],
+        booked_by=old.booked_by,
+    )
+    old.rrule = rules.until(old.rrule, first_old.date() - timedelta(days=1))
+    old.exdates = [d for d in old.exdates if d < first_old.date().isoformat()]
+    old.save(update_fields=["rrule", "exdates"])
+    for a, new_start in targets:
+        a.series = new
+        a.occurrence = new_start
+        a.save(update_fields=["series", "occurrence", "updated_at"])
+
+
+@transaction.atomic
+def cancel_appointment(
+    *, appointment: Appointment, reason: str, note: str = "", user, following: bool = False
+) -> list[Appointment]:
+    """Cancel this visit (or this and the series' following ones), saying why; the time is given back."""
+    appointment = _locked(appointment)
+    if not appointment.is_open:
+        raise BookingRefused(f"This appointment is already {appointment.get_status_display().lower()}.", field="reason")
+    if appointment.status == Status.ARRIVED:
+        raise BookingRefused(
+            "The patient has arrived: record a session, or a no-show if they left untreated.", field="reason"
+        )
+    cancelled = [a for a in (_following(appointment) if following else [appointment]) if a.status == Status.BOOKED]
+    now = timezone.now()
+    AppointmentSlot.objects.filter(appointment__in=[a.pk for a in cancelled]).delete()
+    for a in cancelled:
+        a.status, a.cancel_reason, a.cancel_note, a.cancelled_at, a.cancelled_by = (
+            Status.CANCELLED,
+            reason,
+            note,
+            now,
+            user,
+        )
+        a.status_changed_by = user
+        a.save(
+            update_fields=[
+                "status",
+                "cancel_reason",
+                "cancel_note",
+                "cancelled_at",
+                "cancelled_by",
+                "status_changed_by",
+                "updated_at",
+            ]
+        )
+    if appointment.series_id is not None:
+        series = Series.objects.select_for_update().get(pk=appointment.series_id)
+        if following:
+            series.rrule = rules.until(series.rrule, timezone.localtime(appointment.start).date() - timedelta(days=1))
+        else:
+            series.exdates = sorted(
+                {*series.exdates, timezone.localtime(appointment.occurrence or appointment.start).date().isoformat()}
+            )
+        series.save(update_fields=["rrule", "exdates"])
+    return cancelled
+
+
+def _set_status(appointment: Appointment, status: str, user, **fields) -> Appointment:
+    appointment.status = status
+    appointment.status_changed_by = user
+    for name, value in fields.items():
+        setattr(appointment, name, value)
+    appointment.save(update_fields=["status", "status_changed_by", "updated_at", *fields])
+    return appointment
+
+
+@transaction.atomic
+def check_in(*, appointment: Appointment, user) -> Appointment:
+    appointment = _locked(appointment)
+    if appointment.status == Status.ARRIVED:
+        return appointment  # checked in twice: the first stands
+    if appointment.status != Status.BOOKED:
+        raise BookingRefused(
+            f"This appointment is {appointment.get_status_display().lower()}, so the patient cannot be checked in "
+            "to it. Book a new appointment for today if they are here to be seen."
+        )
+    if timezone.localtime(appointment.start).date() != timezone.localdate():
+        raise BookingRefused("Patients are checked in on the day of their appointment.")
+    return _set_status(appointment, Status.ARRIVED, user, arrived_at=timezone.now())
+
+
+@transaction.atomic
+def mark_no_show(*, appointment: Appointment, user) -> Appointment:
+    appointment = _locked(appointment)
+    if appointment.status == Status.NO_SHOW:
+        return appointment
+    if appointment.status not in (Status.BOOKED, Status.ARRIVED):
+        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}: it cannot be a no-show.")
+    if appointment.start > timezone.now():
+        raise BookingRefused("A visit that has not started yet cannot be a no-show: cancel it instead.")
+    AppointmentSlot.objects.filter(appointment=appointment).delete()
+    return _set_status(appointment, Status.NO_SHOW, user)
+
+
+@transaction.atomic
+def complete_appointment(*, appointment: Appointment, session: Session, user) -> Appointment:
+    """The visit's session is logged: the appointment is completed and points at its note."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.session_id == session.pk:
+        return appointment
+    if appointment.session_id is not None or appointment.status not in (Status.BOOKED, Status.ARRIVED):
+        raise BookingRefused(f"This appointment is already {appointment.get_status_display().lower()}.")
+    fields = {"session": session}
+    if appointment.arrived_at is None:
+        fields["arrived_at"] = session.started_at
+    if appointment.plan_id is None:
+        fields["plan"] = session.plan
+    return _set_status(appointment, Status.COMPLETED, user, **fields)
+
+
+def same_day_session(appointment: Appointment) -> Session | None:
+    """A session of the patient logged on the visit's day without going through the appointment."""
+    day = timezone.localtime(appointment.start).date()
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return (
+        Session.objects.filter(
+            patient=appointment.patient_id, started_at__gte=start, started_at__lt=start + timedelta(days=1)
+        )
+        .filter(appointment__isnull=True)
+        .order_by("started_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def save_schedule_settings(*, config: ScheduleSettings, hours: list[tuple[int, object, object]]) -> ScheduleSettings:
+    """The manager's settings and the week's opening hours, replaced row by row (each with its audit entry)."""
+    config.save()
+    for row in OpeningHours.objects.all():
+        row.delete()
+    for weekday, opens, closes in hours:
+        OpeningHours.objects.create(weekday=weekday, opens=opens, closes=closes)
+    return config
+
+
+def send_appointment_reminders(*, now=None) -> int:
+    """Email each booked patient their reminder once, the clinic's set number of hours before, with an
+    .ics file. Idempotent: each reminder is claimed by a conditional UPDATE before it is sent, so a second
+    run (or a second host) sends nothing twice. Returns how many were sent."""
+    now = now or timezone.now()
+    config = ScheduleSettings.load()
+    due = Appointment.objects.filter(
+        status=Status.BOOKED,
+        reminder_sent_at__isnull=True,
+        start__gt=now,
+        start__lte=now + timedelta(hours=config.reminder_hours),
+    ).exclude(patient__email="")
+    sent = 0
+    for appointment in due.select_related("patient").order_by("start")[:1000]:
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(
+                pk=appointment.pk, status=Status.BOOKED, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now)
+            if not claimed:
+                continue
+            log_rows(updated=[(appointment, _with_reminder(appointment, now))])
+            message: EmailMessage = reminder_email(appointment, clinic=_clinic())
+            transaction.on_commit(message.send)
+            sent += 1
+    return sent
+
+
+def _with_reminder(appointment: Appointment, now) -> Appointment:
+    after = Appointment(**{f.attname: getattr(appointment, f.attname) for f in Appointment._meta.concrete_fields})
+    after.reminder_sent_at = now
+    return after
+
+
+def _clinic() -> dict:
+    return {
+        "name": settings.CLINIC_NAME,
+        "address": settings.CLINIC_ADDRESS,
+        "phone": settings.CLINIC_PHONE,
+        "email": settings.CLINIC_EMAIL,
+    }
