@@ -271,21 +271,32 @@ def _following(appointment: Appointment) -> list[Appointment]:
     rest = Appointment.objects.select_for_update().filter(
         series_id=appointment.series_id, start__gte=appointment.start, status__in=(Status.BOOKED, Status.ARRIVED)
     )
-    return sorted({a.pk: a for a in [appointment, *rest]}.values(), key=lambda a: a.start)
+    # The visit itself as the caller locked it (with the version its form was loaded at), the rest as stored.
+    return sorted({a.pk: a for a in [*rest, appointment]}.values(), key=lambda a: a.start)
 
 
-def _locked(appointment: Appointment) -> Appointment:
+def _locked(appointment: Appointment, version: int | None = None) -> Appointment:
+    """The appointment as stored, locked. With the `version` a form was loaded at, a change someone else
+    saved since is caught by the version check on save (StaleRecordError), not overwritten."""
     current = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    current.version = appointment.version  # a stale form is caught by the version check on save
+    if version is not None:
+        current.version = version
     return current
 
 
 @transaction.atomic
 def move_appointment(
-    *, appointment: Appointment, start: datetime, minutes: int, practitioner, user, following: bool = False
+    *,
+    appointment: Appointment,
+    start: datetime,
+    minutes: int,
+    practitioner,
+    user,
+    following: bool = False,
+    version: int | None = None,
 ) -> list[Appointment]:
     """Move this visit (or this and the series' following ones, by the same shift) to a new time."""
-    appointment = _locked(appointment)
+    appointment = _locked(appointment, version)
     if not appointment.is_open:
         raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}: it cannot be moved.")
     shift = timezone.localtime(start).replace(tzinfo=None) - timezone.localtime(appointment.start).replace(tzinfo=None)
@@ -294,7 +305,7 @@ def move_appointment(
     targets = [(a, (timezone.localtime(a.start).replace(tzinfo=None) + shift).replace(tzinfo=tz)) for a in moved]
     ids = {a.pk for a in moved}
     found = problems([Proposal(practitioner.pk, new, minutes) for _, new in targets], exclude=ids)
-    for (a, new), problem in zip(targets, found, strict=True):
+    for (a, _), problem in zip(targets, found, strict=True):
         if problem:
             local = timezone.localtime(a.start)
             prefix = f"The visit of {local:%b} {local.day} cannot move: " if len(targets) > 1 else ""
@@ -341,10 +352,16 @@ def _split_series(appointment: Appointment, targets, practitioner, minutes: int)
 
 @transaction.atomic
 def cancel_appointment(
-    *, appointment: Appointment, reason: str, note: str = "", user, following: bool = False
+    *,
+    appointment: Appointment,
+    reason: str,
+    note: str = "",
+    user,
+    following: bool = False,
+    version: int | None = None,
 ) -> list[Appointment]:
     """Cancel this visit (or this and the series' following ones), saying why; the time is given back."""
-    appointment = _locked(appointment)
+    appointment = _locked(appointment, version)
     if not appointment.is_open:
         raise BookingRefused(f"This appointment is already {appointment.get_status_display().lower()}.", field="reason")
     if appointment.status == Status.ARRIVED:

@@ -38,6 +38,12 @@ def _back(request: HttpRequest, appointment: Appointment) -> str:
     return appointment.get_absolute_url()
 
 
+def _posted_version(request: HttpRequest) -> int | None:
+    """The version of the appointment the form was loaded at (a stale form is then caught, not applied)."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
 def _refusal_field(error: services.BookingRefused, form, default: str) -> str:
     """The form field a refusal goes beside: the start is the date and time the user typed."""
     field = {"start": "at"}.get(error.field, error.field) or default
@@ -126,6 +132,7 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
                 practitioner=data["practitioner"],
                 user=request.user,
                 following=data.get("scope") == "following",
+                version=_posted_version(request),
             )
         except services.BookingRefused as refused:
             form.add_error(_refusal_field(refused, form, "at"), refused.message)
@@ -150,6 +157,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
                 user=request.user,
                 following=form.cleaned_data.get("scope") == "following",
+                version=_posted_version(request),
             )
         except services.BookingRefused as refused:
             form.add_error("reason", refused.message)

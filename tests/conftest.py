@@ -118,16 +118,27 @@ def catalogue(request):
 @pytest.fixture
 def objects(db, acupuncturist):
     """One of each record a page may show, for the access table (tests/test_access.py) and its kin."""
-    from datetime import date
+    from datetime import date, timedelta
     from types import SimpleNamespace
+
+    from django.utils import timezone
 
     from intake.models import Alert, Referral
     from outcomes.models import Questionnaire
+    from scheduling.models import Appointment
     from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
     intake = IntakeFactory(saddle_anaesthesia=True, phq9_9=1)
     plan = TreatmentPlanFactory(practitioner=acupuncturist)
     return SimpleNamespace(
+        appointment=Appointment.objects.create(
+            patient=plan.patient,
+            practitioner=acupuncturist,
+            plan=plan,
+            start=timezone.now() + timedelta(days=1),
+            minutes=60,
+            booked_by=acupuncturist,
+        ),
         patient=intake.patient,
         intake=intake,
         referral=Referral.objects.get(patient=intake.patient),

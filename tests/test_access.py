@@ -82,6 +82,20 @@ ACCESS: dict[str, tuple] = {
         everyone(405),  # POST only
     ),
     "outcomes:patient-warning-signs": (None, everyone(405)),  # POST only
+    # Scheduling: the front desk books, moves, cancels and checks in; acupuncturists read every schedule and
+    # log the session from an appointment; the manager reads it and sets its hours and lengths.
+    "pages:day-sheet": (None, staff()),
+    "scheduling:week-view": (None, staff()),
+    "scheduling:appointment-create": (lambda o: {"patient_pk": o.patient.pk}, staff(acupuncturist=403, manager=403)),
+    "scheduling:appointment-detail": (lambda o: {"pk": o.appointment.pk}, staff()),
+    "scheduling:appointment-move": (lambda o: {"pk": o.appointment.pk}, everyone(405)),  # POST only
+    "scheduling:appointment-cancel": (lambda o: {"pk": o.appointment.pk}, everyone(405)),  # POST only
+    "scheduling:appointment-check-in": (lambda o: {"pk": o.appointment.pk}, everyone(405)),  # POST only
+    "scheduling:appointment-no-show": (lambda o: {"pk": o.appointment.pk}, everyone(405)),  # POST only
+    "scheduling:appointment-complete": (lambda o: {"pk": o.appointment.pk}, everyone(405)),  # POST only
+    "scheduling:appointment-session": (lambda o: {"pk": o.appointment.pk}, staff(front_desk=403, manager=403)),
+    "scheduling:course-book": (lambda o: {"plan_pk": o.plan.pk}, staff(acupuncturist=403, manager=403)),
+    "scheduling:schedule-settings": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report-csv": (None, staff(front_desk=403, acupuncturist=403)),
 }

@@ -330,11 +330,24 @@ WRITERS = {
     "outcomes.services.questionnaire_due": "test_a_paper_questionnaire_and_its_warning_signs",
     "outcomes.services.paper_questionnaire": "test_a_paper_questionnaire_and_its_warning_signs",
     "outcomes.services.paper_warning_signs": "test_a_paper_questionnaire_and_its_warning_signs",
+    "scheduling.services.book_appointment": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.book_course": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.move_appointment": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.cancel_appointment": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.check_in": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.mark_no_show": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.complete_appointment": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.send_appointment_reminders": "test_the_schedules_bookings_moves_and_states",
+    "scheduling.services.save_schedule_settings": "test_the_schedules_bookings_moves_and_states",
 }
 # Public functions of those modules that read or compute only.
 READERS = {
     "clinic.services.next_chart_number",
     "outcomes.services.due_questionnaires",
+    "scheduling.services.practitioners",
+    "scheduling.services.problems",
+    "scheduling.services.preview_course",
+    "scheduling.services.same_day_session",
     "clinic.links.register_purpose",
     "clinic.links.purpose_label",
     "clinic.links.hash_token",
@@ -353,7 +366,14 @@ def test_every_writing_service_has_its_audit_test():
     import importlib
     import inspect
 
-    modules = ["clinic.services", "clinic.links", "intake.services", "treatments.services", "outcomes.services"]
+    modules = [
+        "clinic.services",
+        "clinic.links",
+        "intake.services",
+        "treatments.services",
+        "scheduling.services",
+        "outcomes.services",
+    ]
     public = {
         f"{name}.{function}"
         for name in modules
@@ -379,3 +399,71 @@ def test_the_schedules_entry_names_only_the_patients_whose_questionnaires_it_mad
     assert second.additional_data["patient_ids"] == [later.patient_id]
     assert second.object_repr == "Questionnaires fell due: 1 scheduled"
     assert schedule_due(today=today) == 0 and len(since("questionnaire", CREATE)) == 2
+
+
+def test_the_schedules_bookings_moves_and_states(since, acupuncturist, front_desk, manager):
+    from datetime import time
+
+    from scheduling import services
+    from scheduling.models import Appointment, ScheduleSettings
+    from scheduling.rules import Phase
+    from tests.scheduling.conftest import at, next_weekday
+
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    monday = next_weekday(0)
+    one = services.book_appointment(
+        patient=plan.patient,
+        practitioner=acupuncturist,
+        start=at(monday, 9),
+        minutes=60,
+        kind="review",
+        user=front_desk,
+    )
+    course = services.book_course(
+        plan=plan,
+        practitioner=acupuncturist,
+        phases=[Phase((0, 3), 2)],
+        first_day=monday,
+        at=time(11),
+        minutes=60,
+        user=front_desk,
+    )
+    created = since("appointment", CREATE)
+    assert [e.additional_data["patient_id"] for e in created] == [plan.patient_id] * 5  # bulk rows too
+    assert ("Type", "—", "Review") in readable_changes(created[0])
+    (series,) = since("series", CREATE)
+    assert ("Recurrence rule (RFC 5545)", "—", "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=4") in readable_changes(series)
+    services.move_appointment(
+        appointment=course[1],
+        start=course[1].start + timedelta(hours=2),
+        minutes=60,
+        practitioner=acupuncturist,
+        user=front_desk,
+    )
+    services.cancel_appointment(appointment=course[2], reason="patient", user=front_desk)
+    updates = since("appointment", UPDATE)
+    assert any(change[0] == "Starts" for change in readable_changes(updates[0]))
+    assert ("Status", "Booked", "Cancelled") in readable_changes(updates[-1])
+    assert ("Reason", "—", "Patient cancelled") in readable_changes(updates[-1])
+    today = Appointment.objects.create(
+        patient=plan.patient, practitioner=acupuncturist, start=timezone.now(), minutes=60, booked_by=front_desk
+    )
+    services.check_in(appointment=today, user=front_desk)
+    services.complete_appointment(appointment=today, session=SessionFactory(plan=plan), user=acupuncturist)
+    states = [readable_changes(e) for e in since("appointment", UPDATE)[-2:]]
+    assert ("Status", "Booked", "Arrived") in states[0] and ("Status", "Arrived", "Completed") in states[1]
+    late = Appointment.objects.create(
+        patient=plan.patient,
+        practitioner=acupuncturist,
+        start=timezone.now() - timedelta(hours=2),
+        minutes=60,
+        booked_by=front_desk,
+    )
+    services.mark_no_show(appointment=late, user=front_desk)
+    assert ("Status", "Booked", "No-show") in readable_changes(since("appointment", UPDATE)[-1])
+    plan.patient.email = "pat@example.com"
+    plan.patient.save()
+    assert services.send_appointment_reminders(now=one.start - timedelta(hours=20)) == 2  # 09:00 and 11:00
+    assert any(change[0] == "Reminder sent at" for change in readable_changes(since("appointment", UPDATE)[-1]))
+    services.save_schedule_settings(config=ScheduleSettings.load(), hours=[(0, time(9), time(17))])
+    assert len(since("openinghours", DELETE)) == 6 and len(since("openinghours", CREATE)) == 1

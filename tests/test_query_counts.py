@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outcomes.models import Questionnaire
+from scheduling.models import Appointment
 from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
 BUDGET = 15
@@ -38,6 +39,38 @@ def build_clinic(patients: int, practitioner):
                 work_days_off=1,
                 submitted_at=timezone.now() if week < 3 else None,
             )
+        # The day: a visit today in each state, one of last week's, and a patient checked in yesterday
+        # whose note is missing.
+        status = ["booked", "arrived", "completed", "no_show", "booked"][n % 5]
+        start = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(minutes=15 * n)
+        Appointment.objects.create(
+            patient=plan.patient,
+            practitioner=practitioner,
+            plan=plan,
+            start=start,
+            minutes=60,
+            status=status,
+            booked_by=practitioner,
+        )
+        Appointment.objects.create(
+            patient=plan.patient,
+            practitioner=practitioner,
+            plan=plan,
+            start=start - timedelta(days=7),
+            minutes=60,
+            status="completed",
+            booked_by=practitioner,
+        )
+        if n % 10 == 0:
+            Appointment.objects.create(
+                patient=plan.patient,
+                practitioner=practitioner,
+                plan=plan,
+                start=start - timedelta(days=1),
+                minutes=60,
+                status="arrived",
+                booked_by=practitioner,
+            )
         plans.append(plan)
     return plans
 
@@ -58,6 +91,11 @@ def pages(plan):
         "questionnaire": ("lac", reverse("outcomes:questionnaire-detail", args=[questionnaire.pk])),
         "outcomes report": ("boss", reverse("outcomes:report")),
         "audit log": ("boss", reverse("clinic:audit-log")),
+        "day sheet (front desk)": ("desk", reverse("pages:day-sheet")),
+        "day sheet (acupuncturist)": ("lac", reverse("pages:day-sheet")),
+        "week view": ("desk", reverse("scheduling:week-view")),
+        "appointment": ("desk", reverse("scheduling:appointment-detail", args=[plan.appointments.first().pk])),
+        "course booking": ("desk", reverse("scheduling:course-book", args=[plan.pk])),
     }
 
 
