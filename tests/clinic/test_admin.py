@@ -33,6 +33,9 @@ CLINICAL_MODELS = [
     "treatments.TreatmentPlan",
     "treatments.Session",
     "outcomes.Questionnaire",
+    # An admin save would write no slot rows, so it could double-book: bookings go through the schedule.
+    "scheduling.Appointment",
+    "scheduling.Series",
 ]
 # The admins that may write: reference data, configuration and accounts, none of them a clinical record.
 WRITABLE = {
@@ -69,6 +72,21 @@ def clinical_records(acupuncturist):
     from outcomes.models import Questionnaire
 
     Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=plan.start_date, week=0)
+    from datetime import time
+
+    from scheduling.rules import Phase
+    from scheduling.services import book_course
+    from tests.scheduling.conftest import next_weekday
+
+    book_course(
+        plan=plan,
+        practitioner=acupuncturist,
+        phases=[Phase((0,), 1)],
+        first_day=next_weekday(0),
+        at=time(10),
+        minutes=60,
+        user=acupuncturist,
+    )
     return SessionFactory(plan=plan)
 
 
