@@ -70,13 +70,7 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
     now = now or timezone.now()
     config = ScheduleSettings.load()
     hours = opening_hours()
-    wanted = {slot for p in proposals for slot in rules.slot_starts(p.start, p.minutes)}
-    held = AppointmentSlot.objects.filter(slot__in=wanted).exclude(appointment__in=exclude)
-    lanes: dict[tuple[int, datetime], set[int]] = {}
-    places: dict[datetime, set[int]] = {}
-    for slot, practitioner_id, lane, place in held.values_list("slot", "practitioner_id", "lane", "place"):
-        lanes.setdefault((practitioner_id, slot), set()).add(lane)
-        places.setdefault(slot, set()).add(place)
+    lanes, places = _taken({slot for p in proposals for slot in rules.slot_starts(p.start, p.minutes)}, exclude)
     out = []
     for p in proposals:
         local = timezone.localtime(p.start)
@@ -110,17 +104,23 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
     return out
 
 
+def _taken(slots: set[datetime], exclude) -> tuple[dict[tuple[int, datetime], set[int]], dict[datetime, set[int]]]:
+    """The lanes each practitioner and the beds the clinic already use in these quarter hours (one query)."""
+    lanes: dict[tuple[int, datetime], set[int]] = {}
+    places: dict[datetime, set[int]] = {}
+    held = AppointmentSlot.objects.filter(slot__in=slots).exclude(appointment__in=exclude)
+    for slot, practitioner_id, lane, place in held.values_list("slot", "practitioner_id", "lane", "place"):
+        lanes.setdefault((practitioner_id, slot), set()).add(lane)
+        places.setdefault(slot, set()).add(place)
+    return lanes, places
+
+
 def _hold(appointments: list[Appointment]) -> None:
     """Write the slot rows of `appointments` (saved, holding). Lanes and beds are the lowest free ones;
     a row another transaction wrote first breaks a unique constraint, and the booking is refused."""
     config = ScheduleSettings.load()
     wanted = {slot for a in appointments for slot in rules.slot_starts(a.start, a.minutes)}
-    lanes: dict[tuple[int, datetime], set[int]] = {}
-    places: dict[datetime, set[int]] = {}
-    held = AppointmentSlot.objects.filter(slot__in=wanted).exclude(appointment__in=[a.pk for a in appointments])
-    for slot, practitioner_id, lane, place in held.values_list("slot", "practitioner_id", "lane", "place"):
-        lanes.setdefault((practitioner_id, slot), set()).add(lane)
-        places.setdefault(slot, set()).add(place)
+    lanes, places = _taken(wanted, {a.pk for a in appointments})
     rows = []
     for appointment in appointments:
         for slot in rules.slot_starts(appointment.start, appointment.minutes):
