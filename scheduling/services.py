@@ -20,6 +20,7 @@ from clinic.models import Patient
 from clinic.roles import ACUPUNCTURIST
 from scheduling import rules
 from scheduling.models import (
+    HOLDING,
     Appointment,
     AppointmentSlot,
     Kind,
@@ -61,6 +62,7 @@ class Proposal:
     practitioner_id: int
     start: datetime
     minutes: int
+    patient_id: int | None = None
 
 
 def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=None) -> list[str]:
@@ -71,6 +73,7 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
     config = ScheduleSettings.load()
     hours = opening_hours()
     lanes, places = _taken({slot for p in proposals for slot in rules.slot_starts(p.start, p.minutes)}, exclude)
+    own = _patients_visits(proposals, exclude)
     out = []
     for p in proposals:
         local = timezone.localtime(p.start)
@@ -86,8 +89,15 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
                 f"{local:%H:%M}–{end:%H:%M} is outside opening hours. {rules.hours_text(hours, local.weekday())}"
             )
             continue
-        problem = ""
-        for slot in rules.slot_starts(p.start, p.minutes):
+        problem = next(
+            (
+                f"This patient already has an appointment at {timezone.localtime(start):%H:%M} that day."
+                for start, end in own.get(p.patient_id, [])
+                if start < p.start + timedelta(minutes=p.minutes) and p.start < end
+            ),
+            "",
+        )
+        for slot in rules.slot_starts(p.start, p.minutes) if not problem else []:
             lane_taken = lanes.setdefault((p.practitioner_id, slot), set())
             place_taken = places.setdefault(slot, set())
             if len(lane_taken) >= config.patients_per_practitioner:
@@ -102,6 +112,20 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
                 places[slot].add(rules.free_place(places[slot], 999))
         out.append(problem)
     return out
+
+
+def _patients_visits(proposals: list[Proposal], exclude) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each proposed patient's visits that hold time in the proposals' span: nobody is booked twice at once."""
+    patients = {p.patient_id for p in proposals if p.patient_id is not None}
+    if not patients:
+        return {}
+    first = min(p.start for p in proposals) - timedelta(hours=4)
+    last = max(p.start for p in proposals) + timedelta(hours=4)
+    visits = Appointment.objects.filter(patient__in=patients, status__in=HOLDING, start__gte=first, start__lte=last)
+    own: dict[int, list[tuple[datetime, datetime]]] = {}
+    for patient_id, start, minutes in visits.exclude(pk__in=exclude).values_list("patient_id", "start", "minutes"):
+        own.setdefault(patient_id, []).append((start, start + timedelta(minutes=minutes)))
+    return own
 
 
 def _taken(slots: set[datetime], exclude) -> tuple[dict[tuple[int, datetime], set[int]], dict[datetime, set[int]]]:
@@ -167,7 +191,7 @@ def book_appointment(
     notes: str = "",
 ) -> Appointment:
     """One visit, checked and held; refused (BookingRefused) with the reason beside the start field."""
-    _refuse_problems([Proposal(practitioner.pk, start, minutes)])
+    _refuse_problems([Proposal(practitioner.pk, start, minutes, patient.pk)])
     appointment = Appointment.objects.create(
         patient=patient,
         practitioner=practitioner,
@@ -195,7 +219,7 @@ def preview_course(
     """Every visit the course would book, each with what stands in its way, before anything is saved."""
     planned = rules.course_dates(phases, first_day, at, timezone.get_current_timezone())
     visits = [(index, start) for index, (_, _, starts) in enumerate(planned) for start in starts]
-    found = problems([Proposal(practitioner.pk, start, minutes) for _, start in visits])
+    found = problems([Proposal(practitioner.pk, start, minutes, plan.patient_id) for _, start in visits])
     return [CourseVisit(index, start, problem) for (index, start), problem in zip(visits, found, strict=True)]
 
 
@@ -304,7 +328,7 @@ def move_appointment(
     tz = timezone.get_current_timezone()
     targets = [(a, (timezone.localtime(a.start).replace(tzinfo=None) + shift).replace(tzinfo=tz)) for a in moved]
     ids = {a.pk for a in moved}
-    found = problems([Proposal(practitioner.pk, new, minutes) for _, new in targets], exclude=ids)
+    found = problems([Proposal(practitioner.pk, new, minutes, a.patient_id) for a, new in targets], exclude=ids)
     for (a, _), problem in zip(targets, found, strict=True):
         if problem:
             local = timezone.localtime(a.start)

@@ -223,7 +223,9 @@ def appointment_session(request: HttpRequest, pk: int) -> HttpResponse:
     return new_session_page(
         request,
         plan,
-        started_at=appointment.start,
+        # The visit's time; a patient seen before it (checked in early) is dated now: a session is never in
+        # the future, and the form would refuse the time it had filled in itself.
+        started_at=min(appointment.start, timezone.now()),
         after_save=lambda session: services.complete_appointment(
             appointment=appointment, session=session, user=request.user
         ),

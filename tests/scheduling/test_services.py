@@ -329,3 +329,10 @@ def test_settings_durations_and_hours(manager):
         (0, time(9), time(17)),
         (2, time(12), time(20)),
     ]
+
+
+def test_a_patient_is_never_booked_twice_at_once(patient, acupuncturist, other_lac, front_desk, monday):
+    book(patient, acupuncturist, at(monday, 10), front_desk)
+    with pytest.raises(services.BookingRefused, match="This patient already has an appointment at 10:00"):
+        book(patient, other_lac, at(monday, 10, 30), front_desk)  # another practitioner, the same patient
+    book(patient, other_lac, at(monday, 11), front_desk)  # straight after is fine
