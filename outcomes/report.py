@@ -8,6 +8,10 @@ is the latest one due by that visit's day. Those scores are columns of the plan,
 scored questionnaire is written, and for plans whose sessions changed (`outcome_stale`) before the
 report is read. So the report aggregates one row per plan and reads no questionnaire or session at all.
 Every figure is computed by the database; Python only formats it.
+
+Attendance (`clinic_attendance`) counts the appointments booked for the same courses of care, in one more
+aggregate: the visits due (`scheduling.models.due_condition`: their time has come and the clinic did not
+call them off), the no-shows among them and the visits attended (adherence: attended ÷ due).
 """
 
 from dataclasses import dataclass
@@ -15,11 +19,13 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, F, FloatField, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models import Avg, Count, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
 
 from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS, RESPONDER_SESSIONS
+from scheduling.models import Appointment, Status, due_condition
 from treatments.models import TreatmentPlan
 
 
@@ -211,6 +217,52 @@ def clinic_outcomes(*, start=None, end=None, practitioner=None, before_treatment
     )
 
 
+# A visit the patient came to: checked in (treated or about to be) or completed with its session note.
+ATTENDED = (Status.ARRIVED, Status.COMPLETED)
+
+
+@dataclass(frozen=True)
+class ClinicAttendance:
+    due: int  # visits whose time had come, less those the clinic cancelled or moved
+    attended: int  # of due
+    no_shows: int  # of due
+
+    @property
+    def no_show_percent(self) -> Decimal | None:
+        return _percent(self.no_shows, self.due)
+
+    @property
+    def adherence_percent(self) -> Decimal | None:
+        return _percent(self.attended, self.due)
+
+
+def _attendance(moment) -> dict[str, Q]:
+    """Which visits each figure counts; attended and no-shows among those due, so neither exceeds it."""
+    due = due_condition(moment)
+    return {"due": due, "attended": due & Q(status__in=ATTENDED), "no_shows": due & Q(status=Status.NO_SHOW)}
+
+
+def clinic_attendance(*, start=None, end=None, practitioner=None, before_treatment=False, now=None) -> ClinicAttendance:
+    """Attendance at the visits booked for the report's courses of care (one aggregate query). Visits booked
+    outside a course (plan left empty) are not counted: they belong to no course the report covers."""
+    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
+    figures = Appointment.objects.filter(plan__in=plans.values("pk")).aggregate(
+        **{name: Count("pk", filter=condition) for name, condition in _attendance(now or timezone.now()).items()}
+    )
+    return ClinicAttendance(**figures)
+
+
+def _plan_attendance(moment) -> dict:
+    """The same counts for each plan of a query: one correlated count each, on the (plan, start) index."""
+    visits = Appointment.objects.filter(plan=OuterRef("pk")).order_by().values("plan")
+    return {
+        f"visits_{name}": Coalesce(
+            Subquery(visits.filter(condition).annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+        )
+        for name, condition in _attendance(moment).items()
+    }
+
+
 def _cell(value) -> object:
     # A spreadsheet runs a cell that starts with = + - @ as a formula; names are quoted out of that.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
@@ -218,10 +270,12 @@ def _cell(value) -> object:
     return value
 
 
-def cohort_rows(*, start=None, end=None, practitioner=None, before_treatment=False):
-    plans = _cohort(
-        plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
-    ).select_related("patient", "practitioner")
+def cohort_rows(*, start=None, end=None, practitioner=None, before_treatment=False, now=None):
+    plans = (
+        _cohort(plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment))
+        .annotate(**_plan_attendance(now or timezone.now()))
+        .select_related("patient", "practitioner")
+    )
     for plan in plans.order_by("start_date", "pk").iterator(chunk_size=1000):
         yield [
             _cell(plan.patient.full_name),
@@ -232,4 +286,9 @@ def cohort_rows(*, start=None, end=None, practitioner=None, before_treatment=Fal
             "yes" if plan.baseline_before_treatment else "no",
             plan.week8_odi,
             _round(plan.odi_change),
+            plan.visits_due,
+            plan.visits_attended,
+            plan.visits_no_shows,
+            _percent(plan.visits_no_shows, plan.visits_due),
+            _percent(plan.visits_attended, plan.visits_due),
         ]

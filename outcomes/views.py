@@ -246,8 +246,14 @@ def _report_filters(request: HttpRequest) -> report.ReportFilterForm:
 def outcomes_report(request: HttpRequest) -> HttpResponse:
     refresh_stale_outcomes()  # sessions logged since the summaries were computed
     form = _report_filters(request)
-    figures = report.clinic_outcomes(**form.filters())
-    context = {"form": form, "figures": figures, "comparators": report.COMPARATORS, "query": request.GET.urlencode()}
+    filters = form.filters()
+    context = {
+        "form": form,
+        "figures": report.clinic_outcomes(**filters),
+        "attendance": report.clinic_attendance(**filters),
+        "comparators": report.COMPARATORS,
+        "query": request.GET.urlencode(),
+    }
     return render(request, "outcomes/report.html", context)
 
 
@@ -274,6 +280,11 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
             "baseline before treatment",
             "week-8 ODI",
             "change %",
+            "visits due",
+            "attended",
+            "no-shows",
+            "no-show %",
+            "adherence %",
         ]
     )
     chart_numbers = []

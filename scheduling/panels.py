@@ -16,7 +16,8 @@ def course_figures(plan) -> dict:
     now = timezone.now()
     figures = Appointment.objects.filter(plan=plan).aggregate(
         booked=Count("pk", filter=Q(status=Status.BOOKED, start__gte=now)),
-        attended=Count("pk", filter=Q(status__in=(Status.ARRIVED, Status.COMPLETED))),
+        # Attended among the visits due, so adherence never passes 100 % (an early arrival counts once due).
+        attended=Count("pk", filter=due_condition(now) & Q(status__in=(Status.ARRIVED, Status.COMPLETED))),
         no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
         due=Count("pk", filter=due_condition(now)),
     )

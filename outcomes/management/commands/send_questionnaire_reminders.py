@@ -4,12 +4,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outcomes.services import send_reminders
+from scheduling.services import send_appointment_reminders
 
 
 class Command(BaseCommand):
     help = (
-        "Schedule the questionnaires that have fallen due and email each patient their link. "
-        "Idempotent: run it from cron as often as you like; nothing is sent twice."
+        "Schedule the questionnaires that have fallen due and email each patient their link, and email each "
+        "booked patient their appointment reminder (with a calendar file) the clinic's set number of hours "
+        "before the visit. Idempotent: run it from cron as often as you like (hourly in the day, so "
+        "appointment reminders go out on time); nothing is sent twice."
     )
 
     def handle(self, *args, **options):
@@ -17,4 +20,5 @@ class Command(BaseCommand):
         sent = send_reminders(
             today=timezone.localdate(), build_url=lambda token: f"{base}{reverse('clinic:link-open', args=[token])}"
         )
-        self.stdout.write(f"{sent} questionnaire reminder(s) sent.")
+        appointments = send_appointment_reminders(now=timezone.now())
+        self.stdout.write(f"{sent} questionnaire reminder(s) sent. {appointments} appointment reminder(s) sent.")
