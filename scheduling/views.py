@@ -104,7 +104,9 @@ def _appointment_page(request, appointment, *, move=None, cancel=None, error: st
         ),
         "cancel_form": cancel or CancelForm(in_series=in_series),
         "error": error,
-        "today": timezone.localdate(),
+        # Check-in is on the visit's day; a no-show or a session from that day on (local dates, not UTC).
+        "on_the_day": start.date() == timezone.localdate(),
+        "day_begun": start.date() <= timezone.localdate(),
     }
     return render(request, "scheduling/appointment_detail.html", context, status=status)
 
