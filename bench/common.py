@@ -58,10 +58,12 @@ class Fixture:
 
     def __init__(self):
         from django.contrib.auth.models import User
-        from django.db.models import Count
+        from django.db.models import Count, Min
+        from django.utils import timezone
 
         from clinic.models import Patient
         from outcomes.models import Questionnaire
+        from scheduling.models import Appointment, Status
         from treatments.models import Session, TreatmentPlan
 
         self.acupuncturist = User.objects.get(username=ACUPUNCTURISTS[0])
@@ -78,6 +80,15 @@ class Fixture:
         # The search looks up the commonest family name (the Zipf pool's first), as "smith" did before Faker.
         top = Patient.objects.values("family_name").annotate(n=Count("pk")).order_by("-n", "family_name")[0]
         self.search = top["family_name"].lower()
+        # The schedule as the desk opens it on the data set's anchor date (its "today", the first day with
+        # visits booked; the days before hold the completed ones): the whole clinic's day sheet, and the
+        # week of the first acupuncturist.
+        first_booked = Appointment.objects.filter(status=Status.BOOKED).aggregate(m=Min("start"))["m"]
+        if first_booked is None:
+            sys.exit("No booked appointment in the data set; rebuild with data.py --reset.")
+        self.schedule_day = timezone.localtime(first_booked).date()
+        self.day_sheet = f"/schedule/?day={self.schedule_day:%Y-%m-%d}&practitioner=all"
+        self.week_view = f"/schedule/week/?practitioner={self.acupuncturist.pk}&week={self.schedule_day:%Y-%m-%d}"
 
     def new_pending_questionnaires(self, count: int) -> list:
         """Fresh due questionnaires of P000003 whose step 1 (the warning signs) is answered, for the POST."""
@@ -216,6 +227,7 @@ def environment() -> dict:
 
     from clinic.models import Patient
     from outcomes.models import Questionnaire
+    from scheduling.models import Appointment, AppointmentSlot
     from treatments.models import Session, SessionPoint, TreatmentPlan
 
     with connection.cursor() as cursor:
@@ -245,7 +257,8 @@ def environment() -> dict:
         "platform": platform.platform(),
     }
     counts = {"patients": Patient, "plans": TreatmentPlan, "sessions": Session, "session_points": SessionPoint}
-    dataset = {name: model.objects.count() for name, model in (counts | {"questionnaires": Questionnaire}).items()}
+    counts |= {"questionnaires": Questionnaire, "appointments": Appointment, "appointment_slots": AppointmentSlot}
+    dataset = {name: model.objects.count() for name, model in counts.items()}
     dataset["pending_questionnaires"] = Questionnaire.objects.pending().count()
     when = time.strftime("%Y-%m-%d %H:%M:%S %z")
     return {"when": when, "command": " ".join(sys.argv), "machine": machine, "dataset": dataset}

@@ -5,11 +5,15 @@
 Per patient: a clean intake (every red flag answered no) with three consents, one plan, 5-15 sessions
 (mean 10) of 6-12 needled points, and a weekly questionnaire from the first session on (only those
 already due; about 3 % of the last 90 days' left unanswered). P000001 has exactly 30 sessions.
+Appointments: one completed visit per session, linked to it (the first a new-patient visit), a no-show
+or a cancellation between sessions now and then, and for each plan in progress its visits of the week
+from the anchor date on, booked; each visit that holds its time has its quarter-hour slot rows (see Book).
 
 Every draw comes from one random.Random(2026), patient by patient, and the names and addresses from
 Faker seeded with the same number, so the same --patients and --today (default: the current date;
-the dates are laid out backwards from it) give the same rows. Rows go in with bulk_create, past the
-services and save() (the audit trail is off too); older sessions are then signed with one update.
+the dates are laid out backwards from it) give the same rows. The appointments draw from a second
+random.Random, so every other table is what it was before they existed. Rows go in with bulk_create, past
+the services and save() (the audit trail is off too); older sessions are then signed with one update.
 """
 
 import argparse
@@ -102,6 +106,64 @@ def zipf(n: int, s: float) -> list[float]:
     return [1 / (rank**s) for rank in range(1, n + 1)]
 
 
+# The bench clinic's schedule. Four acupuncturists see some 250 patients a day between them, every day of
+# the week from 8:00 (the sessions' times): far past one patient at a time. So the bench clinic is a
+# community clinic, as large as the settings allow: each acupuncturist treats up to LANES patients at once,
+# on BEDS beds, open every day 08:00-20:00 (a 90-minute first visit may start at 17:45).
+LANES, BEDS = 10, 40
+OPENS, CLOSES = 8, 20
+QUARTER = 15 * 60  # seconds: the schedule's grid (scheduling.rules.SLOT_MINUTES)
+MISSED = 0.1  # the share of visits missed between two sessions: 4 in 10 no-shows, the rest cancelled
+CANCEL_REASONS = (["patient", "patient_late", "clinic", "moved"], [5, 2, 1, 2])
+BOOK_DAYS_BACK = 1100  # further back than any session (730 days' spread plus the longest course)
+
+
+class Book:
+    """The bench clinic's quarter hours as the appointments fill them: how many patients each acupuncturist
+    has in each, and how many beds are taken. Nothing is given back while the data set is built, so the
+    lowest free lane or bed (what the services would choose) is always one more than the count. Counted
+    in bytearrays by quarter hour since the start of the book's first day: under 1 MB in all."""
+
+    def __init__(self, *, tz, first_day: date, days: int, practitioners: list[int]):
+        self.tz = tz
+        self.base = int(datetime.combine(first_day, dtime(0), tzinfo=tz).timestamp()) // QUARTER
+        size = days * 24 * 4 + 8
+        self.lanes = {pk: bytearray(size) for pk in practitioners}
+        self.beds = bytearray(size)
+        self.moved = 0  # visits that could not keep their session's time
+
+    def quarter(self, moment: datetime) -> int:
+        index = int(moment.timestamp()) // QUARTER - self.base
+        if not 0 <= index < len(self.beds):
+            raise ValueError(f"{moment} is outside the bench's appointment book")
+        return index
+
+    def has_room(self, practitioner: int, start: datetime, minutes: int) -> bool:
+        first, lanes = self.quarter(start), self.lanes[practitioner]
+        return all(lanes[i] < LANES and self.beds[i] < BEDS for i in range(first, first + minutes * 60 // QUARTER))
+
+    def place(self, practitioner: int, wanted: datetime, minutes: int) -> datetime:
+        """`wanted` if it has room, else the nearest quarter hour of that day with room (earlier first)."""
+        day = wanted.astimezone(self.tz).date()
+        opens = datetime.combine(day, dtime(OPENS), tzinfo=self.tz)
+        latest = datetime.combine(day, dtime(CLOSES), tzinfo=self.tz) - timedelta(minutes=minutes)
+        for step in range(4 * (CLOSES - OPENS) + 1):
+            for start in (wanted - timedelta(seconds=step * QUARTER), wanted + timedelta(seconds=step * QUARTER)):
+                if opens <= start <= latest and self.has_room(practitioner, start, minutes):
+                    self.moved += start != wanted
+                    return start
+        raise RuntimeError(f"No room on {day} for a {minutes}-minute visit: raise LANES or BEDS")
+
+    def take(self, practitioner: int, start: datetime, minutes: int) -> list[tuple[datetime, int, int]]:
+        """Hold the visit's quarter hours: each one's time, lane and bed."""
+        first, lanes, held = self.quarter(start), self.lanes[practitioner], []
+        for n, i in enumerate(range(first, first + minutes * 60 // QUARTER)):
+            lanes[i] += 1
+            self.beds[i] += 1
+            held.append((start + timedelta(seconds=n * QUARTER), lanes[i], self.beds[i]))
+        return held
+
+
 def reset_database(db: dict) -> None:
     """Drop and recreate the bench database (PostgreSQL: from the `postgres` database; SQLite: delete)."""
     if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -118,13 +180,15 @@ def reset_database(db: dict) -> None:
 
 
 def already_built(patients: int) -> bool:
-    """The database exists, is fully migrated, and holds a data set of this size."""
+    """The database exists, is fully migrated, and holds a data set of this size and shape (appointments
+    included: a data set built before they were is rebuilt)."""
     from django.db.utils import OperationalError, ProgrammingError
 
     from clinic.models import Patient
+    from scheduling.models import Appointment
 
     try:
-        return not unapplied_migrations() and Patient.objects.count() == patients
+        return not unapplied_migrations() and Patient.objects.count() == patients and Appointment.objects.exists()
     except (OperationalError, ProgrammingError):
         return False
 
@@ -153,6 +217,9 @@ class Builder:
         # The data's clock: the start of `today`, so the rows do not depend on the time of day of the run.
         self.now = self.at(today, 0)
         self.rng = random.Random(SEED)  # noqa: S311 - reproducible test data, not security
+        # The appointments' own draws, so the other tables come out as they did before there were any.
+        self.visit_rng = random.Random(SEED + 1)  # noqa: S311
+        self.book: Book | None = None
         fake = Faker("en_US")
         fake.seed_instance(SEED)
         self.given_names = distinct(fake.first_name, GIVEN_NAMES)
@@ -398,6 +465,91 @@ class Builder:
         ]
         return [patient], [intake], consents, [plan], sessions, points, questionnaires
 
+    def open_book(self) -> None:
+        """The bench clinic's schedule settings (see LANES) and an empty book from long before any session."""
+        from scheduling.models import OpeningHours, ScheduleSettings
+
+        config = ScheduleSettings.load()
+        ScheduleSettings.objects.filter(pk=config.pk).update(beds=BEDS, patients_per_practitioner=LANES)
+        OpeningHours.objects.all().delete()
+        OpeningHours.objects.bulk_create(
+            OpeningHours(weekday=day, opens=dtime(OPENS), closes=dtime(CLOSES)) for day in range(7)
+        )
+        self.book = Book(
+            tz=self.tz,
+            first_day=self.today - timedelta(days=BOOK_DAYS_BACK),
+            days=BOOK_DAYS_BACK + 8,
+            practitioners=[u.pk for u in self.acupuncturists],
+        )
+
+    def visits(self, patient, plan, sessions: list) -> tuple[list, list]:
+        """The patient's appointments and the slot rows of those that hold their time: a completed visit per
+        session, linked to it, at the session's time (or the nearest quarter hour of the day with room); now
+        and then a visit missed between two sessions (a no-show, or cancelled: no slot rows); and for a plan
+        in progress its visits of the week from the anchor date on, twice weekly in its first six, then
+        weekly, a few cancelled. Draws from visit_rng only."""
+        from scheduling.models import HOLDING, Appointment, AppointmentSlot, Kind, Status
+
+        rng, book, practitioner, desk = self.visit_rng, self.book, plan.practitioner, self.front_desk
+        visits, slots = [], []
+
+        def visit(**fields) -> Appointment:
+            row = Appointment(patient=patient, practitioner=practitioner, plan=plan, booked_by=desk, **fields)
+            visits.append(row)
+            if row.status in HOLDING:
+                for slot, lane, place in book.take(practitioner.pk, row.start, row.minutes):
+                    slots.append(
+                        AppointmentSlot(appointment=row, practitioner=practitioner, slot=slot, lane=lane, place=place)
+                    )
+            return row
+
+        def some_time(day: date) -> datetime:
+            return self.at(day, rng.randint(OPENS, 17), rng.choice([0, 15, 30, 45]))
+
+        def missed(start: datetime, kind: str, minutes: int, status: str) -> Appointment:
+            fields = {"status": status, "status_changed_by": desk, "updated_at": start + timedelta(minutes=30)}
+            if status == Status.CANCELLED:
+                reason = rng.choices(*CANCEL_REASONS)[0]
+                hours = rng.randint(2, 23) if reason == "patient_late" else rng.randint(25, 120)
+                at = min(start - timedelta(hours=hours), self.now)
+                fields |= {"cancel_reason": reason, "cancelled_at": at, "cancelled_by": desk, "updated_at": at}
+            booked = min(start - timedelta(days=rng.randint(2, 10)), fields["updated_at"])
+            return visit(kind=kind, start=start, minutes=minutes, created_at=booked, **fields)
+
+        for k, session in enumerate(sessions):
+            day = session.started_at.date()
+            if k and rng.random() < MISSED:
+                between = (day - sessions[k - 1].started_at.date()).days - 1
+                when = some_time(day - timedelta(days=rng.randint(1, between)) if between > 0 else day)
+                missed(when, Kind.TREATMENT, 60, Status.NO_SHOW if rng.random() < 0.4 else Status.CANCELLED)
+            kind, minutes = (Kind.NEW_PATIENT, 90) if k == 0 else (Kind.TREATMENT, 60)
+            start = book.place(practitioner.pk, session.started_at, minutes)
+            visit(
+                kind=kind,
+                start=start,
+                minutes=minutes,
+                status=Status.COMPLETED,
+                session=session,
+                arrived_at=start - timedelta(minutes=rng.randint(0, 15)),
+                status_changed_by=practitioner,
+                created_at=min(start, session.started_at) - timedelta(days=rng.randint(1, 14)),
+                updated_at=session.updated_at,
+            )
+        if plan.status == "active":
+            weekly = len(sessions) >= 6
+            day = sessions[-1].started_at.date() + timedelta(days=7 if weekly else rng.choice([3, 4]))
+            day = max(day, self.today + timedelta(days=rng.randint(0, 2)))
+            while day < self.today + timedelta(days=7):
+                kind, minutes = (Kind.REVIEW, 30) if rng.random() < 0.15 else (Kind.TREATMENT, 60)
+                wanted, booked = some_time(day), self.now - timedelta(days=rng.randint(0, 10), hours=rng.randint(1, 9))
+                if rng.random() < 0.05:  # the patient rang to cancel
+                    missed(wanted, kind, minutes, Status.CANCELLED)
+                else:
+                    start = book.place(practitioner.pk, wanted, minutes)
+                    visit(kind=kind, start=start, minutes=minutes, created_at=booked, updated_at=booked)
+                day += timedelta(days=7 if weekly else rng.choice([3, 4]))
+        return visits, slots
+
     def build(self) -> None:
         from auditlog.context import disable_auditlog
         from django.db import transaction
@@ -407,10 +559,12 @@ class Builder:
         from intake.models import Consent, Intake
         from outcomes.models import Questionnaire
         from outcomes.summary import refresh_outcomes
+        from scheduling.models import Appointment, AppointmentSlot
         from treatments.models import Point, Session, SessionPoint, TreatmentPlan
         from treatments.services import sessions_changed
 
         models = (Patient, Intake, Consent, TreatmentPlan, Session, SessionPoint, Questionnaire)
+        models += (Appointment, AppointmentSlot)
         self.points = dict(Point.objects.values_list("code", "id"))
         if missing := [code for code in POINTS if code not in self.points]:
             sys.exit(f"Point catalogue lacks {missing}; did the migrations run?")
@@ -418,11 +572,14 @@ class Builder:
         self.create_users()
         self.tick("users", t)
         with disable_auditlog(), stamps_as_given(*models):
+            self.open_book()
             for start in range(0, self.n, CHUNK):
                 t = time.perf_counter()
                 rows = [[] for _ in models]
                 for index in range(start, min(start + CHUNK, self.n)):
-                    for objects, new in zip(rows, self.patient(index), strict=True):
+                    made = self.patient(index)
+                    (patient,), _, _, (plan,), sessions, _, _ = made
+                    for objects, new in zip(rows, (*made, *self.visits(patient, plan, sessions)), strict=True):
                         objects += new
                 self.tick("generate (python)", t)
                 with transaction.atomic():
@@ -485,16 +642,22 @@ def main(argv=None) -> None:
     builder.tick("vacuum analyze", t)
 
     from django.contrib.auth.models import User
+    from django.db.models import Count
 
     from intake.models import Consent, Intake
     from outcomes.models import Questionnaire
+    from scheduling.models import Appointment, AppointmentSlot
     from treatments.models import Session, SessionPoint, TreatmentPlan
 
     print("\nRows:")
-    for model in (User, Patient, Intake, Consent, TreatmentPlan, Session, SessionPoint, Questionnaire):
+    models = (User, Patient, Intake, Consent, TreatmentPlan, Session, SessionPoint, Questionnaire)
+    for model in (*models, Appointment, AppointmentSlot):
         print(f"  {model._meta.verbose_name_plural:<22} {model.objects.count():>10,}")
     print(f"  {'signed sessions':<22} {Session.objects.filter(signed_at__isnull=False).count():>10,}")
     print(f"  {'unanswered':<22} {Questionnaire.objects.filter(submitted_at__isnull=True).count():>10,}")
+    by_status = Appointment.objects.values_list("status").annotate(n=Count("pk")).order_by("status")
+    print(f"  {'appointments by status':<22} " + ", ".join(f"{status} {n:,}" for status, n in by_status))
+    print(f"  {'moved from the session':<22} {builder.book.moved:>10,}  (no room at the session's time)")
     print("\nTimings (s):")
     for label, seconds in [*builder.timings.items(), ("total", time.perf_counter() - started)]:
         print(f"  {label:<22} {seconds:>8.1f}")

@@ -15,7 +15,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Fixture, link_client, manager_client, setup, staff_client  # noqa: E402
 
-PAGES = ["floor", "dashboard", "search", "chart", "session-get", "questionnaire-get", "report"]
+PAGES = [
+    "floor",
+    "dashboard",
+    "search",
+    "chart",
+    "session-get",
+    "questionnaire-get",
+    "report",
+    "day-sheet",
+    "week-view",
+]
 
 
 def main() -> None:
@@ -46,6 +56,8 @@ def main() -> None:
         "session-get": f"/plans/{fx.chart_plan.pk}/sessions/new/",
         "questionnaire-get": "/p/questionnaire/",
         "report": "/reports/outcomes/",
+        "day-sheet": fx.day_sheet,
+        "week-view": fx.week_view,
     }[args.page]
     n = args.requests
 

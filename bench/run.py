@@ -52,6 +52,9 @@ TARGETS = {
     "questionnaire GET": 2,
     "questionnaire POST": 2,
     "outcomes report": 25,
+    # The schedule's pages: no time target agreed yet, so the query budget only.
+    "day sheet": None,
+    "week view": None,
 }
 PATIENT_PAGES = {"questionnaire GET", "questionnaire POST"}  # no staff query budget
 
@@ -173,6 +176,10 @@ class Bench:
                     raise RuntimeError(f"questionnaire POST: {recorded} of {len(rows)} questionnaires were recorded")
             finally:
                 remove_questionnaires([row.pk for row in rows])
+        if self.wanted("day sheet"):
+            self.measure("day sheet", partial(staff.get, fx.day_sheet))
+        if self.wanted("week view"):
+            self.measure("week view", partial(staff.get, fx.week_view))
         if self.wanted("outcomes report"):
             manager = manager_client(fx.manager)
             report = partial(manager.get, "/reports/outcomes/")

@@ -1,6 +1,6 @@
-"""The demo clinic's fixed data: staff logins and ~30 realistic patients (used by `seed_demo`)."""
+"""The demo clinic's fixed data: staff logins, ~30 realistic patients, their history and appointments (`seed_demo`)."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 DEMO_PASSWORD_NOTE = "Demo passwords are for a local demo only; change or remove these accounts in production."
 
@@ -133,15 +133,14 @@ def seed_history(*, practitioner, front_desk, today: date | None = None) -> int:
     Deterministic: the same patients always get the same history relative to `today`.
     """
     import random
-    from datetime import datetime, time, timedelta
 
     from django.utils import timezone
 
     from clinic.models import Patient
     from intake.models import Intake
     from intake.services import record_intake
-    from treatments.models import Point, Session, TreatmentPlan
-    from treatments.services import save_session, sign_session
+    from treatments.models import Point, TreatmentPlan
+    from treatments.services import sign_session
 
     today = today or timezone.localdate()
     points = Point.objects.in_bulk(field_name="code")
@@ -202,42 +201,16 @@ def seed_history(*, practitioner, front_desk, today: date | None = None) -> int:
         for number in range(count):
             day = plan.start_date + timedelta(days=round(number * 3.5))
             started = timezone.make_aware(datetime.combine(day, time(9 + number % 8, 0)))
-            electro = index % 3 == 0 and index not in (pregnant, 9)
-            minutes = rng.choice([25, 30, 35, 45])
-            # Needles re-inserted for each further 15 minutes (one for 25-35 minutes, two for 45), so the
-            # superbills show add-ons; now and then a 45-minute visit leaves them in for its last unit.
-            reinsertions = 1 if minutes < 38 or number % 3 == 2 else 2
-            session = save_session(
-                session=Session(
-                    plan=plan,
-                    practitioner=practitioner,
-                    started_at=started,
-                    contact_minutes=minutes,
-                    reinsertions=reinsertions,
-                    pain_before=pain,
-                    pain_after=max(0, pain - rng.randint(1, 3)),
-                    tuina_minutes=15 if index % 4 == 1 else 0,
-                    tuina_techniques=["rolling", "kneading"] if index % 4 == 1 else [],
-                    subjective=f"Pain {pain}/10; {'sleeping better' if number else 'first visit'}.",
-                    assessment="Responding to treatment." if number > 2 else "",
-                    cautions_acknowledged=index == 7,
-                ),
-                point_rows=[
-                    {"code_point": points[code], "side": "B", "technique": "even", "retention_minutes": 25}
-                    for code in codes
-                ],
-                electro_rows=[
-                    {
-                        "point_a_point": points["GB30"],
-                        "point_b_point": points["GB34"],
-                        "frequency_hz": 2,
-                        "waveform": "dense_disperse",
-                        "minutes": 20,
-                    }
-                ]
-                if electro
-                else [],
-                adverse_rows=[{"kind": "bruising", "severity": "mild"}] if number == 2 and index % 5 == 0 else [],
+            session = _save_demo_session(
+                plan=plan,
+                index=index,
+                number=number,
+                started=started,
+                pain=pain,
+                codes=codes,
+                electro=index % 3 == 0 and index not in (pregnant, 9),
+                rng=rng,
+                points=points,
             )
             if number < count - 1:  # the latest note is left for the practitioner to sign
                 sign_session(session=session, user=practitioner)
@@ -247,14 +220,58 @@ def seed_history(*, practitioner, front_desk, today: date | None = None) -> int:
     return seeded
 
 
+def _save_demo_session(
+    *, plan, index: int, number: int, started, pain: int, codes: list[str], electro: bool, rng, points
+):
+    """One demo session through `save_session`, as the form saves it, with its draws from `rng` in a fixed
+    order, so the same patient always gets the same note. `index` is the patient's place among the demo
+    patients (their Tui Na, cautions and bruising), `number` the session's place in the plan."""
+    from treatments.models import Session
+    from treatments.services import save_session
+
+    minutes = rng.choice([25, 30, 35, 45])
+    # Needles re-inserted for each further 15 minutes (one for 25-35 minutes, two for 45), so the
+    # superbills show add-ons; now and then a 45-minute visit leaves them in for its last unit.
+    reinsertions = 1 if minutes < 38 or number % 3 == 2 else 2
+    return save_session(
+        session=Session(
+            plan=plan,
+            practitioner=plan.practitioner,
+            started_at=started,
+            contact_minutes=minutes,
+            reinsertions=reinsertions,
+            pain_before=pain,
+            pain_after=max(0, pain - rng.randint(1, 3)),
+            tuina_minutes=15 if index % 4 == 1 else 0,
+            tuina_techniques=["rolling", "kneading"] if index % 4 == 1 else [],
+            subjective=f"Pain {pain}/10; {'sleeping better' if number else 'first visit'}.",
+            assessment="Responding to treatment." if number > 2 else "",
+            cautions_acknowledged=index == 7,
+        ),
+        point_rows=[
+            {"code_point": points[code], "side": "B", "technique": "even", "retention_minutes": 25} for code in codes
+        ],
+        electro_rows=[
+            {
+                "point_a_point": points["GB30"],
+                "point_b_point": points["GB34"],
+                "frequency_hz": 2,
+                "waveform": "dense_disperse",
+                "minutes": 20,
+            }
+        ]
+        if electro
+        else [],
+        adverse_rows=[{"kind": "bruising", "severity": "mild"}] if number == 2 and index % 5 == 0 else [],
+    )
+
+
 def _seed_questionnaires(*, plan, index: int, rng, today: date) -> None:
     """Weekly questionnaires with a believable course: most improve, some plateau, a few are overdue.
 
     Each is answered at 8:00 on its due day, so baselines come before the first session (9:00), except
     for one patient who answered the baseline that evening; one reports a warning sign in the latest week.
     """
-    from datetime import datetime, time
-
     from django.utils import timezone
 
     from outcomes.models import ODI_FIELDS, Questionnaire
@@ -305,3 +322,426 @@ def _red_flag_keys():
     from intake.rules import RED_FLAG_KEYS
 
     return RED_FLAG_KEYS
+
+
+# --- the appointment book ----------------------------------------------------------------------
+# The history above was laid out before the clinic kept an appointment book: it puts several patients in
+# the same hour, on any day of the week. The book covers this week and next, within the opening hours.
+
+NEW_PATIENT_NOTE = "First visit: intake form at the desk"
+REVIEW_NOTE = "End-of-course review"
+REFERRED_NOTE = "Review with the practitioner before any further treatment"
+# The course booked as a series: what is left of it, twice weekly, then weekly.
+COURSE_FREQUENCY = "twice weekly for 2 weeks, then weekly"
+
+
+def seed_schedule(*, practitioner, front_desk) -> int:
+    """This week's and next week's appointments (Monday to Saturday) of the demo's acupuncturist; returns
+    how many were made: none when the book already holds appointments, so a second run adds nothing.
+
+    Today, around the time of the run: a visit completed with its session linked, a patient arrived whose
+    session is logged but not yet linked to the visit, one arrived and not yet seen, and visits booked for
+    later (a new patient without an intake, the patient with an open referral). The days before: the
+    history's sessions that fit the practitioner's day as completed visits, a no-show and a late
+    cancellation. The first plan still in progress is booked as a series (`book_course`), so its plan page
+    shows visits booked, attended and the adherence; the other plans' next visits, end-of-course reviews
+    and new patients' first visits are booked one by one, and one of next week's is cancelled.
+
+    Visits to come go through the services (`book_appointment`, `book_course`, `check_in`,
+    `complete_appointment`, `cancel_appointment`). The services refuse the past, so the rows of past visits
+    (and of today's that have begun) are written here directly, with their slot rows on the lowest free
+    lane and bed, as the services choose them.
+    """
+    from scheduling.models import Appointment
+
+    if Appointment.objects.exists():
+        return 0
+    return _Book(practitioner=practitioner, front_desk=front_desk).seed()
+
+
+def _days(first: date, stop: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((stop - first).days)]
+
+
+class _Book:
+    """The demo's appointment book as it is filled in: the quarter hours taken, what each plan has left."""
+
+    def __init__(self, *, practitioner, front_desk):
+        from django.utils import timezone
+
+        from clinic.models import Patient
+        from intake.models import Referral
+        from scheduling.models import ScheduleSettings, opening_hours
+        from treatments.models import PlanStatus, TreatmentPlan
+
+        self.practitioner, self.front_desk = practitioner, front_desk
+        self.now, self.today = timezone.now(), timezone.localdate()
+        self.config, self.hours = ScheduleSettings.load(), opening_hours()
+        self.taken: set[datetime] = set()  # the practitioner's quarter hours held so far (the book is empty)
+        self.made: list = []
+        self.reviewed: set[int] = set()  # plans whose review is booked
+        patients = list(Patient.objects.order_by("chart_number").values_list("pk", flat=True))
+        self.index = {pk: index for index, pk in enumerate(patients)}  # as seed_history numbers them
+        referred = set(Referral.objects.open().values_list("patient_id", flat=True))
+        plans = list(
+            TreatmentPlan.objects.filter(practitioner=practitioner, status=PlanStatus.ACTIVE)
+            .select_related("patient", "practitioner")
+            .order_by("patient__chart_number")
+        )
+        self.left = {plan.pk: plan.planned_sessions - plan.session_count for plan in plans}  # visits to book
+        # In progress: visits left to book, and a session before (whose points the next one repeats).
+        self.in_progress = [
+            p for p in plans if self.left[p.pk] > 0 and p.session_count and p.patient_id not in referred
+        ]
+        self.finished = [p for p in plans if self.left[p.pk] <= 0 and p.patient_id not in referred]
+        self.referred = [p for p in plans if p.patient_id in referred]
+        self.new_patients = list(
+            Patient.objects.filter(intakes__isnull=True).exclude(pk__in=referred).order_by("chart_number")
+        )
+        monday = self.today - timedelta(days=self.today.weekday())
+        # The days before today: this week's, and at least the last three the clinic was open.
+        day, opened = self.today, 0
+        while opened < 3 and day > self.today - timedelta(days=14):
+            day -= timedelta(days=1)
+            opened += bool(self.hours.get(day.weekday()))
+        self.past_days = [d for d in _days(min(monday, day), self.today) if self.hours.get(d.weekday())]
+        self.future_days = [
+            d for d in _days(self.today + timedelta(days=1), monday + timedelta(days=13)) if self.hours.get(d.weekday())
+        ]
+
+    # --- times ---
+
+    def at(self, day: date, moment: time) -> datetime:
+        from django.utils import timezone
+
+        return timezone.make_aware(datetime.combine(day, moment))
+
+    def fits(self, start: datetime, minutes: int) -> bool:
+        from django.utils import timezone
+
+        from scheduling import rules
+
+        local = timezone.localtime(start)
+        return (
+            rules.on_grid(local, minutes)
+            and rules.within_hours(local, minutes, self.hours)
+            and not self.taken.intersection(rules.slot_starts(start, minutes))
+        )
+
+    def free_start(self, day: date, minutes: int, prefer: time, *, after: datetime | None = None):
+        """The free start on `day` nearest to `prefer`, from `after` on; None when nothing is free."""
+        from scheduling.rules import SLOT_MINUTES
+
+        wanted, starts = self.at(day, prefer), []
+        for opens, closes in self.hours.get(day.weekday(), []):
+            start, end = self.at(day, opens), self.at(day, closes)
+            while start + timedelta(minutes=minutes) <= end:
+                starts.append(start)
+                start += timedelta(minutes=SLOT_MINUTES)
+        starts = [s for s in starts if (after is None or s >= after) and self.fits(s, minutes)]
+        return min(starts, key=lambda s: (abs(s - wanted), s), default=None)
+
+    # --- writing ---
+
+    def add(self, *, start: datetime, minutes: int, kind: str, plan=None, patient=None, status: str = "", **fields):
+        """One visit: booked through `book_appointment` while it is still to come, else written directly
+        (with its slot rows when it holds its time)."""
+        from scheduling import rules, services
+        from scheduling.models import HOLDING, Appointment, Status
+
+        patient = patient or plan.patient
+        status = status or Status.BOOKED
+        # A few minutes' margin: the service checks "not in the past" against its own clock, a moment later.
+        if status == Status.BOOKED and start > self.now + timedelta(minutes=5):
+            appointment = services.book_appointment(
+                patient=patient,
+                practitioner=self.practitioner,
+                start=start,
+                minutes=minutes,
+                kind=kind,
+                plan=plan,
+                user=self.front_desk,
+                **fields,
+            )
+        else:
+            appointment = Appointment.objects.create(
+                patient=patient,
+                practitioner=self.practitioner,
+                start=start,
+                minutes=minutes,
+                kind=kind,
+                plan=plan,
+                status=status,
+                booked_by=self.front_desk,
+                **fields,
+            )
+            if status in HOLDING:
+                self.hold(appointment)
+        if status in HOLDING:
+            self.taken.update(rules.slot_starts(start, minutes))
+        self.made.append(appointment)
+        return appointment
+
+    def hold(self, appointment) -> None:
+        """The slot rows of a visit written directly: each quarter hour on the lowest free lane and bed."""
+        from scheduling import rules
+        from scheduling.models import AppointmentSlot
+
+        slots = rules.slot_starts(appointment.start, appointment.minutes)
+        lanes: dict[datetime, set[int]] = {slot: set() for slot in slots}
+        places: dict[datetime, set[int]] = {slot: set() for slot in slots}
+        held = AppointmentSlot.objects.filter(slot__in=slots).values_list("slot", "practitioner_id", "lane", "place")
+        for slot, practitioner_id, lane, place in held:
+            places[slot].add(place)
+            if practitioner_id == appointment.practitioner_id:
+                lanes[slot].add(lane)
+        rows = []
+        for slot in slots:
+            lane = rules.free_place(lanes[slot], self.config.patients_per_practitioner)
+            place = rules.free_place(places[slot], self.config.beds)
+            if lane is None or place is None:
+                raise RuntimeError(f"The demo's book is full at {slot}: {appointment}")
+            rows.append(
+                AppointmentSlot(
+                    appointment=appointment,
+                    practitioner_id=appointment.practitioner_id,
+                    slot=slot,
+                    lane=lane,
+                    place=place,
+                )
+            )
+        AppointmentSlot.objects.bulk_create(rows)
+
+    def log_session(self, plan, started: datetime):
+        """The plan's next session, made as seed_history makes them, on the points of the one before; that
+        one is signed first, so every plan's latest note is still the one left to sign. Never in the future
+        (the session form refuses it): a demo seeded before opening dates it now."""
+        import random
+
+        from treatments.models import Point, Session
+        from treatments.services import sign_session
+
+        for unsigned in Session.objects.filter(plan=plan, signed_at__isnull=True).select_related("practitioner"):
+            sign_session(session=unsigned, user=unsigned.practitioner)
+        last = Session.objects.filter(plan=plan).order_by("-started_at").first()
+        number = Session.objects.filter(plan=plan).count()
+        rng = random.Random(f"{plan.patient.chart_number}-{number}")  # noqa: S311 - demo data, not secrets
+        codes = list(last.points.order_by("position").values_list("point__code", flat=True))
+        session = _save_demo_session(
+            plan=plan,
+            index=self.index[plan.patient_id],
+            number=number,
+            started=min(started, self.now),
+            pain=max(1, last.pain_before - rng.choice([0, 0, 1])),
+            codes=codes,
+            electro=last.electro_pairs.exists(),
+            rng=rng,
+            points=Point.objects.in_bulk(codes, field_name="code"),
+        )
+        return session
+
+    def days_of(self, patient_id: int) -> set[date]:
+        from django.utils import timezone
+
+        return {timezone.localtime(a.start).date() for a in self.made if a.patient_id == patient_id}
+
+    # --- the book ---
+
+    def seed(self) -> int:
+        course, others = (self.in_progress[0], self.in_progress[1:]) if self.in_progress else (None, [])
+        self.past(course, others)
+        self.today_visits(course, others)
+        if course is not None and self.left[course.pk] > 0:
+            self.book_course(course)
+        self.coming_weeks(others)
+        return len(self.made)
+
+    def past(self, course, others) -> None:
+        """The history's sessions of the days before today as completed visits where they fit the day (the
+        history may put several patients in one hour); the course's patient missed a visit, and another
+        patient cancelled one late."""
+        from django.db.models import Min
+
+        from scheduling.models import CancelReason, Kind, Status
+        from treatments.models import Session
+
+        if not self.past_days:
+            return
+        start, end = self.at(self.past_days[0], time.min), self.at(self.today, time.min)
+        sessions = Session.objects.filter(practitioner=self.practitioner, started_at__gte=start, started_at__lt=end)
+        firsts = dict(
+            Session.objects.values("plan_id").annotate(first=Min("started_at")).values_list("plan_id", "first")
+        )
+        for session in sessions.select_related("plan__patient").order_by("started_at", "patient__chart_number"):
+            kind, minutes = Kind.TREATMENT, self.config.treatment_minutes
+            if firsts[session.plan_id] == session.started_at:  # the plan's first session: the new patient visit
+                kind, minutes = Kind.NEW_PATIENT, self.config.new_patient_minutes
+            if self.fits(session.started_at, minutes):
+                self.add(
+                    plan=session.plan,
+                    start=session.started_at,
+                    minutes=minutes,
+                    kind=kind,
+                    status=Status.COMPLETED,
+                    session=session,
+                    arrived_at=session.started_at - timedelta(minutes=6),
+                    status_changed_by=self.practitioner,
+                )
+        minutes = self.config.treatment_minutes
+        # The no-show on the latest day the patient had no visit, the cancellation on the earliest.
+        missed = [(course, Status.NO_SHOW, reversed(self.past_days), time(16))]
+        missed += [(plan, Status.CANCELLED, iter(self.past_days), time(10)) for plan in others[:1]]
+        for plan, status, days, prefer in missed:
+            if plan is None:
+                continue
+            busy = self.days_of(plan.patient_id)
+            day = next((d for d in days if d not in busy and self.free_start(d, minutes, prefer)), None)
+            if day is None:
+                continue
+            start = self.free_start(day, minutes, prefer)
+            fields = {"status_changed_by": self.front_desk}
+            if status == Status.CANCELLED:
+                fields |= {
+                    "cancel_reason": CancelReason.PATIENT_LATE,
+                    "cancel_note": "Rang in the morning: car trouble",
+                    "cancelled_at": start - timedelta(hours=3),
+                    "cancelled_by": self.front_desk,
+                }
+            self.add(plan=plan, start=start, minutes=minutes, kind=Kind.TREATMENT, status=status, **fields)
+
+    def today_visits(self, course, others) -> None:
+        """Today around the time of the run (held inside the opening hours): a visit completed with its
+        session linked, one arrived whose session is logged, one arrived and waiting, then the rest booked."""
+        from django.utils import timezone
+
+        from scheduling import services
+        from scheduling.models import Kind, Status
+
+        periods = self.hours.get(self.today.weekday(), [])
+        if not periods:
+            return  # closed today
+        opens, closes = max(
+            periods, key=lambda p: datetime.combine(self.today, p[1]) - datetime.combine(self.today, p[0])
+        )
+        day_open, day_close = self.at(self.today, opens), self.at(self.today, closes)
+        treatment = timedelta(minutes=self.config.treatment_minutes)
+        review = timedelta(minutes=self.config.review_minutes)
+        if day_close - day_open < 3 * treatment + review:
+            return  # too short a day for the picture
+        local = timezone.localtime(self.now)
+        quarter = local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0)
+        pivot = min(max(quarter, day_open + 2 * treatment), day_close - treatment - review)
+        minutes = self.config.treatment_minutes
+        if course is not None:  # seen and logged from the appointment: completed, its session linked
+            visit = self.add(plan=course, start=pivot - 2 * treatment, minutes=minutes, kind=Kind.TREATMENT)
+            session = self.log_session(course, visit.start)
+            services.complete_appointment(appointment=visit, session=session, user=self.practitioner)
+            self.left[course.pk] -= 1
+        if others:  # checked in, and the session logged from the plan: the desk links the two ("Mark completed")
+            plan = others[0]
+            self.add(
+                plan=plan,
+                start=pivot - treatment,
+                minutes=minutes,
+                kind=Kind.TREATMENT,
+                status=Status.ARRIVED,
+                arrived_at=pivot - treatment - timedelta(minutes=8),
+                status_changed_by=self.front_desk,
+            )
+            self.log_session(plan, pivot - treatment)
+            self.left[plan.pk] -= 1
+        if len(others) > 1:  # checked in just now, the session still to log ("Start session")
+            plan = others[1]
+            visit = self.add(plan=plan, start=pivot, minutes=minutes, kind=Kind.TREATMENT)
+            services.check_in(appointment=visit, user=self.front_desk)
+            self.left[plan.pk] -= 1
+        later = []
+        if self.new_patients:
+            later.append({"patient": self.new_patients[0], "kind": Kind.NEW_PATIENT, "notes": NEW_PATIENT_NOTE})
+        later += [{"plan": plan, "kind": Kind.REVIEW, "notes": REFERRED_NOTE} for plan in self.referred[:1]]
+        for k in range(2):
+            later += [{"plan": plan, "kind": Kind.TREATMENT} for plan in others[2 + k : 3 + k]]
+            later += [{"plan": plan, "kind": Kind.REVIEW, "notes": REVIEW_NOTE} for plan in self.finished[k : k + 1]]
+        cursor = pivot + treatment
+        for visit in later:
+            minutes = self.config.minutes_for(visit["kind"])
+            if cursor + timedelta(minutes=minutes) > day_close or not self.fits(cursor, minutes):
+                continue
+            self.add(start=cursor, minutes=minutes, **visit)
+            self.mark_booked(visit)
+            cursor += timedelta(minutes=minutes + 15)
+
+    def mark_booked(self, visit: dict) -> None:
+        from scheduling.models import Kind
+
+        if visit["kind"] == Kind.NEW_PATIENT:
+            self.new_patients.remove(visit["patient"])
+        elif visit["kind"] == Kind.REVIEW:
+            self.reviewed.add(visit["plan"].pk)
+        else:
+            self.left[visit["plan"].pk] -= 1
+
+    def book_course(self, plan) -> None:
+        """The rest of the course as a series from tomorrow, at 17:00 on Mondays and Thursdays."""
+        from scheduling import rules, services
+
+        visits = services.book_course(
+            plan=plan,
+            practitioner=self.practitioner,
+            phases=rules.suggest_phases(COURSE_FREQUENCY, self.left[plan.pk]),
+            first_day=self.today + timedelta(days=1),
+            at=time(17),
+            minutes=self.config.treatment_minutes,
+            user=self.front_desk,
+        )
+        for visit in visits:
+            self.taken.update(rules.slot_starts(visit.start, visit.minutes))
+        self.made += visits
+        self.left[plan.pk] -= len(visits)
+
+    def coming_weeks(self, others) -> None:
+        """The other plans' next visits, twice a week; the finished courses' reviews; the new patients' first
+        visits; the referred patient's review; and one of next week's visits cancelled by the patient."""
+        from django.utils import timezone
+
+        from scheduling import services
+        from scheduling.models import CancelReason, Kind
+
+        days, treatment = self.future_days, self.config.treatment_minutes
+        if not days:
+            return
+        pairs, hours = [(1, 4), (2, 5), (0, 3)], [9, 11, 14, 16, 10, 15, 13]
+        for k, plan in enumerate(others):
+            for day in (d for d in days if d.weekday() in pairs[k % len(pairs)]):
+                if self.left[plan.pk] <= 0:
+                    break
+                if start := self.free_start(day, treatment, time(hours[k % len(hours)])):
+                    self.add(plan=plan, start=start, minutes=treatment, kind=Kind.TREATMENT)
+                    self.left[plan.pk] -= 1
+        visits = [{"plan": p, "kind": Kind.REVIEW, "notes": REVIEW_NOTE} for p in self.finished]
+        visits += [{"plan": p, "kind": Kind.REVIEW, "notes": REFERRED_NOTE} for p in self.referred]
+        visits = [v for v in visits if v["plan"].pk not in self.reviewed]
+        visits += [{"patient": p, "kind": Kind.NEW_PATIENT, "notes": NEW_PATIENT_NOTE} for p in self.new_patients]
+        for k, visit in enumerate(visits):
+            minutes = self.config.minutes_for(visit["kind"])
+            day = days[(2 * k + 1) % len(days)]
+            if start := self.free_start(day, minutes, time([10, 12, 15, 8, 17, 9, 14][k % 7])):
+                self.add(start=start, minutes=minutes, **visit)
+        next_monday = self.today + timedelta(days=7 - self.today.weekday())
+        cancelled = next(
+            (
+                a
+                for a in self.made
+                if a.kind == Kind.TREATMENT
+                and a.series_id is None
+                and timezone.localtime(a.start).date() >= next_monday
+            ),
+            None,
+        )
+        if cancelled is not None:
+            services.cancel_appointment(
+                appointment=cancelled,
+                reason=CancelReason.PATIENT,
+                note="Work meeting",
+                user=self.front_desk,
+            )

@@ -210,7 +210,9 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     flags = [{"pk": pk} for pk in patients]
     mark_red_flags(flags)
     red_flags = {row["pk"]: row["red_flag"] for row in flags}
-    with_intake = set(Intake.objects.filter(patient__in=patients).values_list("patient_id", flat=True).distinct())
+    with_intake = set(
+        Intake.objects.filter(patient__in=patients).order_by().values_list("patient_id", flat=True).distinct()
+    )
     due = dict(
         Questionnaire.objects.filter(patient__in=patients, submitted_at__isnull=True, due_date__lte=day)
         .values("patient_id")

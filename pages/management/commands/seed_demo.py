@@ -5,11 +5,14 @@ from django.db import transaction
 from clinic.models import Patient, StaffProfile
 from clinic.roles import MANAGER, sync_roles
 from clinic.services import register_patient
-from pages.demo import DEMO_PASSWORD_NOTE, DEMO_PATIENTS, DEMO_STAFF, seed_history
+from pages.demo import DEMO_PASSWORD_NOTE, DEMO_PATIENTS, DEMO_STAFF, seed_history, seed_schedule
 
 
 class Command(BaseCommand):
-    help = "Load the demo clinic: one login per role and about 30 patients. Safe to run again."
+    help = (
+        "Load the demo clinic: one login per role, about 30 patients, this week's and next week's appointments. "
+        "Safe to run again."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -50,10 +53,11 @@ class Command(BaseCommand):
                 )
             )
             added += 1
-        history = seed_history(
-            practitioner=User.objects.get(username="acupuncturist"), front_desk=User.objects.get(username="frontdesk")
-        )
+        practitioner, front_desk = User.objects.get(username="acupuncturist"), User.objects.get(username="frontdesk")
+        history = seed_history(practitioner=practitioner, front_desk=front_desk)
+        booked = seed_schedule(practitioner=practitioner, front_desk=front_desk)
         self.stdout.write(
-            f"Demo clinic ready: {len(DEMO_STAFF)} staff logins, {added} patients added, {history} given a history."
+            f"Demo clinic ready: {len(DEMO_STAFF)} staff logins, {added} patients added, {history} given a history, "
+            f"{booked} appointments booked."
         )
         self.stdout.write(DEMO_PASSWORD_NOTE)
