@@ -3,7 +3,7 @@
 The top layer (docs/architecture.md): it may import every app; no app imports it.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import Count, F, Min, Window
 from django.db.models.functions import RowNumber
@@ -19,8 +19,9 @@ from intake.models import Alert, Intake, Referral
 from intake.templatetags.intake_tags import mark_red_flags
 from outcomes.chart import patient_outcomes
 from outcomes.models import Questionnaire
-from scheduling.models import Appointment, Kind, Status
-from scheduling.panels import patient_schedule
+from scheduling.models import Appointment, Kind, Status, start_of_day
+from scheduling.panels import days_with_a_session, patient_schedule
+from scheduling.rules import day_from
 from scheduling.services import practitioners
 from treatments.models import REVIEW_FIELDS, REVIEW_KEYS, Session, TreatmentPlan, review_due, with_point_labels
 
@@ -170,10 +171,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     the front desk reads it too."""
     user = request.user
     today = timezone.localdate()
-    try:
-        day = date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        day = today
+    day = day_from(request.GET.get("day", ""), today)
     staff = list(practitioners())
     chosen = request.GET.get("practitioner")
     if chosen is None:  # an acupuncturist starts on their own day, everyone else on the whole clinic's
@@ -195,17 +193,22 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
             **PATIENT_NAME,
         )
     )
-    day_start = timezone.make_aware(datetime.combine(day, time.min))
-    missing = list(
+    # Checked in on an earlier day (up to 30 days back) and no session logged that day, by any route.
+    earlier = list(
         Appointment.objects.filter(
             practitioner__in=shown,
             status=Status.ARRIVED,
-            start__lt=timezone.make_aware(datetime.combine(min(day, today), time.min)),
-            start__gte=day_start - timedelta(days=NOTE_MISSING_DAYS),
+            start__lt=start_of_day(min(day, today)),
+            start__gte=start_of_day(day - timedelta(days=NOTE_MISSING_DAYS)),
         )
         .order_by("start")
-        .values("pk", "start", "patient_id", "practitioner_id", **PATIENT_NAME)[:PANEL_SIZE]
+        .values("pk", "start", "patient_id", "practitioner_id", **PATIENT_NAME)[: PANEL_SIZE * 2]
     )
+    arrived = [row for row in rows if row["status"] == Status.ARRIVED]
+    logged = days_with_a_session(earlier + arrived)
+    missing = [row for row in earlier if (row["patient_id"], timezone.localtime(row["start"]).date()) not in logged][
+        :PANEL_SIZE
+    ]
     patients = {row["patient_id"] for row in rows}
     flags = [{"pk": pk} for pk in patients]
     mark_red_flags(flags)
@@ -219,16 +222,6 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
         .annotate(first=Min("due_date"))
         .values_list("patient_id", "first")
     )
-    arrived = {row["patient_id"] for row in rows if row["status"] == Status.ARRIVED}
-    logged = (
-        set(
-            Session.objects.filter(
-                patient__in=arrived, started_at__gte=day_start, started_at__lt=day_start + timedelta(days=1)
-            ).values_list("patient_id", flat=True)
-        )
-        if arrived
-        else set()
-    )
     by_practitioner = {p.pk: {"practitioner": p, "visits": []} for p in shown}
     for row in rows:
         row["start"] = timezone.localtime(row["start"])
@@ -238,8 +231,9 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
         row["red_flag"] = red_flags.get(row["patient_id"])
         row["intake_waiting"] = row["patient_id"] not in with_intake
         row["questionnaire_due"] = due.get(row["patient_id"])
-        row["note_missing"] = row["status"] == Status.ARRIVED and day < today and row["patient_id"] not in logged
-        row["session_logged"] = row["status"] == Status.ARRIVED and row["patient_id"] in logged
+        logged_today = (row["patient_id"], day) in logged
+        row["note_missing"] = row["status"] == Status.ARRIVED and day < today and not logged_today
+        row["session_logged"] = row["status"] == Status.ARRIVED and logged_today
         by_practitioner[row["practitioner_id"]]["visits"].append(row)
     names = {p.pk: p.get_full_name() or p.username for p in staff}
     for row in missing:

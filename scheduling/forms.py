@@ -157,7 +157,7 @@ class CourseForm(forms.Form):
             return cleaned
         planned = rules.course_dates(phases, cleaned["first_day"], cleaned["at"], timezone.get_current_timezone())
         last = planned[-1][2][-1].date()
-        if (last - planned[0][1].date()).days >= rules.MAX_SERIES_DAYS:
+        if rules.runs_past_a_year(planned[0][1].date(), last):
             self.add_error(
                 field,
                 f"That runs to {last:%b} {last.day}, {last.year}: a course booked at once runs for a year at most.",
@@ -188,36 +188,48 @@ class ScheduleSettingsForm(forms.ModelForm):
             "reminder_hours",
         ]
 
+    # Two periods a day at most (a morning and an afternoon, around a lunch break); suffix "" and "2".
+    PERIODS = (("", "opens", "closes"), ("2", "reopens", "closes again"))
+
     def __init__(self, *args, hours: dict, **kwargs):
         super().__init__(*args, **kwargs)
         for day, name in enumerate(rules.WEEKDAY_NAMES):
             periods = hours.get(day, [])
-            opens, closes = periods[0] if periods else (None, None)
-            self.fields[f"opens_{day}"] = forms.TimeField(
-                label=f"{name} opens", required=False, widget=TimeInput(), initial=opens
-            )
-            self.fields[f"closes_{day}"] = forms.TimeField(
-                label=f"{name} closes", required=False, widget=TimeInput(), initial=closes
-            )
+            for index, (suffix, opens_word, closes_word) in enumerate(self.PERIODS):
+                opens, closes = periods[index] if index < len(periods) else (None, None)
+                self.fields[f"opens{suffix}_{day}"] = forms.TimeField(
+                    label=f"{name} {opens_word}", required=False, widget=TimeInput(), initial=opens
+                )
+                self.fields[f"closes{suffix}_{day}"] = forms.TimeField(
+                    label=f"{name} {closes_word}", required=False, widget=TimeInput(), initial=closes
+                )
 
     def clean(self):
         cleaned = super().clean()
         hours = []
         for day, name in enumerate(rules.WEEKDAY_NAMES):
-            opens, closes = cleaned.get(f"opens_{day}"), cleaned.get(f"closes_{day}")
-            if opens is None and closes is None:
-                continue  # closed that day
-            if opens is None or closes is None:
-                self.add_error(
-                    f"opens_{day}" if opens is None else f"closes_{day}",
-                    f"Give both times for {name}, or neither if closed.",
-                )
-            elif closes <= opens:
-                self.add_error(f"closes_{day}", f"{name} must close after it opens.")
-            else:
-                hours.append((day, opens, closes))
+            previous_close = None
+            for suffix, _, _ in self.PERIODS:
+                opens, closes = cleaned.get(f"opens{suffix}_{day}"), cleaned.get(f"closes{suffix}_{day}")
+                if opens is None and closes is None:
+                    continue  # closed that day, or no second period
+                if opens is None or closes is None:
+                    self.add_error(
+                        f"opens{suffix}_{day}" if opens is None else f"closes{suffix}_{day}",
+                        f"Give both times for {name}, or neither if closed.",
+                    )
+                elif closes <= opens:
+                    self.add_error(f"closes{suffix}_{day}", f"{name} must close after it opens.")
+                elif previous_close is not None and opens < previous_close:
+                    self.add_error(f"opens{suffix}_{day}", f"{name}'s second period starts before the first ends.")
+                else:
+                    hours.append((day, opens, closes))
+                    previous_close = closes
         cleaned["hours"] = hours
         return cleaned
 
     def weekday_rows(self):
-        return [(name, self[f"opens_{day}"], self[f"closes_{day}"]) for day, name in enumerate(rules.WEEKDAY_NAMES)]
+        return [
+            (name, *(self[f"{part}{suffix}_{day}"] for suffix, _, _ in self.PERIODS for part in ("opens", "closes")))
+            for day, name in enumerate(rules.WEEKDAY_NAMES)
+        ]

@@ -31,6 +31,14 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+STATE_PHRASES = {
+    Status.BOOKED: "is booked",
+    Status.ARRIVED: "has been checked in",
+    Status.COMPLETED: "is completed",
+    Status.NO_SHOW: "was marked as a no-show",
+    Status.CANCELLED: "was cancelled",
+}
+
 # The statuses whose appointment holds its time (its slot rows): the others have given it back.
 HOLDING = (Status.BOOKED, Status.ARRIVED, Status.COMPLETED)
 
@@ -164,6 +172,11 @@ class Series(models.Model):
         return {"patient_id": self.patient_id}
 
 
+def start_of_day(day) -> datetime:
+    """Midnight at the start of `day` in the clinic's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def due_condition(moment) -> Q:
     """The visits that had fallen due by `moment`: started, and not called off by the clinic (adherence's
     denominator: a patient's cancellation and a no-show count as missed)."""
@@ -172,8 +185,7 @@ def due_condition(moment) -> Q:
 
 class AppointmentQuerySet(models.QuerySet):
     def on_day(self, day) -> "AppointmentQuerySet":
-        start = timezone.make_aware(datetime.combine(day, time.min))
-        return self.filter(start__gte=start, start__lt=start + timedelta(days=1))
+        return self.filter(start__gte=start_of_day(day), start__lt=start_of_day(day + timedelta(days=1)))
 
     def holding(self) -> "AppointmentQuerySet":
         return self.filter(status__in=HOLDING)
@@ -251,6 +263,11 @@ class Appointment(VersionedModel):
     @property
     def end(self):
         return self.start + timedelta(minutes=self.minutes)
+
+    @property
+    def state_sentence(self) -> str:
+        """How its state reads in a sentence: "This appointment was cancelled", for a refusal's message."""
+        return f"This appointment {STATE_PHRASES[self.status]}"
 
     @property
     def is_open(self) -> bool:

@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from scheduling import rules
-from scheduling.models import Appointment, Status, due_condition
-from treatments.models import PlanStatus, TreatmentPlan
+from scheduling.models import Appointment, Status, due_condition, start_of_day
+from treatments.models import PlanStatus, Session, TreatmentPlan
 
 
 def course_figures(plan) -> dict:
@@ -23,6 +23,7 @@ def course_figures(plan) -> dict:
     )
     figures["planned"] = plan.planned_sessions
     figures["adherence"] = rules.adherence(figures["attended"], figures["due"])
+    figures["adherence_percent"] = None if figures["adherence"] is None else round(100 * figures["adherence"])
     return figures
 
 
@@ -54,4 +55,20 @@ def patient_schedule(patient, *, bookable: bool) -> dict:
         )
         if bookable
         else [],
+    }
+
+
+def days_with_a_session(visits: list[dict]) -> set[tuple[int, object]]:
+    """(patient, local day) for each listed visit (rows with `patient_id` and `start`) whose patient had a
+    session logged that day, however it was logged: one query for the list."""
+    if not visits:
+        return set()
+    days = [timezone.localtime(v["start"]).date() for v in visits]
+    sessions = Session.objects.filter(
+        patient__in={v["patient_id"] for v in visits},
+        started_at__gte=start_of_day(min(days)),
+        started_at__lt=start_of_day(max(days) + timedelta(days=1)),
+    )
+    return {
+        (patient, timezone.localtime(at).date()) for patient, at in sessions.values_list("patient_id", "started_at")
     }

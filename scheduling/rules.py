@@ -21,6 +21,19 @@ WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
+# The days a schedule page can be asked for: anything else in the address is read as "today".
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def day_from(text: str, default: date) -> date:
+    """A day from a page's address (YYYY-MM-DD), or `default` when it is missing, malformed or absurd."""
+    try:
+        day = date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return default
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else default
+
+
 def slot_starts(start: datetime, minutes: int) -> list[datetime]:
     """The quarter hours an appointment covers, from its start."""
     return [start + timedelta(minutes=offset) for offset in range(0, minutes, SLOT_MINUTES)]
@@ -95,6 +108,11 @@ def course_dates(phases: list[Phase], start: date, at: time, tz: ZoneInfo) -> li
         out.append((phase, first, visits))
         day = visits[-1].date() + timedelta(days=1)
     return out
+
+
+def runs_past_a_year(first: date, last: date) -> bool:
+    """A course booked at once runs for a year at most, first visit to last."""
+    return (last - first).days >= MAX_SERIES_DAYS
 
 
 def until(rule: str, last_day: date) -> str:

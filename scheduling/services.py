@@ -7,12 +7,13 @@ beside the field; the constraint is the last word when two people book at the sa
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit import log_rows
@@ -29,6 +30,7 @@ from scheduling.models import (
     Series,
     Status,
     opening_hours,
+    start_of_day,
 )
 from scheduling.reminders import reminder_email
 from treatments.models import Session, TreatmentPlan
@@ -36,6 +38,12 @@ from treatments.models import Session, TreatmentPlan
 TAKEN_MESSAGE = (
     "Someone else booked this time a moment ago, so this booking was not saved. "
     "Everything you typed is still here: pick another time."
+)
+
+
+CHANGED_MESSAGE = (
+    "The dates are not the ones you checked: the days or time were changed, or someone booked one of these "
+    "times meanwhile. Nothing was booked; here they are again, checked now."
 )
 
 
@@ -234,19 +242,22 @@ def book_course(
     minutes: int,
     user,
     kind=Kind.TREATMENT,
+    expected: list[datetime] | None = None,
 ) -> list[Appointment]:
     """The course as one series per phase, each visit an appointment. The visits with a problem (shown
     before saving) are left out and recorded as the series' exceptions (EXDATE), never skipped unseen."""
     tz = timezone.get_current_timezone()
     planned = rules.course_dates(phases, first_day, at, tz)
     last = planned[-1][2][-1]
-    if (last.date() - planned[0][1].date()).days > rules.MAX_SERIES_DAYS:
+    if rules.runs_past_a_year(planned[0][1].date(), last.date()):
         raise BookingRefused("A course booked at once runs for a year at most: book fewer weeks.", field="weeks")
     if sum(len(starts) for _, _, starts in planned) > rules.MAX_SERIES_VISITS:
         raise BookingRefused(f"A course booked at once has {rules.MAX_SERIES_VISITS} visits at most.", field="weeks")
     visits = preview_course(
         plan=plan, practitioner=practitioner, phases=phases, first_day=first_day, at=at, minutes=minutes
     )
+    if expected is not None and [v.start for v in visits if not v.problem] != expected:
+        raise BookingRefused(CHANGED_MESSAGE)
     if all(v.problem for v in visits):
         raise BookingRefused(
             "None of these visits can be booked: change the days, time or practitioner.", field="start"
@@ -288,24 +299,46 @@ def book_course(
     return made
 
 
+def _local(moment: datetime) -> datetime:
+    """Wall-clock time in the clinic, without the zone: shifts are made on the clock, not in UTC."""
+    return timezone.localtime(moment).replace(tzinfo=None)
+
+
+def _aware(wall: datetime) -> datetime:
+    return wall.replace(tzinfo=timezone.get_current_timezone())
+
+
 def _following(appointment: Appointment) -> list[Appointment]:
-    """This visit and the series' later ones still open, in order (just this one outside a series)."""
+    """This visit and the later booked visits of its course booked as series (every part of it), in the
+    order the rules put them (their occurrence, not where a move of one visit put it)."""
     if appointment.series_id is None:
         return [appointment]
     rest = Appointment.objects.select_for_update().filter(
-        series_id=appointment.series_id, start__gte=appointment.start, status__in=(Status.BOOKED, Status.ARRIVED)
+        series__plan_id=appointment.series.plan_id, occurrence__gte=appointment.occurrence, status=Status.BOOKED
     )
     # The visit itself as the caller locked it (with the version its form was loaded at), the rest as stored.
-    return sorted({a.pk: a for a in [*rest, appointment]}.values(), key=lambda a: a.start)
+    return sorted({a.pk: a for a in [*rest, appointment]}.values(), key=lambda a: a.occurrence)
 
 
 def _locked(appointment: Appointment, version: int | None = None) -> Appointment:
     """The appointment as stored, locked. With the `version` a form was loaded at, a change someone else
     saved since is caught by the version check on save (StaleRecordError), not overwritten."""
-    current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    current = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
     if version is not None:
         current.version = version
     return current
+
+
+def _refuse_unless_booked(appointment: Appointment, action: str) -> None:
+    field = "reason" if action == "cancelled" else "start"
+    if appointment.status == Status.ARRIVED:
+        raise BookingRefused(
+            f"The patient has been checked in: it cannot be {action}. Record the session, or a no-show if they "
+            "left untreated.",
+            field=field,
+        )
+    if appointment.status != Status.BOOKED:
+        raise BookingRefused(f"{appointment.state_sentence}: it cannot be {action}.", field=field)
 
 
 @transaction.atomic
@@ -319,15 +352,21 @@ def move_appointment(
     following: bool = False,
     version: int | None = None,
 ) -> list[Appointment]:
-    """Move this visit (or this and the series' following ones, by the same shift) to a new time."""
+    """Move this visit, or this and the course's following ones by the same shift, to a new time.
+
+    "This one" keeps its place in the series (its occurrence, RECURRENCE-ID). "This and following" moves
+    the rule itself: each following visit goes where its occurrence plus the shift puts it (a one-off move
+    of one of them is replaced), and the series are cut and shifted to match, so they still expand to
+    exactly the visits booked."""
     appointment = _locked(appointment, version)
-    if not appointment.is_open:
-        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}: it cannot be moved.")
-    shift = timezone.localtime(start).replace(tzinfo=None) - timezone.localtime(appointment.start).replace(tzinfo=None)
-    moved = _following(appointment) if following else [appointment]
-    tz = timezone.get_current_timezone()
-    targets = [(a, (timezone.localtime(a.start).replace(tzinfo=None) + shift).replace(tzinfo=tz)) for a in moved]
-    ids = {a.pk for a in moved}
+    _refuse_unless_booked(appointment, "moved")
+    following = following and appointment.series_id is not None
+    if following:
+        shift = _local(start) - _local(appointment.occurrence)
+        targets = [(a, _aware(_local(a.occurrence) + shift)) for a in _following(appointment)]
+    else:
+        targets = [(appointment, start)]
+    ids = {a.pk for a, _ in targets}
     found = problems([Proposal(practitioner.pk, new, minutes, a.patient_id) for a, new in targets], exclude=ids)
     for (a, _), problem in zip(targets, found, strict=True):
         if problem:
@@ -335,43 +374,76 @@ def move_appointment(
             prefix = f"The visit of {local:%b} {local.day} cannot move: " if len(targets) > 1 else ""
             raise BookingRefused(prefix + problem, field="start")
     AppointmentSlot.objects.filter(appointment__in=ids).delete()
-    if following and appointment.series_id is not None:
-        _split_series(appointment, targets, practitioner, minutes)
+    if following:
+        _shift_series(appointment, targets, shift, practitioner, minutes)
     for a, new in targets:
         a.start, a.minutes, a.practitioner = new, minutes, practitioner
         a.reminder_sent_at = None  # a reminder of the old time no longer holds
         a.status_changed_by = user
         a.save(
-            update_fields=["start", "minutes", "practitioner", "reminder_sent_at", "status_changed_by", "updated_at"]
+            update_fields=[
+                "start",
+                "minutes",
+                "practitioner",
+                "reminder_sent_at",
+                "status_changed_by",
+                "series",
+                "occurrence",
+                "updated_at",
+            ]
         )
     _hold([a for a, _ in targets])
     return [a for a, _ in targets]
 
 
-def _split_series(appointment: Appointment, targets, practitioner, minutes: int) -> None:
-    """ "This and following": the old series ends the day before this visit; a new one, shifted, takes over."""
-    old = Series.objects.select_for_update().get(pk=appointment.series_id)
-    first_old = timezone.localtime(appointment.occurrence or appointment.start)
-    days = (timezone.localtime(targets[0][1]).date() - timezone.localtime(appointment.start).date()).days
-    later_exdates = [d for d in old.exdates if d >= first_old.date().isoformat()]
-    new = Series.objects.create(
-        plan=old.plan,
-        patient=old.patient,
-        practitioner=practitioner,
-        kind=old.kind,
-        minutes=minutes,
-        dtstart=targets[0][1],
-        rrule=rules.shift_weekdays(old.rrule, days, len(targets) + len(later_exdates)),
-        exdates=[(datetime.fromisoformat(d) + timedelta(days=days)).date().isoformat() for d in later_exdates],
-        booked_by=old.booked_by,
+def _occurrences(series: Series) -> list[datetime]:
+    """Every occurrence of the series' rule, exceptions included (its COUNT counts them too)."""
+    return rules.expand(series.rrule, timezone.localtime(series.dtstart))
+
+
+def _shift_series(appointment: Appointment, targets, shift, practitioner, minutes: int) -> None:
+    """The course's series from this visit on, moved by `shift`: the series it is in ends the day before it
+    and a shifted copy of its rest takes over; later series are shifted whole."""
+    mark = appointment.occurrence
+    days = (_local(mark) + shift).date() - _local(mark).date()
+    moved_to: dict[int, Series] = {}
+    for series in _course_series(appointment):
+        later = [o for o in _occurrences(series) if o >= mark]
+        if not later:
+            continue
+        exdates = [d for d in series.exdates if d >= _local(later[0]).date().isoformat()]
+        fields = {
+            "dtstart": _aware(_local(later[0]) + shift),
+            "rrule": rules.shift_weekdays(series.rrule, days.days, len(later)),
+            "exdates": sorted((date.fromisoformat(d) + days).isoformat() for d in exdates),
+            "practitioner": practitioner,
+            "minutes": minutes,
+        }
+        if series.dtstart >= mark:  # the whole series moves
+            for name, value in fields.items():
+                setattr(series, name, value)
+            series.save()
+            moved_to[series.pk] = series
+        else:
+            moved_to[series.pk] = Series.objects.create(
+                plan=series.plan, patient=series.patient, kind=series.kind, booked_by=series.booked_by, **fields
+            )
+            series.rrule = rules.until(series.rrule, _local(mark).date() - timedelta(days=1))
+            series.exdates = [d for d in series.exdates if d < _local(mark).date().isoformat()]
+            series.save(update_fields=["rrule", "exdates"])
+    for a, new in targets:
+        a.series = moved_to.get(a.series_id, a.series)
+        a.occurrence = new
+
+
+def _course_series(appointment: Appointment) -> list[Series]:
+    """The series of the visit's course that reach its occurrence: its own and the parts after it, locked."""
+    return list(
+        Series.objects.select_for_update()
+        .filter(plan_id=appointment.series.plan_id)
+        .filter(Q(pk=appointment.series_id) | Q(dtstart__gte=appointment.occurrence))
+        .order_by("dtstart", "pk")
     )
-    old.rrule = rules.until(old.rrule, first_old.date() - timedelta(days=1))
-    old.exdates = [d for d in old.exdates if d < first_old.date().isoformat()]
-    old.save(update_fields=["rrule", "exdates"])
-    for a, new_start in targets:
-        a.series = new
-        a.occurrence = new_start
-        a.save(update_fields=["series", "occurrence", "updated_at"])
 
 
 @transaction.atomic
@@ -384,15 +456,12 @@ def cancel_appointment(
     following: bool = False,
     version: int | None = None,
 ) -> list[Appointment]:
-    """Cancel this visit (or this and the series' following ones), saying why; the time is given back."""
+    """Cancel this visit (or this and the course's following ones), saying why; the time is given back.
+    The series record it: one visit as an exception (EXDATE), the following ones by ending the rules."""
     appointment = _locked(appointment, version)
-    if not appointment.is_open:
-        raise BookingRefused(f"This appointment is already {appointment.get_status_display().lower()}.", field="reason")
-    if appointment.status == Status.ARRIVED:
-        raise BookingRefused(
-            "The patient has arrived: record a session, or a no-show if they left untreated.", field="reason"
-        )
-    cancelled = [a for a in (_following(appointment) if following else [appointment]) if a.status == Status.BOOKED]
+    _refuse_unless_booked(appointment, "cancelled")
+    following = following and appointment.series_id is not None
+    cancelled = _following(appointment) if following else [appointment]
     now = timezone.now()
     AppointmentSlot.objects.filter(appointment__in=[a.pk for a in cancelled]).delete()
     for a in cancelled:
@@ -415,15 +484,16 @@ def cancel_appointment(
                 "updated_at",
             ]
         )
-    if appointment.series_id is not None:
+    if following:
+        # Every part of the course from here ends the day before this visit (a part not yet begun then has none).
+        day_before = _local(appointment.occurrence).date() - timedelta(days=1)
+        for series in _course_series(appointment):
+            series.rrule = rules.until(series.rrule, day_before)
+            series.save(update_fields=["rrule"])
+    elif appointment.series_id is not None:
         series = Series.objects.select_for_update().get(pk=appointment.series_id)
-        if following:
-            series.rrule = rules.until(series.rrule, timezone.localtime(appointment.start).date() - timedelta(days=1))
-        else:
-            series.exdates = sorted(
-                {*series.exdates, timezone.localtime(appointment.occurrence or appointment.start).date().isoformat()}
-            )
-        series.save(update_fields=["rrule", "exdates"])
+        series.exdates = sorted({*series.exdates, _local(appointment.occurrence).date().isoformat()})
+        series.save(update_fields=["exdates"])
     return cancelled
 
 
@@ -443,7 +513,7 @@ def check_in(*, appointment: Appointment, user) -> Appointment:
         return appointment  # checked in twice: the first stands
     if appointment.status != Status.BOOKED:
         raise BookingRefused(
-            f"This appointment is {appointment.get_status_display().lower()}, so the patient cannot be checked in "
+            f"{appointment.state_sentence}, so the patient cannot be checked in "
             "to it. Book a new appointment for today if they are here to be seen."
         )
     if timezone.localtime(appointment.start).date() != timezone.localdate():
@@ -457,7 +527,7 @@ def mark_no_show(*, appointment: Appointment, user) -> Appointment:
     if appointment.status == Status.NO_SHOW:
         return appointment
     if appointment.status not in (Status.BOOKED, Status.ARRIVED):
-        raise BookingRefused(f"This appointment is {appointment.get_status_display().lower()}: it cannot be a no-show.")
+        raise BookingRefused(f"{appointment.state_sentence}: it cannot be a no-show.")
     if appointment.start > timezone.now():
         raise BookingRefused("A visit that has not started yet cannot be a no-show: cancel it instead.")
     AppointmentSlot.objects.filter(appointment=appointment).delete()
@@ -470,8 +540,10 @@ def complete_appointment(*, appointment: Appointment, session: Session, user) ->
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.session_id == session.pk:
         return appointment
-    if appointment.session_id is not None or appointment.status not in (Status.BOOKED, Status.ARRIVED):
-        raise BookingRefused(f"This appointment is already {appointment.get_status_display().lower()}.")
+    if appointment.session_id is not None:
+        raise BookingRefused("This appointment is already completed, with another session.")
+    if appointment.status not in (Status.BOOKED, Status.ARRIVED):
+        raise BookingRefused(f"{appointment.state_sentence}: no session completes it now.")
     fields = {"session": session}
     if appointment.arrived_at is None:
         fields["arrived_at"] = session.started_at
@@ -483,7 +555,7 @@ def complete_appointment(*, appointment: Appointment, session: Session, user) ->
 def same_day_session(appointment: Appointment) -> Session | None:
     """A session of the patient logged on the visit's day without going through the appointment."""
     day = timezone.localtime(appointment.start).date()
-    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    start = start_of_day(day)
     return (
         Session.objects.filter(
             patient=appointment.patient_id, started_at__gte=start, started_at__lt=start + timedelta(days=1)
@@ -496,11 +568,16 @@ def same_day_session(appointment: Appointment) -> Session | None:
 
 @transaction.atomic
 def save_schedule_settings(*, config: ScheduleSettings, hours: list[tuple[int, object, object]]) -> ScheduleSettings:
-    """The manager's settings and the week's opening hours, replaced row by row (each with its audit entry)."""
+    """The manager's settings and the week's opening hours. Only the periods that really went or came are
+    deleted or created (each with its own audit entry): an unchanged save leaves no entry."""
     config.save()
+    wanted = set(hours)
     for row in OpeningHours.objects.all():
-        row.delete()
-    for weekday, opens, closes in hours:
+        if (row.weekday, row.opens, row.closes) in wanted:
+            wanted.discard((row.weekday, row.opens, row.closes))
+        else:
+            row.delete()
+    for weekday, opens, closes in sorted(wanted):
         OpeningHours.objects.create(weekday=weekday, opens=opens, closes=closes)
     return config
 

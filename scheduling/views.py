@@ -16,13 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.access import get_patient_for, permission_required, require_perm
 from clinic.audit import record_list, record_view
-from clinic.concurrency import StaleRecordError
+from clinic.concurrency import UNVERSIONED_MESSAGE, StaleRecordError
 from clinic.errors import conflict
 from clinic.models import Patient
 from scheduling import rules, services
 from scheduling.access import get_appointment_for, get_plan_to_book
 from scheduling.forms import AppointmentForm, CancelForm, CourseForm, MoveForm, ScheduleSettingsForm
-from scheduling.models import Appointment, ScheduleSettings, Status, opening_hours
+from scheduling.models import Appointment, Kind, ScheduleSettings, Status, opening_hours, start_of_day
 from scheduling.panels import course_figures
 from treatments.models import PlanStatus, TreatmentPlan
 from treatments.views import new_session_page
@@ -39,12 +39,13 @@ def _back(request: HttpRequest, appointment: Appointment) -> str:
 
 
 def _posted_version(request: HttpRequest) -> int | None:
-    """The version of the appointment the form was loaded at (a stale form is then caught, not applied)."""
+    """The version of the appointment the form was loaded at (a stale form is then caught, not applied);
+    None when the page sent none or nonsense."""
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
-def _refusal_field(error: services.BookingRefused, form, default: str) -> str:
+def _refusal_field(error: services.BookingRefused, form, default: str | None) -> str | None:
     """The form field a refusal goes beside: the start is the date and time the user typed."""
     field = {"start": "at"}.get(error.field, error.field) or default
     return field if field in form.fields else default
@@ -86,6 +87,7 @@ def appointment_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 
 def _appointment_page(request, appointment, *, move=None, cancel=None, error: str = "", status: int = 200):
+    record_view(appointment)  # every page that shows it, refusals included
     in_series = appointment.series_id is not None
     start = timezone.localtime(appointment.start)
     context = {
@@ -107,6 +109,7 @@ def _appointment_page(request, appointment, *, move=None, cancel=None, error: st
         # Check-in is on the visit's day; a no-show or a session from that day on (local dates, not UTC).
         "on_the_day": start.date() == timezone.localdate(),
         "day_begun": start.date() <= timezone.localdate(),
+        "has_begun": appointment.start <= timezone.now(),  # a no-show only once the visit's time has come
     }
     return render(request, "scheduling/appointment_detail.html", context, status=status)
 
@@ -114,9 +117,26 @@ def _appointment_page(request, appointment, *, move=None, cancel=None, error: st
 @require_safe
 @permission_required("scheduling.view_appointment")
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = get_appointment_for(request.user, pk)
-    record_view(appointment)
-    return _appointment_page(request, appointment)
+    return _appointment_page(request, get_appointment_for(request.user, pk))
+
+
+def _change(request: HttpRequest, appointment: Appointment, form, form_name: str, act) -> HttpResponse:
+    """A move or a cancellation: refusals beside the form's fields, or above them when the appointment can
+    no longer be changed at all (its forms are then not shown); a stale or unversioned form is refused."""
+    version = _posted_version(request)
+    if form.is_valid():
+        if version is None:
+            form.add_error(None, UNVERSIONED_MESSAGE)
+        else:
+            try:
+                return act(form.cleaned_data, version)
+            except services.BookingRefused as refused:
+                if appointment.status != Status.BOOKED:
+                    return _appointment_page(request, appointment, error=refused.message, status=409)
+                form.add_error(_refusal_field(refused, form, next(iter(form.fields))), refused.message)
+            except StaleRecordError:
+                form.add_error(None, STALE_MESSAGE)
+    return _appointment_page(request, appointment, **{form_name: form}, status=400)
 
 
 @require_POST
@@ -124,26 +144,21 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = get_appointment_for(request.user, pk, "scheduling.change_appointment")
     form = MoveForm(request.POST, practitioners=services.practitioners(), in_series=appointment.series_id is not None)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            moved = services.move_appointment(
-                appointment=appointment,
-                start=data["start"],
-                minutes=data["minutes"],
-                practitioner=data["practitioner"],
-                user=request.user,
-                following=data.get("scope") == "following",
-                version=_posted_version(request),
-            )
-        except services.BookingRefused as refused:
-            form.add_error(_refusal_field(refused, form, "at"), refused.message)
-        except StaleRecordError:
-            form.add_error(None, STALE_MESSAGE)
-        else:
-            messages.success(request, f"Moved {len(moved)} visit{'s' if len(moved) != 1 else ''}.")
-            return redirect(moved[0])
-    return _appointment_page(request, appointment, move=form, status=400)
+
+    def move(data: dict, version: int) -> HttpResponse:
+        moved = services.move_appointment(
+            appointment=appointment,
+            start=data["start"],
+            minutes=data["minutes"],
+            practitioner=data["practitioner"],
+            user=request.user,
+            following=data.get("scope") == "following",
+            version=version,
+        )
+        messages.success(request, f"Moved {len(moved)} visit{'s' if len(moved) != 1 else ''}.")
+        return redirect(moved[0])
+
+    return _change(request, appointment, form, "move", move)
 
 
 @require_POST
@@ -151,24 +166,20 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = get_appointment_for(request.user, pk, "scheduling.change_appointment")
     form = CancelForm(request.POST, in_series=appointment.series_id is not None)
-    if form.is_valid():
-        try:
-            cancelled = services.cancel_appointment(
-                appointment=appointment,
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
-                user=request.user,
-                following=form.cleaned_data.get("scope") == "following",
-                version=_posted_version(request),
-            )
-        except services.BookingRefused as refused:
-            form.add_error("reason", refused.message)
-        except StaleRecordError:
-            form.add_error(None, STALE_MESSAGE)
-        else:
-            messages.success(request, f"Cancelled {len(cancelled)} visit{'s' if len(cancelled) != 1 else ''}.")
-            return redirect(_back(request, appointment))
-    return _appointment_page(request, appointment, cancel=form, status=400)
+
+    def cancel(data: dict, version: int) -> HttpResponse:
+        cancelled = services.cancel_appointment(
+            appointment=appointment,
+            reason=data["reason"],
+            note=data["note"],
+            user=request.user,
+            following=data.get("scope") == "following",
+            version=version,
+        )
+        messages.success(request, f"Cancelled {len(cancelled)} visit{'s' if len(cancelled) != 1 else ''}.")
+        return redirect(_back(request, appointment))
+
+    return _change(request, appointment, form, "cancel", cancel)
 
 
 def _state_change(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
@@ -197,17 +208,19 @@ def appointment_no_show(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("treatments.add_session")
 def appointment_session(request: HttpRequest, pk: int) -> HttpResponse:
     """The session form from an arrived patient's appointment: the visit's time, the previous session's
-    points; saving it completes the appointment (in the same transaction)."""
+    points; saving it completes the appointment (in the same transaction).
+
+    A note being typed is never lost to the schedule: if the desk changed the appointment meanwhile (a
+    no-show, a cancellation), the session is still saved, without the appointment, and the clinician told.
+    """
     appointment = get_appointment_for(request.user, pk)
     if appointment.session_id is not None:
         return redirect("treatments:session-detail", appointment.session_id)
-    if not appointment.is_open:
-        return conflict(
-            request,
-            f"This appointment is {appointment.get_status_display().lower()}: no session is logged from it.",
-            back=appointment.get_absolute_url(),
-            back_label="Back to the appointment",
-        )
+    back = {"back": appointment.get_absolute_url(), "back_label": "Back to the appointment"}
+    if timezone.localtime(appointment.start).date() > timezone.localdate():
+        return conflict(request, "This visit is on a later day: its session is logged on the day.", **back)
+    if request.method == "GET" and not appointment.is_open:
+        return conflict(request, f"{appointment.state_sentence}: no session is logged from it.", **back)
     plan = appointment.plan or (
         TreatmentPlan.objects.filter(patient=appointment.patient_id, status=PlanStatus.ACTIVE)
         .select_related("patient", "practitioner")
@@ -222,15 +235,22 @@ def appointment_session(request: HttpRequest, pk: int) -> HttpResponse:
             back_label="Create a treatment plan",
         )
     require_perm(request.user, "treatments.view_treatmentplan")
+
+    def complete(session) -> None:
+        try:
+            services.complete_appointment(appointment=appointment, session=session, user=request.user)
+        except services.BookingRefused as refused:
+            messages.warning(
+                request, f"{refused.message} The session was saved on its own; the appointment was left as it is."
+            )
+
     return new_session_page(
         request,
         plan,
         # The visit's time; a patient seen before it (checked in early) is dated now: a session is never in
         # the future, and the form would refuse the time it had filled in itself.
         started_at=min(appointment.start, timezone.now()),
-        after_save=lambda session: services.complete_appointment(
-            appointment=appointment, session=session, user=request.user
-        ),
+        after_save=complete,
     )
 
 
@@ -258,40 +278,46 @@ def course_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
     """Book a plan's course as a series: check shows every visit and what stands in its way; book saves
     the free ones and records the others as the series' exceptions."""
     plan = get_plan_to_book(request.user, plan_pk)
+    if plan.status != PlanStatus.ACTIVE:
+        return conflict(
+            request,
+            f"This course of care is {plan.get_status_display().lower()}: book visits for the patient's current plan.",
+            back=plan.patient.get_absolute_url(),
+            back_label="Back to the patient",
+        )
     config = ScheduleSettings.load()
-    practitioners = services.practitioners()
     suggested = rules.suggest_phases(plan.frequency, max(plan.planned_sessions - plan.session_count, 1))
     form = CourseForm(
         request.POST or None,
         initial=CourseForm.initial_for(plan, suggested, config.treatment_minutes),
-        practitioners=practitioners,
+        practitioners=services.practitioners(),
     )
     preview, status = None, 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            minutes = data["minutes"] or config.treatment_minutes
             args = {
                 "plan": plan,
                 "practitioner": data["practitioner"],
                 "phases": data["phases"],
                 "first_day": data["first_day"],
                 "at": data["at"],
-                "minutes": minutes,
+                "minutes": data["minutes"] or config.treatment_minutes,
             }
-            if request.POST.get("action") == "book":
+            # Booking books exactly the visits the user checked: the free dates of the preview come back with it.
+            checked = _posted_starts(request)
+            if request.POST.get("action") == "book" and checked is not None:
                 try:
-                    made = services.book_course(**args, user=request.user)
+                    made = services.book_course(**args, user=request.user, expected=checked)
                 except services.BookingRefused as refused:
-                    form.add_error(_refusal_field(refused, form, "first_day"), refused.message)
+                    form.add_error(_refusal_field(refused, form, None), refused.message)
                 else:
                     messages.success(request, f"Course booked: {len(made)} visits.")
                     return redirect(reverse("scheduling:course-book", args=[plan.pk]))
             preview = services.preview_course(**args)
             status = 200 if not form.errors else 400
-    if request.method == "GET":
-        record_view(plan)
+    record_view(plan)
     context = {
         "plan": plan,
         "patient": plan.patient,
@@ -300,9 +326,17 @@ def course_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
         "free": sum(1 for v in preview or [] if not v.problem),
         "figures": course_figures(plan),
         "booked": list(Appointment.objects.filter(plan=plan).select_related("practitioner").order_by("start")),
-        "config": config,
     }
     return render(request, "scheduling/course_book.html", context, status=status)
+
+
+def _posted_starts(request: HttpRequest) -> list[datetime] | None:
+    """The free visits the preview showed, as the booking form sends them back (None: no preview was seen)."""
+    starts = request.POST.getlist("visit")
+    try:
+        return [datetime.fromisoformat(value) for value in starts] if starts else None
+    except ValueError:
+        return []  # altered: matches no preview, so the dates are checked again
 
 
 def _monday(day: date) -> date:
@@ -319,11 +353,8 @@ def week_view(request: HttpRequest) -> HttpResponse:
         chosen = next(
             (p for p in practitioners if p.pk == request.user.pk), practitioners[0] if practitioners else None
         )
-    try:
-        week = _monday(date.fromisoformat(request.GET.get("week", "")))
-    except ValueError:
-        week = _monday(timezone.localdate())
-    start = timezone.make_aware(datetime.combine(week, time.min))
+    week = _monday(rules.day_from(request.GET.get("week", ""), timezone.localdate()))
+    start = start_of_day(week)
     rows = (
         list(
             Appointment.objects.filter(practitioner=chosen, start__gte=start, start__lt=start + timedelta(days=7))
@@ -339,7 +370,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row["start"] = timezone.localtime(row["start"])
         row["end"] = row["start"] + timedelta(minutes=row["minutes"])
-        row["kind_label"] = dict(Appointment._meta.get_field("kind").choices)[row["kind"]]
+        row["kind_label"] = Kind(row["kind"]).label
         row["status_label"] = Status(row["status"]).label
         days[row["start"].weekday()]["visits"].append(row)
     record_list(Patient, page="Week view", rows=rows, patient_of=lambda row: row["patient_id"])

@@ -467,3 +467,6 @@ def test_the_schedules_bookings_moves_and_states(since, acupuncturist, front_des
     assert any(change[0] == "Reminder sent at" for change in readable_changes(since("appointment", UPDATE)[-1]))
     services.save_schedule_settings(config=ScheduleSettings.load(), hours=[(0, time(9), time(17))])
     assert len(since("openinghours", DELETE)) == 6 and len(since("openinghours", CREATE)) == 1
+    services.save_schedule_settings(config=ScheduleSettings.load(), hours=[(0, time(9), time(17))])  # unchanged
+    assert len(since("openinghours", DELETE)) == 6 and len(since("openinghours", CREATE)) == 1
+    assert not since("schedulesettings", UPDATE)

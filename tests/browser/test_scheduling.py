@@ -368,7 +368,7 @@ def test_the_manager_pages_pass_axe(page, live_server, schedule, manager):
     assert not axe_violations(page, live_server)
     shoot(page, "schedule-settings")
     # The error state: a Saturday closing before it opens.
-    page.get_by_label("Saturday closes").fill("08:00")
+    page.get_by_label("Saturday closes", exact=True).fill("08:00")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Saturday must close after it opens.")).to_be_visible()
     assert not axe_violations(page, live_server)

@@ -282,7 +282,7 @@ def test_check_in_no_show_and_the_state_rules(patient, acupuncturist, front_desk
         services.mark_no_show(appointment=later, user=front_desk)
     services.cancel_appointment(appointment=later, reason="patient", user=front_desk)
     with pytest.raises(
-        services.BookingRefused, match="This appointment is cancelled, so the patient cannot be checked in"
+        services.BookingRefused, match="This appointment was cancelled, so the patient cannot be checked in"
     ):
         services.check_in(appointment=later, user=front_desk)
     today = Appointment.objects.create(
@@ -297,7 +297,7 @@ def test_check_in_no_show_and_the_state_rules(patient, acupuncturist, front_desk
     assert (
         services.check_in(appointment=today, user=front_desk).arrived_at == arrived.arrived_at
     )  # twice: the first stands
-    with pytest.raises(services.BookingRefused, match="has arrived"):
+    with pytest.raises(services.BookingRefused, match="has been checked in: it cannot be cancelled"):
         services.cancel_appointment(appointment=today, reason="patient", user=front_desk)
     assert services.mark_no_show(appointment=today, user=front_desk).status == Status.NO_SHOW
 
@@ -336,3 +336,93 @@ def test_a_patient_is_never_booked_twice_at_once(patient, acupuncturist, other_l
     with pytest.raises(services.BookingRefused, match="This patient already has an appointment at 10:00"):
         book(patient, other_lac, at(monday, 10, 30), front_desk)  # another practitioner, the same patient
     book(patient, other_lac, at(monday, 11), front_desk)  # straight after is fine
+
+
+def stored_visits(plan) -> list:
+    """What the plan's series expand to now, exceptions left out: it must be what is booked."""
+    from datetime import date
+
+    return sorted(
+        v
+        for s in Series.objects.filter(plan=plan)
+        for v in rules.expand(
+            s.rrule, timezone.localtime(s.dtstart), exdates=frozenset(map(date.fromisoformat, s.exdates))
+        )
+    )
+
+
+def booked(plan) -> list:
+    return list(
+        Appointment.objects.filter(plan=plan, status=Status.BOOKED).order_by("start").values_list("start", flat=True)
+    )
+
+
+@pytest.fixture
+def two_part_course(plan, acupuncturist, front_desk, monday):
+    # Mon/Thu for 2 weeks, then Mondays for 2: Mon, Thu, Mon, Thu | Mon, Mon.
+    return services.book_course(
+        plan=plan,
+        practitioner=acupuncturist,
+        phases=[Phase((0, 3), 2), Phase((0,), 2)],
+        first_day=monday,
+        at=time(10),
+        minutes=60,
+        user=front_desk,
+    )
+
+
+def test_the_series_always_expand_to_the_visits_booked(plan, two_part_course, acupuncturist, front_desk):
+    visits = two_part_course
+    assert stored_visits(plan) == booked(plan)
+    # One visit moved on its own (Thu -> Fri), then it and the following moved an hour later by its rule's place.
+    services.move_appointment(
+        appointment=visits[1],
+        start=visits[1].start + timedelta(days=1),
+        minutes=60,
+        practitioner=acupuncturist,
+        user=front_desk,
+    )
+    assert booked(plan) != stored_visits(plan)  # a one-off move is an override of its occurrence, as in RFC 5545
+    moved = services.move_appointment(
+        appointment=Appointment.objects.get(pk=visits[1].pk),
+        start=visits[1].start + timedelta(hours=1),
+        minutes=60,
+        practitioner=acupuncturist,
+        user=front_desk,
+        following=True,
+    )
+    assert len(moved) == 5
+    assert [timezone.localtime(a.start).strftime("%a %H") for a in moved] == [
+        "Thu 11",
+        "Mon 11",
+        "Thu 11",
+        "Mon 11",
+        "Mon 11",
+    ]
+    assert stored_visits(plan) == booked(plan)  # both parts of the course moved with it
+    # Cancel the third visit on its own, then everything from the fifth.
+    services.cancel_appointment(appointment=moved[1], reason="patient", user=front_desk)
+    assert stored_visits(plan) == booked(plan)
+    services.cancel_appointment(appointment=moved[3], reason="clinic", user=front_desk, following=True)
+    assert stored_visits(plan) == booked(plan)
+    assert [timezone.localtime(v).strftime("%a %H") for v in booked(plan)] == ["Mon 10", "Thu 11", "Thu 11"]
+
+
+def test_cancel_this_and_following_reaches_every_part_of_the_course(plan, two_part_course, front_desk):
+    cancelled = services.cancel_appointment(
+        appointment=two_part_course[0], reason="patient", user=front_desk, following=True
+    )
+    assert len(cancelled) == 6
+    assert booked(plan) == [] == stored_visits(plan)
+
+
+def test_an_arrived_patient_is_not_moved(patient, acupuncturist, front_desk):
+    today = Appointment.objects.create(
+        patient=patient, practitioner=acupuncturist, start=timezone.now(), minutes=60, booked_by=front_desk
+    )
+    services.check_in(appointment=today, user=front_desk)
+    with pytest.raises(services.BookingRefused, match="has been checked in: it cannot be moved"):
+        services.move_appointment(
+            appointment=today, start=at(next_weekday(0), 10), minutes=60, practitioner=acupuncturist, user=front_desk
+        )
+    assert Appointment.objects.get(pk=today.pk).status == Status.ARRIVED

@@ -118,10 +118,54 @@ def test_the_course_page_checks_then_books(desk_client, plan, acupuncturist, fro
     preview = checked.context["preview"]
     assert len(preview) == 4 and "already booked at 14:00" in preview[0].problem
     assert "Book 3 visits" in checked.content.decode()
-    booked = desk_client.post(url, data | {"action": "book"})
+    free = [v.start.isoformat() for v in preview if not v.problem]
+    unchecked = desk_client.post(url, data | {"action": "book"})  # "book" without the checked dates: shown first
+    assert (
+        unchecked.status_code == 200
+        and unchecked.context["preview"]
+        and not Appointment.objects.filter(plan=plan).exists()
+    )
+    booked = desk_client.post(url, data | {"action": "book", "visit": free})
     assert booked.status_code == 302
     assert Appointment.objects.filter(plan=plan).count() == 3
     assert Series.objects.get().exdates == [monday.isoformat()]
+
+
+def test_a_course_is_not_booked_from_dates_that_changed_after_the_check(desk_client, plan, acupuncturist, front_desk):
+    monday = next_weekday(0)
+    url = reverse("scheduling:course-book", args=[plan.pk])
+    data = {
+        "practitioner": acupuncturist.pk,
+        "first_day": monday.isoformat(),
+        "at": "14:00",
+        "days_1": ["0", "3"],
+        "weeks_1": "2",
+    }
+    checked = [v.start.isoformat() for v in desk_client.post(url, data | {"action": "check"}).context["preview"]]
+    assert len(checked) == 4
+    # Someone books the first Thursday at 14:00 meanwhile: nothing is booked, the dates are shown again.
+    services.book_appointment(
+        patient=PatientFactory(),
+        practitioner=acupuncturist,
+        start=at(monday + timedelta(days=3), 14),
+        minutes=60,
+        kind="treatment",
+        user=front_desk,
+    )
+    refused = desk_client.post(url, data | {"action": "book", "visit": checked})
+    assert refused.status_code == 400
+    assert services.CHANGED_MESSAGE in refused.context["form"].non_field_errors()
+    assert [bool(v.problem) for v in refused.context["preview"]] == [False, True, False, False]
+    assert not Appointment.objects.filter(plan=plan).exists()
+    altered = desk_client.post(url, data | {"action": "book", "visit": ["not-a-date"]})
+    assert altered.status_code == 400 and not Appointment.objects.filter(plan=plan).exists()
+
+
+def test_no_course_is_booked_on_a_plan_that_has_ended(desk_client, plan):
+    plan.status = "completed"
+    plan.save()
+    response = desk_client.get(reverse("scheduling:course-book", args=[plan.pk]))
+    assert response.status_code == 409 and "This course of care is completed" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -186,7 +230,7 @@ def test_checking_in_from_the_day_sheet_and_a_cancelled_one_refused(desk_client,
     )
     refused = desk_client.post(reverse("scheduling:appointment-check-in", args=[cancelled.pk]), {"next": DAY_SHEET})
     assert refused.status_code == 409
-    assert "This appointment is cancelled, so the patient cannot be checked in" in refused.content.decode()
+    assert "This appointment was cancelled, so the patient cannot be checked in" in refused.content.decode()
     # An outside address in "next" is not followed.
     other = today_visit(PatientFactory(), acupuncturist, front_desk, minutes_ago=-240)
     away = desk_client.post(
@@ -314,11 +358,11 @@ def test_moving_and_cancelling_from_the_appointment_page(desk_client, acupunctur
     stale = desk_client.post(move, data | {"at": "16:00", "version": "0"})
     assert stale.status_code == 400 and "Someone else changed this appointment" in stale.content.decode()
     cancel = reverse("scheduling:appointment-cancel", args=[course[0].pk])
-    missing = desk_client.post(cancel, {"cancel-scope": "this"})
+    missing = desk_client.post(cancel, {"cancel-scope": "this", "version": "0"})
     assert missing.status_code == 400 and missing.context["cancel_form"].errors["reason"]
     assert (
         desk_client.post(
-            cancel, {"cancel-reason": "patient", "cancel-scope": "this", "cancel-note": "Away"}
+            cancel, {"cancel-reason": "patient", "cancel-scope": "this", "cancel-note": "Away", "version": "0"}
         ).status_code
         == 302
     )
@@ -348,8 +392,112 @@ def test_the_manager_sets_durations_hours_and_beds(manager_client):
         }
         | {}
     )
+    overlap = manager_client.post(url, data | {"opens2_0": "16:00", "closes2_0": "19:00"})
+    assert overlap.context["form"].errors == {"opens2_0": ["Monday's second period starts before the first ends."]}
+    data |= {"closes_0": "12:00", "opens2_0": "13:30", "closes2_0": "19:00"}  # a lunch break on Mondays
     assert manager_client.post(url, data).status_code == 302
     from scheduling.models import OpeningHours, ScheduleSettings
 
     assert ScheduleSettings.load().minutes_for("treatment") == 45
-    assert OpeningHours.objects.count() == 5  # closed at the weekend now
+    assert OpeningHours.objects.count() == 6  # closed at the weekend now; two periods on Mondays
+    assert list(OpeningHours.objects.filter(weekday=0).values_list("opens", "closes")) == [
+        (time(9), time(12)),
+        (time(13, 30), time(19)),
+    ]
+    page = manager_client.get(url).content.decode()
+    assert 'name="opens2_0" value="13:30"' in page  # the second period is shown again, not dropped on the next save
+
+
+def test_a_note_being_typed_is_saved_even_if_the_desk_marked_a_no_show_meanwhile(
+    lac_client, acupuncturist, front_desk, plan
+):
+    from treatments.models import Session
+
+    visit = today_visit(plan.patient, acupuncturist, front_desk, status=Status.ARRIVED, arrived_at=timezone.now())
+    url = reverse("scheduling:appointment-session", args=[visit.pk])
+    started = timezone.localtime(visit.start).strftime("%Y-%m-%dT%H:%M")
+    assert lac_client.get(url).status_code == 200
+    services.mark_no_show(appointment=visit, user=front_desk)  # the desk, while the note is being typed
+    saved = lac_client.post(
+        url, session_form_data(points=["BL23"], started_at=started, subjective="Every word kept"), follow=True
+    )
+    assert saved.status_code == 200
+    session = Session.objects.get(patient=plan.patient)
+    assert session.subjective == "Every word kept"
+    assert "The session was saved on its own" in saved.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == Status.NO_SHOW and visit.session is None
+
+
+def test_no_session_is_logged_from_a_visit_on_a_later_day(lac_client, acupuncturist, front_desk, plan):
+    later = services.book_appointment(
+        patient=plan.patient,
+        practitioner=acupuncturist,
+        start=at(next_weekday(0), 10),
+        minutes=60,
+        kind="treatment",
+        user=front_desk,
+    )
+    url = reverse("scheduling:appointment-session", args=[later.pk])
+    assert lac_client.get(url).status_code == 409
+    assert lac_client.post(url, session_form_data(points=["BL23"])).status_code == 409
+    assert Appointment.objects.get(pk=later.pk).status == Status.BOOKED
+
+
+@pytest.mark.parametrize("version", ["²", "99999999999999999999", "", "-1"])
+def test_an_altered_or_missing_version_is_refused_not_a_500(desk_client, acupuncturist, front_desk, patient, version):
+    visit = services.book_appointment(
+        patient=patient,
+        practitioner=acupuncturist,
+        start=at(next_weekday(0), 10),
+        minutes=60,
+        kind="treatment",
+        user=front_desk,
+    )
+    response = desk_client.post(
+        reverse("scheduling:appointment-cancel", args=[visit.pk]), {"cancel-reason": "patient", "version": version}
+    )
+    assert response.status_code == 400
+    assert "sent without the version" in response.content.decode()
+    assert Appointment.objects.get(pk=visit.pk).status == Status.BOOKED
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30", "%00"])
+def test_absurd_days_in_the_address_show_today(desk_client, day):
+    assert desk_client.get(DAY_SHEET, {"day": day}).context["day"] == timezone.localdate()
+    assert desk_client.get(reverse("scheduling:week-view"), {"week": day}).status_code == 200
+
+
+def test_a_refused_change_of_a_visit_that_can_no_longer_change_is_shown(
+    desk_client, acupuncturist, front_desk, patient
+):
+    visit = services.book_appointment(
+        patient=patient,
+        practitioner=acupuncturist,
+        start=at(next_weekday(0), 10),
+        minutes=60,
+        kind="treatment",
+        user=front_desk,
+    )
+    services.cancel_appointment(appointment=visit, reason="patient", user=front_desk)
+    data = {
+        "practitioner": acupuncturist.pk,
+        "day": next_weekday(0).isoformat(),
+        "at": "11:00",
+        "minutes": "60",
+        "version": "1",
+    }
+    response = desk_client.post(reverse("scheduling:appointment-move", args=[visit.pk]), data)
+    assert response.status_code == 409
+    assert "This appointment was cancelled: it cannot be moved." in response.content.decode()
+
+
+def test_the_note_missing_banner_leaves_out_a_visit_whose_session_was_logged_that_day(
+    lac_client, acupuncturist, front_desk, plan
+):
+    visit = today_visit(
+        plan.patient, acupuncturist, front_desk, minutes_ago=60 * 24, status=Status.ARRIVED, arrived_at=timezone.now()
+    )
+    assert 'data-testid="notes-missing"' in lac_client.get(DAY_SHEET).content.decode()
+    SessionFactory(plan=plan, started_at=visit.start + timedelta(minutes=5))
+    assert 'data-testid="notes-missing"' not in lac_client.get(DAY_SHEET).content.decode()
