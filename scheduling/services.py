@@ -313,7 +313,7 @@ def _following(appointment: Appointment) -> list[Appointment]:
     order the rules put them (their occurrence, not where a move of one visit put it)."""
     if appointment.series_id is None:
         return [appointment]
-    rest = Appointment.objects.select_for_update().filter(
+    rest = Appointment.objects.select_for_update(of=("self",)).filter(
         series__plan_id=appointment.series.plan_id, occurrence__gte=appointment.occurrence, status=Status.BOOKED
     )
     # The visit itself as the caller locked it (with the version its form was loaded at), the rest as stored.
@@ -323,7 +323,7 @@ def _following(appointment: Appointment) -> list[Appointment]:
 def _locked(appointment: Appointment, version: int | None = None) -> Appointment:
     """The appointment as stored, locked. With the `version` a form was loaded at, a change someone else
     saved since is caught by the version check on save (StaleRecordError), not overwritten."""
-    current = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+    current = Appointment.objects.select_for_update(of=("self",)).select_related("series").get(pk=appointment.pk)
     if version is not None:
         current.version = version
     return current
