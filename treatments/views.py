@@ -1,3 +1,4 @@
+from contextlib import nullcontext
 from functools import wraps
 
 from django.contrib import messages
@@ -217,7 +218,8 @@ def new_session_page(request: HttpRequest, plan: TreatmentPlan, *, started_at=No
     )
     if request.method == "POST" and entry.is_valid():
         try:
-            with transaction.atomic():
+            # One transaction with the caller's follow-up; without one, save_session's own (no savepoint).
+            with transaction.atomic() if after_save is not None else nullcontext():
                 session = services.save_session(
                     session=entry.form.save(commit=False),
                     point_rows=entry.point_rows(),
