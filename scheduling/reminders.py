@@ -14,12 +14,15 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 
-def appointment_ics(*, uid: str, start: datetime, end: datetime, sequence: int, clinic: dict, now: datetime) -> bytes:
-    """One VEVENT for a calendar app: the visit's time and the clinic's name and address."""
+def appointment_ics(
+    *, uid: str, start: datetime, end: datetime, sequence: int, clinic: dict, now: datetime, cancelled: bool = False
+) -> bytes:
+    """One VEVENT for a calendar app: the visit's time and the clinic's name and address. A cancellation is
+    the same event (UID) with a higher sequence, STATUS:CANCELLED and METHOD:CANCEL, so the calendar drops it."""
     calendar = Calendar()
     calendar.add("prodid", f"-//{clinic['name']}//Appointments//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", now)
@@ -29,14 +32,25 @@ def appointment_ics(*, uid: str, start: datetime, end: datetime, sequence: int, 
     event.add("sequence", sequence)
     event.add("summary", f"Appointment at {clinic['name']}")
     event.add("location", clinic["address"])
-    event.add("description", f"To change or cancel, call {clinic['phone']}.")
+    if cancelled:
+        event.add("status", "CANCELLED")
+    else:
+        event.add("description", f"To change or cancel, call {clinic['phone']}.")
     calendar.add_component(event)
     return calendar.to_ical()
 
 
-def reminder_email(appointment, *, clinic: dict) -> EmailMessage:
+# Which email, and its subject: the reminder, a visit moved, a visit cancelled.
+EMAILS = {
+    "reminder": ("scheduling/email/appointment_reminder.txt", "your appointment on {day}"),
+    "moved": ("scheduling/email/appointment_moved.txt", "your appointment has moved to {day}"),
+    "cancelled": ("scheduling/email/appointment_cancelled.txt", "your appointment on {day} is cancelled"),
+}
+
+
+def appointment_email(appointment, *, clinic: dict, kind: str = "reminder") -> EmailMessage:
+    """The patient's email about a visit (date, time and clinic only), with its calendar file."""
     start = timezone.localtime(appointment.start)
-    now = timezone.now()
     host = urlsplit(settings.SITE_URL).hostname or "clinic.invalid"
     ics = appointment_ics(
         uid=f"appointment-{appointment.pk}@{host}",
@@ -44,11 +58,13 @@ def reminder_email(appointment, *, clinic: dict) -> EmailMessage:
         end=appointment.end,
         sequence=appointment.version,
         clinic=clinic,
-        now=now,
+        now=timezone.now(),
+        cancelled=kind == "cancelled",
     )
-    body = render_to_string("scheduling/email/appointment_reminder.txt", {"start": start, "clinic": clinic})
+    template, subject = EMAILS[kind]
+    body = render_to_string(template, {"start": start, "clinic": clinic})
     message = EmailMessage(
-        subject=f"{clinic['name']}: your appointment on {start:%A} {start:%B} {start.day}",
+        subject=f"{clinic['name']}: " + subject.format(day=f"{start:%A} {start:%B} {start.day}"),
         body=body,
         to=[appointment.patient.email],
     )

@@ -32,7 +32,7 @@ from scheduling.models import (
     opening_hours,
     start_of_day,
 )
-from scheduling.reminders import reminder_email
+from scheduling.reminders import appointment_email
 from treatments.models import Session, TreatmentPlan
 
 TAKEN_MESSAGE = (
@@ -377,6 +377,8 @@ def move_appointment(
     if following:
         _shift_series(appointment, targets, shift, practitioner, minutes)
     for a, new in targets:
+        # A patient already reminded of the old time is told of the new one (and gets the reminder again).
+        reminded = a.reminder_sent_at is not None
         a.start, a.minutes, a.practitioner = new, minutes, practitioner
         a.reminder_sent_at = None  # a reminder of the old time no longer holds
         a.status_changed_by = user
@@ -392,6 +394,8 @@ def move_appointment(
                 "updated_at",
             ]
         )
+        if reminded:
+            _tell_patient(a, "moved")
     _hold([a for a, _ in targets])
     return [a for a, _ in targets]
 
@@ -484,6 +488,8 @@ def cancel_appointment(
                 "updated_at",
             ]
         )
+        if a.reminder_sent_at is not None:  # reminded of it: the calendar entry is taken back
+            _tell_patient(a, "cancelled")
     if following:
         # Every part of the course from here ends the day before this visit (a part not yet begun then has none).
         day_before = _local(appointment.occurrence).date() - timedelta(days=1)
@@ -603,7 +609,7 @@ def send_appointment_reminders(*, now=None) -> int:
             if not claimed:
                 continue
             log_rows(updated=[(appointment, _with_reminder(appointment, now))])
-            message: EmailMessage = reminder_email(appointment, clinic=_clinic())
+            message: EmailMessage = appointment_email(appointment, clinic=_clinic())
             transaction.on_commit(message.send)
             sent += 1
     return sent
@@ -613,6 +619,13 @@ def _with_reminder(appointment: Appointment, now) -> Appointment:
     after = Appointment(**{f.attname: getattr(appointment, f.attname) for f in Appointment._meta.concrete_fields})
     after.reminder_sent_at = now
     return after
+
+
+def _tell_patient(appointment: Appointment, kind: str) -> None:
+    """Email the patient about a change to a visit they hold in their calendar, after commit."""
+    if appointment.patient.email:
+        message = appointment_email(appointment, clinic=_clinic(), kind=kind)
+        transaction.on_commit(message.send)
 
 
 def _clinic() -> dict:

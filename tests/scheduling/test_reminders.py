@@ -209,3 +209,54 @@ def test_the_reminder_command_sends_both_and_says_how_many(
         call_command("send_questionnaire_reminders", stdout=again)
     assert again.getvalue().strip() == "0 questionnaire reminder(s) sent. 0 appointment reminder(s) sent."
     assert len(mailoutbox) == 2
+
+
+def test_a_reminded_patient_is_told_when_the_visit_moves_or_is_cancelled(
+    visit, acupuncturist, front_desk, patient, mailoutbox, django_capture_on_commit_callbacks
+):
+    send(visit.start - timedelta(hours=20), django_capture_on_commit_callbacks)
+    first = calendar_event(mailoutbox[0])
+    visit.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.move_appointment(
+            appointment=visit,
+            start=visit.start + timedelta(hours=2),
+            minutes=60,
+            practitioner=acupuncturist,
+            user=front_desk,
+        )
+    moved_mail = mailoutbox[1]
+    assert "has moved" in moved_mail.subject and "at 12:30 PM" in moved_mail.body
+    moved = calendar_event(moved_mail)
+    assert str(moved["uid"]) == str(first["uid"]) and int(moved["sequence"]) > int(first["sequence"])
+    send(visit.start - timedelta(hours=18), django_capture_on_commit_callbacks)  # reminded of the new time
+    visit.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_appointment(appointment=visit, reason=CancelReason.PATIENT, user=front_desk)
+    cancelled_mail = mailoutbox[-1]
+    assert "is cancelled" in cancelled_mail.subject
+    (attachment,) = cancelled_mail.attachments
+    calendar = Calendar.from_ical(attachment.content)
+    (event,) = calendar.walk("VEVENT")
+    assert str(calendar["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
+    assert str(event["uid"]) == str(first["uid"])
+    said = f"{cancelled_mail.subject}\n{cancelled_mail.body}\n{moved_mail.subject}\n{moved_mail.body}".lower()
+    for word in CLINICAL_WORDS:
+        assert not re.search(rf"\b{word}", said), word
+
+
+def test_a_visit_never_reminded_is_moved_or_cancelled_without_an_email(
+    visit, acupuncturist, front_desk, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.move_appointment(
+            appointment=visit,
+            start=visit.start + timedelta(hours=2),
+            minutes=60,
+            practitioner=acupuncturist,
+            user=front_desk,
+        )
+        services.cancel_appointment(
+            appointment=Appointment.objects.get(pk=visit.pk), reason=CancelReason.PATIENT, user=front_desk
+        )
+    assert mailoutbox == []
