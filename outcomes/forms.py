@@ -11,8 +11,10 @@ from django.utils.dateformat import format as format_date
 
 from clinic.forms import YES_NO, DateInput, past_record_date, yes_no
 from intake.rules import CAUDA_EQUINA_KEYS, PHQ9_CHOICES, PHQ9_ITEMS
-from outcomes.models import ODI_FIELDS, PAIN_FIELDS, Questionnaire
+from outcomes.models import ODI_FIELDS, PAIN_FIELDS, PGIC_QUESTION, Pgic, Questionnaire
 from outcomes.questionnaires import cauda_equina_questions, odi
+from outcomes.scoring import pgic_asked
+from outcomes.services import week_due
 
 PAIN_CHOICES = [(n, str(n)) for n in range(11)]
 DAY_CHOICES = [(n, str(n)) for n in range(8)]
@@ -23,6 +25,7 @@ PAIN_LABELS = {
     "leg_pain_worst": "Worst leg pain in the past week",
 }
 TAMPERED = "That answer is not one of the choices. Please choose again."
+NOT_AT_BASELINE = "The baseline (week 0) does not ask this: leave it blank, as the patient had no treatment yet."
 
 
 def _int_or_none(value):
@@ -74,12 +77,16 @@ class WarningSignsForm(WarningSignsMixin, forms.Form):
         self.fields.update(warning_sign_fields())
 
 
+def pgic_field(*, required: bool) -> forms.TypedChoiceField:
+    return choice_field(PGIC_QUESTION, Pgic.choices, required=required)
+
+
 class QuestionnaireForm(WarningSignsMixin, forms.Form):
-    """Step 2: ODI (one section may be left blank), pain 0-10, days, and the PHQ-9 when due."""
+    """Step 2: ODI (one section may be left blank), pain 0-10, days, the PGIC from week 1, and the PHQ-9 when due."""
 
     phq9_optional = False
 
-    def __init__(self, *args, includes_phq9: bool = False, **kwargs):
+    def __init__(self, *args, includes_phq9: bool = False, asks_pgic: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         definition = odi()
         for name, section in zip(ODI_FIELDS, definition.sections, strict=True):
@@ -97,6 +104,8 @@ class QuestionnaireForm(WarningSignsMixin, forms.Form):
             "How many days of work (or usual activities) did you miss in the past week because of your back?",
             DAY_CHOICES,
         )
+        if asks_pgic:
+            self.fields["pgic"] = pgic_field(required=True)
         self.phq9_names = []
         if includes_phq9:
             for n, item in enumerate(PHQ9_ITEMS, start=1):
@@ -129,6 +138,9 @@ class QuestionnaireForm(WarningSignsMixin, forms.Form):
     def phq9_fields(self):
         return [self[name] for name in self.phq9_names]
 
+    def pgic_fields(self):
+        return [self["pgic"]] if "pgic" in self.fields else []
+
     def answers(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != "due_date"}
 
@@ -148,6 +160,8 @@ class PaperQuestionnaireForm(QuestionnaireForm):
         super().__init__(*args, includes_phq9=True, **kwargs)
         self.patient = patient
         self.fields.update(warning_sign_fields())
+        # On every paper form, as the week is known only from the due date (checked in clean).
+        self.fields["pgic"] = pgic_field(required=False)
         self.fields["answered_on"].initial = timezone.localdate()
         self.order_fields(["due_date", "answered_on", *CAUDA_EQUINA_KEYS])
 
@@ -169,3 +183,14 @@ class PaperQuestionnaireForm(QuestionnaireForm):
                     f"Check the date: it is before the start of the current plan ({format_date(start, 'M j, Y')})."
                 )
         return due_date
+
+    def clean(self):
+        cleaned = super().clean()
+        due_date = cleaned.get("due_date")
+        if self.patient is not None and due_date is not None and "pgic" not in self.errors:
+            asked = pgic_asked(week_due(patient=self.patient, due_date=due_date))
+            if asked and cleaned.get("pgic") is None:
+                self.add_error("pgic", "Please choose an answer: it is asked from week 1 on.")
+            elif not asked and cleaned.get("pgic") is not None:
+                self.add_error("pgic", NOT_AT_BASELINE)
+        return cleaned

@@ -1,4 +1,4 @@
-"""Weekly outcome questionnaires: ODI 2.1a, back and leg pain, function, cauda equina screen, PHQ-9."""
+"""Weekly outcome questionnaires: ODI 2.1a, back and leg pain, function, cauda equina screen, PHQ-9, PGIC."""
 
 from datetime import date, timedelta
 from functools import partial
@@ -31,6 +31,23 @@ ODI_FIELDS = (
 )
 PAIN_FIELDS = ("back_pain_now", "back_pain_worst", "leg_pain_now", "leg_pain_worst")
 PHQ9_FIELDS = tuple(f"phq9_{n}" for n in range(1, 10))
+
+
+class Pgic(models.IntegerChoices):
+    """The Patient Global Impression of Change, 7 points, 1 best (docs/clinical-rules.md, "Patient global
+    impression of change"): the validated wording, never reworded."""
+
+    VERY_MUCH_IMPROVED = 1, "Very much improved"
+    MUCH_IMPROVED = 2, "Much improved"
+    MINIMALLY_IMPROVED = 3, "Minimally improved"
+    NO_CHANGE = 4, "No change"
+    MINIMALLY_WORSE = 5, "Minimally worse"
+    MUCH_WORSE = 6, "Much worse"
+    VERY_MUCH_WORSE = 7, "Very much worse"
+
+
+# The PGIC's stem, its time anchor adapted from "the start of the study" to the patient's treatment here.
+PGIC_QUESTION = "Since the start of my treatment at this clinic, my overall status is:"
 
 
 class Kind(models.TextChoices):
@@ -120,6 +137,8 @@ class Questionnaire(models.Model):
     phq9_8 = score_field(0, 3, "PHQ-9 item 8", null=True, blank=True)
     phq9_9 = score_field(0, 3, "PHQ-9 item 9", null=True, blank=True)
     phq9_total = score_field(0, 27, "PHQ-9 total", null=True, blank=True)
+    # Asked from week 1 on (outcomes.scoring.pgic_asked), never at the baseline.
+    pgic = score_field(1, 7, "global impression of change (PGIC)", choices=Pgic.choices, null=True, blank=True)
 
     submitted_at = models.DateTimeField(null=True, blank=True)
     # The day the patient filled it in: a paper form's, as staff record it (they may type it in days
@@ -154,6 +173,7 @@ class Questionnaire(models.Model):
             _range_check("work_days_off", 0, 7),
             *[_range_check(name, 0, 3) for name in PHQ9_FIELDS],
             _range_check("phq9_total", 0, 27),
+            _range_check("pgic", 1, 7),
         ]
 
     def __str__(self) -> str:

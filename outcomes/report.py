@@ -12,10 +12,15 @@ Every figure is computed by the database; Python only formats it.
 Attendance (`clinic_attendance`) counts the appointments booked for the same courses of care, in one more
 aggregate: the visits due (`scheduling.models.due_condition`: their time has come and the clinic did not
 call them off), the no-shows among them and the visits attended (adherence: attended ÷ due).
+
+Time to first relief (`clinic_relief`) is the one exception to "computed by the database": the plans' two
+relief columns (`outcomes.relief.first_relief`, also kept by the summary) are read in one query, and the
+medians with and without Tui Na taken in Python (SQLite has no percentile function).
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
+from statistics import median
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -24,7 +29,8 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
-from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS, RESPONDER_SESSIONS
+from outcomes.models import Pgic, Questionnaire
+from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS, PGIC_MUCH_IMPROVED, RESPONDER_SESSIONS
 from scheduling.models import Appointment, Status, due_condition
 from treatments.models import TreatmentPlan
 
@@ -62,6 +68,8 @@ COMPARATORS = (
             "session_4": "60-70 % notice meaningful change by session 4, as practitioners report it (not measured "
             "with the ODI)",
             "session_12": "full benefit over 8-12 sessions, as practitioners report it",
+            "relief_tuina": "median 3.2 days to first relief with acupuncture plus Tui Na",
+            "relief_alone": "median 5.7 days to first relief with acupuncture alone",
         },
     ),
 )
@@ -217,6 +225,53 @@ def clinic_outcomes(*, start=None, end=None, practitioner=None, before_treatment
     )
 
 
+YES_NO = {True: "yes", False: "no"}
+
+
+@dataclass(frozen=True)
+class ReliefGroup:
+    """Courses of care that could show relief (a session, its pain before at least 2), with or without Tui Na."""
+
+    courses: int
+    relieved: int
+    median_days: Decimal | None  # of the relieved courses; None when none is
+
+    @property
+    def not_yet(self) -> int:
+        return self.courses - self.relieved
+
+
+@dataclass(frozen=True)
+class ClinicRelief:
+    with_tuina: ReliefGroup  # Tui Na in a session up to first relief (in any session, if no relief yet)
+    without_tuina: ReliefGroup
+
+
+def _relief_group(days: list[int | None]) -> ReliefGroup:
+    relieved = [n for n in days if n is not None]
+    return ReliefGroup(len(days), len(relieved), _round(median(relieved)) if relieved else None)
+
+
+def clinic_relief(*, start=None, end=None, practitioner=None, before_treatment=False) -> ClinicRelief:
+    """Median days to first relief, with Tui Na from the first session and without (docs/clinical-rules.md),
+    from the plans' columns (`outcomes.relief.first_relief`, kept by the summary): one read of two small
+    columns per course.
+
+    A course not yet relieved is counted, never as 0 days: the median is of the relieved ones, shown beside
+    how many are not yet. A course that cannot show relief (no session, or a pain before it under 2) is left
+    out (its Tui Na column is empty).
+    """
+    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
+    groups: dict[bool, list[int | None]] = {True: [], False: []}
+    for tuina, days in (
+        plans.filter(tuina_first_session__isnull=False)
+        .order_by()
+        .values_list("tuina_first_session", "first_relief_days")
+    ):
+        groups[tuina].append(days)
+    return ClinicRelief(with_tuina=_relief_group(groups[True]), without_tuina=_relief_group(groups[False]))
+
+
 # A visit the patient came to: checked in (treated or about to be) or completed with its session note.
 ATTENDED = (Status.ARRIVED, Status.COMPLETED)
 
@@ -263,6 +318,33 @@ def _plan_attendance(moment) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class ClinicPgic:
+    answered: int  # courses with a PGIC answer
+    much_improved: int  # of answered: the latest answer "much" or "very much improved"
+
+    @property
+    def percent(self) -> Decimal | None:
+        return _percent(self.much_improved, self.answered)
+
+
+def _latest_pgic() -> Subquery:
+    """A plan's latest PGIC answer (the latest due questionnaire that has one), as a correlated subquery."""
+    answered = Questionnaire.objects.filter(plan=OuterRef("pk"), submitted_at__isnull=False, pgic__isnull=False)
+    return Subquery(answered.order_by("-due_date", "-id").values("pgic")[:1], output_field=IntegerField())
+
+
+def clinic_pgic(*, start=None, end=None, practitioner=None, before_treatment=False) -> ClinicPgic:
+    """The report's courses whose latest PGIC is "much" or "very much improved" (IMMPACT: a moderately
+    important improvement or better), of those answering it (one aggregate query)."""
+    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
+    figures = plans.annotate(latest_pgic=_latest_pgic()).aggregate(
+        answered=Count("pk", filter=Q(latest_pgic__isnull=False)),
+        much_improved=Count("pk", filter=Q(latest_pgic__in=PGIC_MUCH_IMPROVED)),
+    )
+    return ClinicPgic(**figures)
+
+
 def _cell(value) -> object:
     # A spreadsheet runs a cell that starts with = + - @ as a formula; names are quoted out of that.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
@@ -273,7 +355,7 @@ def _cell(value) -> object:
 def cohort_rows(*, start=None, end=None, practitioner=None, before_treatment=False, now=None):
     plans = (
         _cohort(plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment))
-        .annotate(**_plan_attendance(now or timezone.now()))
+        .annotate(**_plan_attendance(now or timezone.now()), latest_pgic=_latest_pgic())
         .select_related("patient", "practitioner")
     )
     for plan in plans.order_by("start_date", "pk").iterator(chunk_size=1000):
@@ -291,4 +373,7 @@ def cohort_rows(*, start=None, end=None, practitioner=None, before_treatment=Fal
             plan.visits_no_shows,
             _percent(plan.visits_no_shows, plan.visits_due),
             _percent(plan.visits_attended, plan.visits_due),
+            Pgic(plan.latest_pgic).label if plan.latest_pgic is not None else "",
+            plan.first_relief_days,  # blank: no relief yet, or none possible
+            YES_NO.get(plan.tuina_first_session, ""),
         ]

@@ -96,6 +96,23 @@ def is_responder(baseline_odi: int, current_odi: int) -> bool:
     return odi_meaningful(baseline_odi, current_odi)
 
 
+# The Patient Global Impression of Change (docs/clinical-rules.md): asked from week 1 on, since at the baseline
+# there is no treatment yet to compare with; 1 "very much improved" ... 7 "very much worse".
+PGIC_FROM_WEEK = 1
+# "Much improved" or "very much improved": a moderately important improvement or better (IMMPACT).
+PGIC_MUCH_IMPROVED = (1, 2)
+
+
+def pgic_asked(week: int) -> bool:
+    """Whether the questionnaire of this week asks the PGIC (never the baseline, week 0)."""
+    return week >= PGIC_FROM_WEEK
+
+
+def pgic_much_improved(answer: int | None) -> bool:
+    """A PGIC answer of "much" or "very much improved"."""
+    return answer in PGIC_MUCH_IMPROVED
+
+
 # Guidelines advise reassessment and referral when there is no improvement by 4-6 weeks (docs/clinical-rules.md).
 NO_IMPROVEMENT_WEEK = 6
 

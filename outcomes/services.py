@@ -282,14 +282,25 @@ def submit_questionnaire(
     return submitted, referral
 
 
+def _current_plan_and_week(patient: Patient, due_date: date) -> tuple[TreatmentPlan | None, int]:
+    """The plan a questionnaire not yet scheduled joins (the patient's latest) and its week in that plan."""
+    plan = patient.plans.annotate(anchor=_anchor()).order_by("-start_date", "-id").first()
+    return plan, max(0, (due_date - (plan.anchor if plan is not None else due_date)).days // 7)
+
+
+def week_due(*, patient: Patient, due_date: date) -> int:
+    """The week of the patient's questionnaire due that day: the scheduled row's, else the one it would get."""
+    week = Questionnaire.objects.filter(patient=patient, due_date=due_date).values_list("week", flat=True).first()
+    return week if week is not None else _current_plan_and_week(patient, due_date)[1]
+
+
 @transaction.atomic
 def questionnaire_due(*, patient: Patient, due_date: date) -> Questionnaire:
     """The patient's questionnaire due that day, created (in their current plan) if none was scheduled."""
     questionnaire = Questionnaire.objects.filter(patient=patient, due_date=due_date).first()
     if questionnaire is not None:
         return questionnaire
-    plan = patient.plans.annotate(anchor=_anchor()).order_by("-start_date", "-id").first()
-    week = max(0, (due_date - (plan.anchor if plan is not None else due_date)).days // 7)
+    plan, week = _current_plan_and_week(patient, due_date)
     questionnaire, created = Questionnaire.objects.get_or_create(
         patient=patient,
         due_date=due_date,

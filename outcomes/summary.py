@@ -3,8 +3,10 @@
 Baseline, weeks 4 and 8, the score by sessions 4, 8 and 12, the latest score and whether it shows no
 improvement by week 6, and whether the baseline came before the first session: computed here, by the
 outcomes app, with `outcomes.scoring.plan_scores`, from the plan's scored questionnaires and session
-times. Treatments never imports this: when a session is added or moved, `treatments.services` marks the
-plan (`outcome_stale`), and the summary is brought up to date here before a report or a chart reads it,
+times; and the days to first relief and whether Tui Na came before it, with `outcomes.relief.first_relief`,
+from the sessions' pain before and after and Tui Na minutes and the submitted questionnaires' pain now.
+Treatments never imports this: when a session is added or moved, `treatments.services` marks the plan
+(`outcome_stale`), and the summary is brought up to date here before a report or a chart reads it,
 and by the daily reminder run. A questionnaire's answers refresh their plan at once (outcomes.services).
 """
 
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from clinic.fields import Source
 from outcomes.models import Questionnaire
+from outcomes.relief import AnsweredPain, SessionPain, first_relief
 from outcomes.scoring import ScoredWeek, plan_scores
 from treatments.models import OUTCOME_FIELDS, Session, TreatmentPlan
 
@@ -41,19 +44,27 @@ def scored_week(week, due_date, odi_score, analgesic_days, work_days_off, submit
     )
 
 
+def relief_columns(relief) -> dict:
+    """The plan's columns for its time to first relief (`outcomes.relief.FirstRelief`)."""
+    return {"first_relief_days": relief.days, "tuina_first_session": relief.tuina}
+
+
 def refresh_outcomes(plan_ids) -> None:
     """Recompute each plan's outcome summary from its sessions and questionnaires, and clear its mark.
 
-    Three queries for one plan (its lock; its session times and scored questionnaires, in one UNION ALL;
-    one UPDATE), the rule itself being `plan_scores`, which does not depend on the order of its inputs.
-    Many plans go a chunk at a time, in bulk.
+    Three queries for one plan (its lock; its sessions and submitted questionnaires, in one UNION ALL;
+    one UPDATE), the rules themselves being `plan_scores` (of the scored questionnaires) and `first_relief`
+    (of every submitted one's pain), neither depending on the order of its inputs. Many plans go a chunk
+    at a time, in bulk.
 
     The plans are locked before anything is read, so two writes to one plan at once (a session logged
     while the patient's answers arrive) take turns: the second reads the first's row instead of
     overwriting the summary with one that misses it. FOR NO KEY UPDATE is the lock the UPDATE below takes
     anyway, taken earlier; plans are locked in id order, so two bulk refreshes cannot deadlock.
     """
-    # A session row has its time and blank questionnaire columns; a questionnaire row the reverse.
+    # A session row has its time, its pain before and after and its Tui Na minutes, and blank questionnaire
+    # columns; a questionnaire row no time, its back and leg pain now in the two pain columns, no Tui Na,
+    # and its own columns.
     blank_questionnaire = (
         Value(None, IntegerField()),
         Value(None, DateField()),
@@ -71,25 +82,43 @@ def refresh_outcomes(plan_ids) -> None:
             locked = TreatmentPlan.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
             list(locked.values_list("pk", flat=True))
             sessions = Session.objects.filter(plan_id__in=chunk).order_by()
-            questionnaires = Questionnaire.objects.scored().filter(plan_id__in=chunk).order_by()
-            rows = sessions.values_list("plan_id", "started_at", *blank_questionnaire).union(
-                questionnaires.values_list("plan_id", Value(None, DateTimeField()), *SCORED_COLUMNS),
+            # Every submitted questionnaire for its pain (one without an ODI score still has it); the scored
+            # ones for the scores.
+            questionnaires = Questionnaire.objects.submitted().filter(plan_id__in=chunk).order_by()
+            rows = sessions.values_list(
+                "plan_id", "started_at", "pain_before", "pain_after", "tuina_minutes", *blank_questionnaire
+            ).union(
+                questionnaires.values_list(
+                    "plan_id",
+                    Value(None, DateTimeField()),
+                    "back_pain_now",
+                    "leg_pain_now",
+                    Value(None, IntegerField()),
+                    *SCORED_COLUMNS,
+                ),
                 all=True,
             )
             starts: dict[int, list] = {pk: [] for pk in chunk}
             scored: dict[int, list[ScoredWeek]] = {pk: [] for pk in chunk}
-            for plan_id, started_at, *fields in rows:
+            pains: dict[int, list[SessionPain]] = {pk: [] for pk in chunk}
+            answers: dict[int, list[AnsweredPain]] = {pk: [] for pk in chunk}
+            for plan_id, started_at, pain_1, pain_2, tuina, *fields in rows:
                 if started_at is not None:
                     starts[plan_id].append(started_at)
+                    pains[plan_id].append(SessionPain(timezone.localtime(started_at), pain_1, pain_2, tuina))
                 else:
-                    scored[plan_id].append(scored_week(*fields))
+                    _week, due_date, odi, *_, answered_on, _source = fields
+                    answers[plan_id].append(AnsweredPain(answered_on or due_date, pain_1, pain_2))
+                    if odi is not None:
+                        scored[plan_id].append(scored_week(*fields))
             columns = {
                 pk: {
                     **plan_scores(
-                        session_days=[timezone.localtime(start).date() for start in starts[pk]],
+                        session_days=[session.started_at.date() for session in pains[pk]],  # local days
                         scored=scored[pk],
                         first_session_at=min(starts[pk], default=None),
                     ),
+                    **relief_columns(first_relief(sessions=pains[pk], answers=answers[pk])),
                     "outcome_stale": False,
                 }
                 for pk in chunk

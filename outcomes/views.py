@@ -20,12 +20,12 @@ from outcomes.access import get_questionnaire_for
 from outcomes.forms import PaperQuestionnaireForm, QuestionnaireForm, WarningSignsForm
 from outcomes.models import Questionnaire
 from outcomes.questionnaires import cauda_equina_intro, odi
-from outcomes.scoring import odi_band
+from outcomes.scoring import odi_band, pgic_asked
 from outcomes.summary import refresh_stale_outcomes
 from treatments.models import TreatmentPlan
 
 # What the blank questionnaire pages read of their row: step 1 shows the warning signs already answered.
-BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "submitted_at", "includes_phq9", *CAUDA_EQUINA_KEYS)
+BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "week", "submitted_at", "includes_phq9", *CAUDA_EQUINA_KEYS)
 
 
 # --- the patient's form ---------------------------------------------------------------------
@@ -54,9 +54,9 @@ def patient_form(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":  # step 2 posted before step 1: ask step 1 first, nothing lost but that post
             return redirect("outcomes:patient-form")
         return _warning_signs_page(request, questionnaire, WarningSignsForm(initial=questionnaire.cauda_equina_answers))
-    form = (
-        QuestionnaireForm(request.POST, includes_phq9=questionnaire.includes_phq9) if request.method == "POST" else None
-    )
+    # The questions of this week: the PGIC from week 1 on, the PHQ-9 at weeks 4 and 12.
+    questions = {"includes_phq9": questionnaire.includes_phq9, "asks_pgic": pgic_asked(questionnaire.week)}
+    form = QuestionnaireForm(request.POST, **questions) if request.method == "POST" else None
     if form is not None:
         if form.is_valid():
             result = services.submit_questionnaire(
@@ -76,7 +76,9 @@ def patient_form(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         # The blank form is built only when its cached rendering has expired.
-        "blank_form": SimpleLazyObject(lambda: QuestionnaireForm(includes_phq9=questionnaire.includes_phq9)),
+        "blank_form": SimpleLazyObject(lambda: QuestionnaireForm(**questions)),
+        "asks_pgic": questions["asks_pgic"],
+        "parts": 2 + questions["asks_pgic"] + questionnaire.includes_phq9,
         "first_name": link.patient.given_name,
         "questionnaire": questionnaire,
         "urgent": bool(questionnaire.cauda_equina_positive),
@@ -251,6 +253,8 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
         "form": form,
         "figures": report.clinic_outcomes(**filters),
         "attendance": report.clinic_attendance(**filters),
+        "pgic": report.clinic_pgic(**filters),
+        "relief": report.clinic_relief(**filters),
         "comparators": report.COMPARATORS,
         "query": request.GET.urlencode(),
     }
@@ -285,6 +289,9 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
             "no-shows",
             "no-show %",
             "adherence %",
+            "latest PGIC",
+            "days to first relief",
+            "Tui Na at first session",
         ]
     )
     chart_numbers = []

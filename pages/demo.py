@@ -307,6 +307,11 @@ def _seed_questionnaires(*, plan, index: int, rng, today: date) -> None:
         }
         if questionnaire.includes_phq9:
             answers |= {f"phq9_{n}": rng.choice([0, 0, 1]) for n in range(1, 9)} | {"phq9_9": 0}
+        if questionnaire.week >= 1:
+            # The PGIC (1 very much improved ... 7 very much worse): "no change" at first, better as the ODI falls.
+            answers["pgic"] = max(
+                1, min(7, round(4 - weekly_gain * 1.5 * questionnaire.week) + rng.choice([-1, 0, 0, 1]))
+            )
         if index == 11 and number == len(due) - 1:
             answers["bilateral_sciatica"] = True  # a warning sign between visits: referral, alert, dashboard
         submit_questionnaire(questionnaire=questionnaire, answers=answers, source="online")

@@ -191,11 +191,12 @@ def warning_sign_data(**overrides) -> dict:
     return dict.fromkeys(CAUDA_EQUINA_KEYS, "False") | overrides
 
 
-def questionnaire_data(*, odi=(2, 2, 2, 2, 2, 2, 2, None, 2, 2), phq9=None, **overrides) -> dict:
+def questionnaire_data(*, odi=(2, 2, 2, 2, 2, 2, 2, None, 2, 2), phq9=None, pgic=3, **overrides) -> dict:
     """POST data for the whole weekly questionnaire: ODI section scores in order, all warning signs 'no'.
 
     Online, the warning signs are step 1 and the rest step 2 (each step ignores the other's fields); on
-    paper it is one form, with the day it was filled in (today).
+    paper it is one form, with the day it was filled in (today). The PGIC ("minimally improved" unless
+    given) is asked from week 1 on: pass pgic=None for a baseline (week 0).
     """
     from outcomes.models import ODI_FIELDS
 
@@ -206,5 +207,7 @@ def questionnaire_data(*, odi=(2, 2, 2, 2, 2, 2, 2, None, 2, 2), phq9=None, **ov
     data["answered_on"] = timezone.localdate().isoformat()
     if phq9 is not None:
         data |= {f"phq9_{n}": str(value) for n, value in enumerate(phq9, start=1)}
+    if pgic is not None:
+        data["pgic"] = str(pgic)
     data.update(overrides)
     return data

@@ -344,6 +344,7 @@ WRITERS = {
 READERS = {
     "clinic.services.next_chart_number",
     "outcomes.services.due_questionnaires",
+    "outcomes.services.week_due",
     "scheduling.services.practitioners",
     "scheduling.services.problems",
     "scheduling.services.preview_course",

@@ -38,6 +38,8 @@ OUTCOME_FIELDS = frozenset(
         "odi_at_session_4",
         "odi_at_session_8",
         "odi_at_session_12",
+        "first_relief_days",
+        "tuina_first_session",
     }
 )
 DERIVED_FIELDS = OUTCOME_FIELDS | {"session_count", "outcome_stale"}
@@ -257,6 +259,11 @@ class TreatmentPlan(VersionedModel):
     # From week 6 the latest ODI is no meaningful change from the baseline: the plan asks for a review.
     no_improvement = models.BooleanField("no improvement by week 6", default=False, editable=False)
     no_improvement_review_at = models.DateTimeField("no-improvement review", null=True, blank=True)
+    # Time to first relief (outcomes.relief.first_relief): whole days from the first session to the first pain
+    # at least 2 points and 30 % below the pain before it (None: not yet); and whether any session up to then
+    # gave Tui Na (None: no session yet, or a pain before it under 2, so no relief is possible).
+    first_relief_days = models.PositiveSmallIntegerField("days to first relief", null=True, editable=False)
+    tuina_first_session = models.BooleanField("Tui Na at the first session", null=True, editable=False)
     # Week 0 of the plan's questionnaires, fixed when they are first scheduled (its start date then), so that
     # neither a paper form for an unscheduled day nor a later edit of the start date shifts its weeks.
     questionnaires_from = models.DateField("questionnaires from", null=True, blank=True, editable=False)

@@ -30,7 +30,7 @@ def answer_everything(page, *, warning_sign: str | None = None):
             question.get_by_text("No", exact=True).click()
         elif choices.count() == 6:  # an ODI section: the third statement
             choices.nth(2).click()
-        else:  # pain 0-10 and days 0-7
+        else:  # pain 0-10, days 0-7 and the PGIC ("No change")
             choices.nth(3).click()
 
 
@@ -48,13 +48,14 @@ def test_patient_fills_in_the_weekly_form_on_a_phone_and_the_clinician_sees_it(
     assert min(heights) >= 44
     answer_everything(phone)  # step 1: the warning signs, all "no"
     phone.get_by_role("button", name="Next").click()
-    expect(phone.get_by_role("heading", name="Part 1 of 2: your pain")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Part 1 of 3: your pain")).to_be_visible()  # week 1: the PGIC too
     answer_everything(phone)
     expect(phone.locator("[data-progress-text]")).to_contain_text("answered")
     phone.get_by_role("button", name="Send my answers").click()
     expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
     questionnaire.refresh_from_db()
     assert questionnaire.odi_score == 40  # every section "2"
+    assert questionnaire.get_pgic_display() == "No change"
 
     sign_in(page, live_server, "lac")
     page.goto(f"{live_server.url}/patients/{questionnaire.patient.pk}/")

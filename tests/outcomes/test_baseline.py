@@ -79,7 +79,7 @@ def test_a_paper_baseline_typed_in_after_the_session_counts_from_the_day_it_was_
     """The front desk types the check-in form while the patient is on the table: the same day is before."""
     SessionFactory(plan=plan, started_at=timezone.now() - timedelta(hours=1))
     url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
-    data = questionnaire_data(odi=(2,) * 10, due_date=timezone.localdate().isoformat())
+    data = questionnaire_data(odi=(2,) * 10, pgic=None, due_date=timezone.localdate().isoformat())
     assert desk_client.post(url, data).status_code == 302
     baseline = Questionnaire.objects.get()
     assert (baseline.source, baseline.answered_on) == ("staff", timezone.localdate())
@@ -92,7 +92,7 @@ def test_a_paper_baseline_typed_in_after_the_session_counts_from_the_day_it_was_
     other = TreatmentPlanFactory(practitioner=plan.practitioner, start_date=yesterday)
     SessionFactory(plan=other, started_at=at(yesterday, 10))
     url = reverse("outcomes:questionnaire-create", args=[other.patient.pk])
-    data = questionnaire_data(odi=(2,) * 10, due_date=yesterday.isoformat())
+    data = questionnaire_data(odi=(2,) * 10, pgic=None, due_date=yesterday.isoformat())
     assert desk_client.post(url, data).status_code == 302
     other.refresh_from_db()
     assert other.baseline_before_treatment is False

@@ -82,7 +82,7 @@ def test_a_paper_form_for_an_unscheduled_day_does_not_shift_the_weeks(plan, desk
     SessionFactory(plan=plan, started_at=at(today - timedelta(days=12)))
     # A form handed in for the day of the first session, which had no questionnaire of its own.
     url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
-    data = questionnaire_data(due_date=(today - timedelta(days=12)).isoformat())
+    data = questionnaire_data(pgic=None, due_date=(today - timedelta(days=12)).isoformat())  # week 0: no PGIC
     assert desk_client.post(url, data).status_code == 302
     schedule_due(today=today)
     due = list(Questionnaire.objects.order_by("due_date").values_list("due_date", "week"))

@@ -134,7 +134,7 @@ def test_the_csv_has_each_courses_attendance(manager_client, courses, django_ass
     with django_assert_max_num_queries(15):
         csv = manager_client.get(reverse("outcomes:report-csv")).content.decode()
     header, *rows = csv.strip().splitlines()
-    assert header.endswith(",change %,visits due,attended,no-shows,no-show %,adherence %")
+    assert ",change %,visits due,attended,no-shows,no-show %,adherence %," in header
     assert len(rows) == 1  # only A has a week-8 score
     assert rows[0].startswith(f"{courses['a'].patient.full_name},{courses['a'].patient.chart_number},")
-    assert rows[0].endswith(",40,yes,20,-50.0,4,2,1,25.0,50.0")
+    assert ",40,yes,20,-50.0,4,2,1,25.0,50.0," in rows[0]
