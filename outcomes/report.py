@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from outcomes.models import Pgic, Questionnaire
 from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS, PGIC_MUCH_IMPROVED, RESPONDER_SESSIONS
+from outcomes.stats import mean_interval, sample_sd, wilson_interval
 from scheduling.models import Appointment, Status, due_condition
 from treatments.models import TreatmentPlan
 
@@ -107,6 +108,11 @@ class ResponderShare:
     def percent(self) -> Decimal | None:
         return _percent(self.responders, self.reached)
 
+    @property
+    def interval(self) -> tuple[Decimal, Decimal] | None:
+        """The share's 95 % confidence interval (Wilson), in percent."""
+        return wilson_interval(self.responders, self.reached)
+
 
 @dataclass(frozen=True)
 class ClinicOutcomes:
@@ -116,6 +122,9 @@ class ClinicOutcomes:
     week4_reported: int  # with a baseline and a week-4 score
     mean_week4_odi_points: Decimal | None  # ODI points, baseline to week 4 (negative is better)
     mean_odi_change: Decimal | None  # percent, negative is better
+    # The two means' 95 % confidence intervals (outcomes.stats.mean_interval; None below two courses).
+    week4_interval: tuple[Decimal, Decimal] | None
+    mean_odi_change_interval: tuple[Decimal, Decimal] | None
     median_odi_change: Decimal | None
     responders: list[ResponderShare]
     analgesic_reported: int
@@ -197,8 +206,13 @@ def clinic_outcomes(*, start=None, end=None, practitioner=None, before_treatment
         n=Count("pk", filter=week8),
         week4_n=Count("pk", filter=week4),
         week4_points=Avg(Cast(F("week4_odi") - F("baseline_odi"), FloatField()), filter=week4),
+        week4_squares=Avg(
+            Cast((F("week4_odi") - F("baseline_odi")) * (F("week4_odi") - F("baseline_odi")), FloatField()),
+            filter=week4,
+        ),
         changeable=Count("pk", filter=week8 & Q(baseline_odi__gt=0)),
         mean=Avg(_odi_change(), filter=week8 & Q(baseline_odi__gt=0)),
+        squares=Avg(_odi_change() * _odi_change(), filter=week8 & Q(baseline_odi__gt=0)),
         analgesic_reported=Count("pk", filter=both_analgesic),
         analgesic_cut=Count("pk", filter=both_analgesic & Q(week8_analgesic__lt=F("baseline_analgesic"))),
         analgesic_before=Sum("baseline_analgesic", filter=both_analgesic),
@@ -215,6 +229,16 @@ def clinic_outcomes(*, start=None, end=None, practitioner=None, before_treatment
         week4_reported=figures["week4_n"],
         mean_week4_odi_points=_round(figures["week4_points"]),
         mean_odi_change=_round(figures["mean"]),
+        week4_interval=mean_interval(
+            figures["week4_points"],
+            sample_sd(figures["week4_points"], figures["week4_squares"], figures["week4_n"]),
+            figures["week4_n"],
+        ),
+        mean_odi_change_interval=mean_interval(
+            figures["mean"],
+            sample_sd(figures["mean"], figures["squares"], figures["changeable"]),
+            figures["changeable"],
+        ),
         median_odi_change=_median(_cohort(plans).filter(baseline_odi__gt=0), "odi_change", figures["changeable"]),
         responders=[ResponderShare(n, figures[f"reached_{n}"], figures[f"responders_{n}"]) for n in RESPONDER_SESSIONS],
         analgesic_reported=figures["analgesic_reported"],

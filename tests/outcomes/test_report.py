@@ -190,6 +190,19 @@ def test_responder_rule_in_sql_matches_the_scoring_rule(acupuncturist, baseline,
     assert share.responders == int(odi_meaningful(baseline, by_session_4))
 
 
+def test_the_figures_carry_their_95_percent_confidence_intervals(clinic, manager_client):
+    figures = clinic_outcomes()
+    # Changes −50, −4, −30 %: mean −28, sd 23.07, t(2) = 4.303, so −28 ± 57.3.
+    assert figures.mean_odi_change_interval == (Decimal("-85.3"), Decimal("29.3"))
+    # Plans 1 and 2 reach session 4; plan 1 responds: 1 of 2, Wilson 9.5 % to 90.5 %.
+    share = figures.responders[0]
+    assert (share.responders, share.reached, share.interval) == (1, 2, (Decimal("9.5"), Decimal("90.5")))
+    html = manager_client.get(reverse("outcomes:report")).content.decode()
+    assert "(95 % CI -85.3 to 29.3 %)" in html and "(95 % CI 9.5 to 90.5 %)" in html
+    # One course is no interval: a single value has no spread to measure.
+    assert clinic_outcomes(practitioner=clinic).mean_odi_change_interval is None
+
+
 def test_a_corrected_or_deleted_questionnaire_updates_the_plan(acupuncturist):
     plan = build_plan(acupuncturist, date(2026, 1, 5), [1, 3, 8, 10], [(0, 40, 6, 2), (8, 20, 2, 0)])
     plan.refresh_from_db()
