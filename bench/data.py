@@ -260,6 +260,7 @@ class Builder:
     def patient(self, index: int) -> tuple[list, ...]:
         """One patient's rows, unsaved, in the order of MODELS. The draws keep their order, and so the data."""
         from clinic.models import Patient, digits_only
+        from clinic.search import fold
         from intake.models import Consent, Intake
         from intake.rules import CAUDA_EQUINA_KEYS
         from outcomes.models import ODI_FIELDS, Questionnaire
@@ -402,6 +403,8 @@ class Builder:
             sex=sex,
             phone=phone,
             phone_digits=digits_only(phone),  # what Patient.save() derives
+            family_key=fold(family),
+            given_key=fold(given),
             email=f"{given}.{family}.{chart[1:]}@example.com".lower(),
             address_line=street,
             city=city,

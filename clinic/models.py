@@ -40,7 +40,7 @@ class PatientQuerySet(models.QuerySet):
         Everything runs in SQL: every word must match the start of a given or family name, a
         date matches the date of birth, a run of digits matches the chart number or the phone.
         """
-        from clinic.search import parse_query  # local: keeps the parser free of model imports
+        from clinic.search import fold, parse_query  # local: keeps the parser free of model imports
 
         parsed = parse_query(query)
         qs = self
@@ -53,9 +53,13 @@ class PatientQuerySet(models.QuerySet):
                 else Q(chart_number__icontains=digits)
             )
         for word in parsed.words:
-            qs = qs.filter(
-                Q(family_name__istartswith=word) | Q(given_name__istartswith=word) | Q(chart_number__iexact=word)
-            )
+            # Names are compared folded (clinic.search.fold): "bergstrom" finds Bergström, "obrien" O'Brien.
+            # Each part of a word with a hyphen must begin the name ("quennell-m" finds Quennell-Marsh).
+            key = fold(word)
+            names = Q(chart_number__iexact=word)
+            if key:
+                names |= Q(family_key__startswith=key) | Q(given_key__startswith=key)
+            qs = qs.filter(names)
         return qs
 
 
@@ -72,6 +76,9 @@ class Patient(models.Model):
     sex = models.CharField(max_length=10, choices=Sex.choices)
     phone = models.CharField(max_length=30, blank=True)
     phone_digits = models.CharField(max_length=30, blank=True, editable=False)
+    # The names as the search compares them (clinic.search.fold), kept by save() like phone_digits.
+    family_key = models.CharField(max_length=100, blank=True, editable=False)
+    given_key = models.CharField(max_length=100, blank=True, editable=False)
     email = models.EmailField(blank=True)
     address_line = models.CharField("street address", max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
@@ -111,9 +118,14 @@ class Patient(models.Model):
         return f"{self.family_name}, {self.given_name} ({self.chart_number})"
 
     def save(self, *args, **kwargs):
+        from clinic.search import fold
+
         self.phone_digits = digits_only(self.phone)
-        if kwargs.get("update_fields") is not None and "phone" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "phone_digits"}
+        self.family_key, self.given_key = fold(self.family_name), fold(self.given_name)
+        fields = kwargs.get("update_fields")
+        if fields is not None:
+            derived = {"phone": "phone_digits", "family_name": "family_key", "given_name": "given_key"}
+            kwargs["update_fields"] = {*fields, *(key for name, key in derived.items() if name in fields)}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

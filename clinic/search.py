@@ -1,10 +1,26 @@
 """Parsing of the registry's single search box (pure functions, no database)."""
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
+
+
+# Marks that spell a name but nobody types the same way: apostrophes (O'Brien, O’Brien), full stops (St. John).
+_SILENT = str.maketrans("", "", "'’‘`´.")
+
+
+def fold(text: str) -> str:
+    """A name as the search compares it: lower case, accents off, apostrophes and full stops dropped, any
+    other mark a space. "Bergström" and "bergstrom" are "bergstrom"; "O’Brien" and "obrien" are "obrien";
+    "Quennell-Marsh" is "quennell marsh"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().translate(_SILENT)
+    # ß casefolds to "ss"; ø, æ, đ, ł have no decomposition, so they are spelled out as people type them.
+    letters = letters.translate(str.maketrans({"ø": "o", "æ": "ae", "đ": "d", "ł": "l", "ı": "i"}))
+    return " ".join(re.sub(r"[^\w]+", " ", letters).split())
 
 
 @dataclass(frozen=True)

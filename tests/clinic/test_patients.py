@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import Patient
-from clinic.search import parse_query
+from clinic.search import fold, parse_query
 from clinic.services import next_chart_number, register_patient
 from tests.factories import PatientFactory
 
@@ -135,6 +135,57 @@ def registry(db):
 def test_search_in_sql(registry, query, expected):
     found = set(Patient.objects.search(query).values_list("pk", flat=True))
     assert found == {registry[key].pk for key in expected}
+
+
+@pytest.mark.parametrize(
+    ("name", "folded"),
+    [
+        ("Bergström", "bergstrom"),
+        ("O'Brien", "obrien"),
+        ("O’Brien", "obrien"),
+        ("Quennell-Marsh", "quennell marsh"),
+        ("José María", "jose maria"),
+        ("Nguyễn", "nguyen"),
+        ("Søren", "soren"),
+        ("Straße", "strasse"),
+        ("St. John", "st john"),
+        ("  ", ""),
+    ],
+)
+def test_names_fold_as_people_type_them(name, folded):
+    assert fold(name) == folded
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("bergstrom", "bergstrom"),
+        ("Bergström", "bergstrom"),
+        ("BERGSTRÖM", "bergstrom"),
+        ("obrien", "obrien"),
+        ("o'brien", "obrien"),
+        ("O’Brien", "obrien"),
+        ("o'b", "obrien"),
+        ("quennell", "quennell"),
+        ("quennell-m", "quennell"),
+        ("jose", "quennell"),
+        ("zoe", "obrien"),
+    ],
+)
+def test_search_finds_names_whatever_their_accents_and_apostrophes(db, query, found):
+    patients = {
+        "bergstrom": PatientFactory(given_name="Anna", family_name="Bergström"),
+        "obrien": PatientFactory(given_name="Zoë", family_name="O'Brien"),
+        "quennell": PatientFactory(given_name="José", family_name="Quennell-Marsh"),
+    }
+    assert list(Patient.objects.search(query)) == [patients[found]]
+
+
+def test_a_renamed_patient_is_found_by_the_new_name(db):
+    patient = PatientFactory(family_name="Smith")
+    patient.family_name = "Åberg"
+    patient.save(update_fields=["family_name"])
+    assert list(Patient.objects.search("aberg")) == [patient]
 
 
 def test_search_by_chart_number(registry):
