@@ -161,6 +161,8 @@ class Questionnaire(models.Model):
             models.Index(fields=["plan", "week"], name="response_plan_week_idx"),
             # The dashboard's overdue list and the reminder run read pending rows by due date.
             models.Index(fields=["due_date"], condition=Q(submitted_at__isnull=True), name="response_pending_due_idx"),
+            # The report's latest PGIC of each course reads the answered rows only.
+            models.Index(fields=["plan", "due_date"], condition=Q(pgic__isnull=False), name="response_pgic_idx"),
         ]
         constraints = [
             # At most one questionnaire per patient per due date: a double submit or a second
