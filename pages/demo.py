@@ -481,41 +481,11 @@ class _Book:
                 **fields,
             )
             if status in HOLDING:
-                self.hold(appointment)
+                services.hold_slots([appointment])
         if status in HOLDING:
             self.taken.update(rules.slot_starts(start, minutes))
         self.made.append(appointment)
         return appointment
-
-    def hold(self, appointment) -> None:
-        """The slot rows of a visit written directly: each quarter hour on the lowest free lane and bed."""
-        from scheduling import rules
-        from scheduling.models import AppointmentSlot
-
-        slots = rules.slot_starts(appointment.start, appointment.minutes)
-        lanes: dict[datetime, set[int]] = {slot: set() for slot in slots}
-        places: dict[datetime, set[int]] = {slot: set() for slot in slots}
-        held = AppointmentSlot.objects.filter(slot__in=slots).values_list("slot", "practitioner_id", "lane", "place")
-        for slot, practitioner_id, lane, place in held:
-            places[slot].add(place)
-            if practitioner_id == appointment.practitioner_id:
-                lanes[slot].add(lane)
-        rows = []
-        for slot in slots:
-            lane = rules.free_place(lanes[slot], self.config.patients_per_practitioner)
-            place = rules.free_place(places[slot], self.config.beds)
-            if lane is None or place is None:
-                raise RuntimeError(f"The demo's book is full at {slot}: {appointment}")
-            rows.append(
-                AppointmentSlot(
-                    appointment=appointment,
-                    practitioner_id=appointment.practitioner_id,
-                    slot=slot,
-                    lane=lane,
-                    place=place,
-                )
-            )
-        AppointmentSlot.objects.bulk_create(rows)
 
     def log_session(self, plan, started: datetime):
         """The plan's next session, made as seed_history makes them, on the points of the one before; that

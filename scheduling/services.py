@@ -147,9 +147,10 @@ def _taken(slots: set[datetime], exclude) -> tuple[dict[tuple[int, datetime], se
     return lanes, places
 
 
-def _hold(appointments: list[Appointment]) -> None:
+def hold_slots(appointments: list[Appointment]) -> None:
     """Write the slot rows of `appointments` (saved, holding). Lanes and beds are the lowest free ones;
-    a row another transaction wrote first breaks a unique constraint, and the booking is refused."""
+    a row another transaction wrote first breaks a unique constraint, and the booking is refused. The
+    services call it for every booking; the demo data for the past visits it writes directly."""
     config = ScheduleSettings.load()
     wanted = {slot for a in appointments for slot in rules.slot_starts(a.start, a.minutes)}
     lanes, places = _taken(wanted, {a.pk for a in appointments})
@@ -210,7 +211,7 @@ def book_appointment(
         notes=notes,
         booked_by=user,
     )
-    _hold([appointment])
+    hold_slots([appointment])
     return appointment
 
 
@@ -295,7 +296,7 @@ def book_course(
         ]
     made = Appointment.objects.bulk_create(made)
     log_rows(created=made)  # bulk rows: one audit entry each
-    _hold(made)
+    hold_slots(made)
     return made
 
 
@@ -396,7 +397,7 @@ def move_appointment(
         )
         if reminded:
             _tell_patient(a, "moved")
-    _hold([a for a, _ in targets])
+    hold_slots([a for a, _ in targets])
     return [a for a, _ in targets]
 
 

@@ -339,6 +339,8 @@ WRITERS = {
     "scheduling.services.complete_appointment": "test_the_schedules_bookings_moves_and_states",
     "scheduling.services.send_appointment_reminders": "test_the_schedules_bookings_moves_and_states",
     "scheduling.services.save_schedule_settings": "test_the_schedules_bookings_moves_and_states",
+    # Derived rows of an appointment just saved (its own entry records the booking): no entry of its own.
+    "scheduling.services.hold_slots": "writes slot rows only; the appointment's audit entry records the booking",
 }
 # Public functions of those modules that read or compute only.
 READERS = {
