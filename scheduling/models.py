@@ -134,7 +134,8 @@ class OpeningHours(models.Model):
 
 
 def opening_hours() -> dict[int, list[tuple[time, time]]]:
-    ScheduleSettings.load()
+    """The week's opening periods by weekday. Read after `ScheduleSettings.load()`, which makes the usual
+    week's rows the first time (every caller has the settings in hand already)."""
     hours: dict[int, list[tuple[time, time]]] = {}
     for row in OpeningHours.objects.all():
         hours.setdefault(row.weekday, []).append((row.opens, row.closes))

@@ -374,6 +374,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
         row["status_label"] = Status(row["status"]).label
         days[row["start"].weekday()]["visits"].append(row)
     record_list(Patient, page="Week view", rows=rows, patient_of=lambda row: row["patient_id"])
+    ScheduleSettings.load()  # the usual week's hours, the first time
     hours = opening_hours()
     for entry in days:
         entry["hours"] = hours.get(entry["day"].weekday(), [])
