@@ -19,8 +19,8 @@ from intake.models import Alert, Intake, Referral
 from intake.templatetags.intake_tags import mark_red_flags
 from outcomes.chart import patient_outcomes
 from outcomes.models import Questionnaire
-from scheduling.models import Appointment, Kind, Status, start_of_day
-from scheduling.panels import days_with_a_session, patient_schedule
+from scheduling.models import Appointment, Status, start_of_day
+from scheduling.panels import as_visit_row, days_with_a_session, patient_schedule
 from scheduling.rules import day_from
 from scheduling.services import practitioners
 from treatments.models import REVIEW_FIELDS, REVIEW_KEYS, Session, TreatmentPlan, review_due, with_point_labels
@@ -224,10 +224,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     )
     by_practitioner = {p.pk: {"practitioner": p, "visits": []} for p in shown}
     for row in rows:
-        row["start"] = timezone.localtime(row["start"])
-        row["end"] = row["start"] + timedelta(minutes=row["minutes"])
-        row["kind_label"] = Kind(row["kind"]).label
-        row["status_label"] = Status(row["status"]).label
+        as_visit_row(row)
         row["red_flag"] = red_flags.get(row["patient_id"])
         row["intake_waiting"] = row["patient_id"] not in with_intake
         row["questionnaire_due"] = due.get(row["patient_id"])

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from scheduling import rules
-from scheduling.models import Appointment, Status, due_condition, start_of_day
+from scheduling.models import Appointment, Kind, Status, due_condition, start_of_day
 from treatments.models import PlanStatus, Session, TreatmentPlan
 
 
@@ -56,6 +56,16 @@ def patient_schedule(patient, *, bookable: bool) -> dict:
         if bookable
         else [],
     }
+
+
+def as_visit_row(row: dict) -> dict:
+    """An appointment read as values (start, minutes, kind, status) made ready for a schedule page: its
+    local start and end, its type and status in words. The day sheet and the week view both list them."""
+    row["start"] = timezone.localtime(row["start"])
+    row["end"] = row["start"] + timedelta(minutes=row["minutes"])
+    row["kind_label"] = Kind(row["kind"]).label
+    row["status_label"] = Status(row["status"]).label
+    return row
 
 
 def days_with_a_session(visits: list[dict]) -> set[tuple[int, object]]:

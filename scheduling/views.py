@@ -22,8 +22,8 @@ from clinic.models import Patient
 from scheduling import rules, services
 from scheduling.access import get_appointment_for, get_plan_to_book
 from scheduling.forms import AppointmentForm, CancelForm, CourseForm, MoveForm, ScheduleSettingsForm
-from scheduling.models import Appointment, Kind, ScheduleSettings, Status, opening_hours, start_of_day
-from scheduling.panels import course_figures
+from scheduling.models import Appointment, ScheduleSettings, Status, opening_hours, start_of_day
+from scheduling.panels import as_visit_row, course_figures
 from treatments.models import PlanStatus, TreatmentPlan
 from treatments.views import new_session_page
 
@@ -368,10 +368,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
     )
     days = [{"day": week + timedelta(days=n), "visits": []} for n in range(7)]
     for row in rows:
-        row["start"] = timezone.localtime(row["start"])
-        row["end"] = row["start"] + timedelta(minutes=row["minutes"])
-        row["kind_label"] = Kind(row["kind"]).label
-        row["status_label"] = Status(row["status"]).label
+        as_visit_row(row)
         days[row["start"].weekday()]["visits"].append(row)
     record_list(Patient, page="Week view", rows=rows, patient_of=lambda row: row["patient_id"])
     ScheduleSettings.load()  # the usual week's hours, the first time
