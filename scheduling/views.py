@@ -286,7 +286,10 @@ def course_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
             back_label="Back to the patient",
         )
     config = ScheduleSettings.load()
-    suggested = rules.suggest_phases(plan.frequency, max(plan.planned_sessions - plan.session_count, 1))
+    figures = course_figures(plan)
+    # The sessions still to book: planned, less those logged and those already booked to come.
+    unbooked = plan.planned_sessions - plan.session_count - figures["booked"]
+    suggested = rules.suggest_phases(plan.frequency, max(unbooked, 1))
     form = CourseForm(
         request.POST or None,
         initial=CourseForm.initial_for(plan, suggested, config.treatment_minutes),
@@ -324,7 +327,8 @@ def course_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
         "form": form,
         "preview": preview,
         "free": sum(1 for v in preview or [] if not v.problem),
-        "figures": course_figures(plan),
+        "figures": figures,
+        "unbooked": unbooked,
         "booked": list(Appointment.objects.filter(plan=plan).select_related("practitioner").order_by("start")),
     }
     return render(request, "scheduling/course_book.html", context, status=status)

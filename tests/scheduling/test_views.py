@@ -131,6 +131,33 @@ def test_the_course_page_checks_then_books(desk_client, plan, acupuncturist, fro
     assert Series.objects.get().exdates == [monday.isoformat()]
 
 
+def test_the_suggestion_counts_the_visits_already_booked(desk_client, plan, acupuncturist, front_desk):
+    url = reverse("scheduling:course-book", args=[plan.pk])
+    services.book_course(
+        plan=plan,
+        practitioner=acupuncturist,
+        phases=[services.rules.Phase((0, 3), 3)],
+        first_day=next_weekday(0),
+        at=time(10),
+        minutes=60,
+        user=front_desk,
+    )  # 6 of the plan's 10 sessions booked
+    page = desk_client.get(url)
+    assert (page.context["unbooked"], page.context["form"].initial["weeks_1"]) == (4, 2)  # twice weekly x 2
+    assert 'data-testid="course-fully-booked"' not in page.content.decode()
+    services.book_course(
+        plan=plan,
+        practitioner=acupuncturist,
+        phases=[services.rules.Phase((0, 3), 2)],
+        first_day=next_weekday(0, weeks_ahead=4),
+        at=time(10),
+        minutes=60,
+        user=front_desk,
+    )
+    full = desk_client.get(url)
+    assert full.context["unbooked"] == 0 and 'data-testid="course-fully-booked"' in full.content.decode()
+
+
 def test_a_course_is_not_booked_from_dates_that_changed_after_the_check(desk_client, plan, acupuncturist, front_desk):
     monday = next_weekday(0)
     url = reverse("scheduling:course-book", args=[plan.pk])
