@@ -29,6 +29,10 @@ ACUPUNCTURISTS = [f"bench-acu{n}" for n in range(1, 5)]
 CHART_PATIENT, SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT = "P000001", "P000002", "P000003"
 RESERVED_PATIENTS = (CHART_PATIENT, SESSION_POST_PATIENT, QUESTIONNAIRE_POST_PATIENT)
 CHART_SESSIONS = 30
+# The data set is a group of 14 clinics, as the source material's cohort was: patient n is at location n mod 14
+# (the reserved patients at the first). The front desk and the acupuncturists work at the first; the manager
+# works at none in particular, so sees the whole group (docs/architecture.md, "Locations").
+GROUP_LOCATIONS = 14
 
 
 def unapplied_migrations() -> list[str]:

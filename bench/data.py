@@ -32,6 +32,7 @@ from bench.common import (  # noqa: E402
     CHART_PATIENT,
     CHART_SESSIONS,
     FRONT_DESK,
+    GROUP_LOCATIONS,
     MANAGER,
     PASSWORD,
     RESERVED_PATIENTS,
@@ -237,7 +238,7 @@ class Builder:
 
     def create_users(self) -> None:
         from clinic import roles
-        from clinic.models import StaffProfile
+        from clinic.models import Location, StaffProfile
         from tests.factories import StaffProfileFactory, UserFactory
 
         roles.sync_roles()
@@ -252,10 +253,25 @@ class Builder:
             user(username, first, last, roles.ACUPUNCTURIST)
             for username, (first, last) in zip(ACUPUNCTURISTS, names, strict=True)
         ]
-        StaffProfile.objects.bulk_create(
-            StaffProfileFactory.build(user=u, licence_number=f"AC-{i:05d}")
-            for i, u in enumerate(self.acupuncturists, 1)
+        profiles = StaffProfile.objects.bulk_create(
+            [
+                *(
+                    StaffProfileFactory.build(user=u, licence_number=f"AC-{i:05d}")
+                    for i, u in enumerate(self.acupuncturists, 1)
+                ),
+                StaffProfile(user=self.front_desk),
+            ]
         )
+        # The group's locations: the one the migrations made, and 13 more; the staff work at the first.
+        first = Location.objects.order_by("pk").first() or Location.objects.create(name="Location 01")
+        Location.objects.filter(pk=first.pk).update(name="Location 01", beds=BEDS)
+        Location.objects.bulk_create(
+            Location(name=f"Location {n:02d}", address=f"{n} Main St, Springfield, IL", beds=BEDS)
+            for n in range(2, GROUP_LOCATIONS + 1)
+        )
+        self.locations = list(Location.objects.order_by("name"))
+        for profile in profiles:
+            profile.locations.set([self.locations[0]])
 
     def patient(self, index: int) -> tuple[list, ...]:
         """One patient's rows, unsaved, in the order of MODELS. The draws keep their order, and so the data."""
@@ -397,6 +413,7 @@ class Builder:
         created = self.at(intake_day, rng.randint(8, 17))
         patient = Patient(
             chart_number=chart,
+            location=self.locations[0] if special else self.locations[index % GROUP_LOCATIONS],
             given_name=given,
             family_name=family,
             date_of_birth=dob,
@@ -449,6 +466,7 @@ class Builder:
         reviewed_4 = status != "active" or rng.random() < 0.7  # every plan has 4 sessions or more
         plan = TreatmentPlan(
             patient=patient,
+            location=patient.location,
             practitioner=practitioner,
             diagnosis_codes=diagnosis,
             tcm_pattern=pattern,
@@ -463,6 +481,8 @@ class Builder:
         )
         for row in sessions + questionnaires:
             row.patient, row.plan = patient, plan
+        for row in sessions:
+            row.location = patient.location
         consents = [
             Consent(intake=intake, modality=m, typed_name=patient.full_name, consented_at=intake_at) for m in CONSENTS
         ]
@@ -473,10 +493,12 @@ class Builder:
         from scheduling.models import OpeningHours, ScheduleSettings
 
         config = ScheduleSettings.load()
-        ScheduleSettings.objects.filter(pk=config.pk).update(beds=BEDS, patients_per_practitioner=LANES)
+        ScheduleSettings.objects.filter(pk=config.pk).update(patients_per_practitioner=LANES)
         OpeningHours.objects.all().delete()
         OpeningHours.objects.bulk_create(
-            OpeningHours(weekday=day, opens=dtime(OPENS), closes=dtime(CLOSES)) for day in range(7)
+            OpeningHours(location=location, weekday=day, opens=dtime(OPENS), closes=dtime(CLOSES))
+            for location in self.locations
+            for day in range(7)
         )
         self.book = Book(
             tz=self.tz,
@@ -497,12 +519,22 @@ class Builder:
         visits, slots = [], []
 
         def visit(**fields) -> Appointment:
-            row = Appointment(patient=patient, practitioner=practitioner, plan=plan, booked_by=desk, **fields)
+            row = Appointment(
+                patient=patient, location=plan.location, practitioner=practitioner, plan=plan, booked_by=desk, **fields
+            )
             visits.append(row)
             if row.status in HOLDING:
+                # The book counts beds across the group: a bed number unique in the group is unique at its location.
                 for slot, lane, place in book.take(practitioner.pk, row.start, row.minutes):
                     slots.append(
-                        AppointmentSlot(appointment=row, practitioner=practitioner, slot=slot, lane=lane, place=place)
+                        AppointmentSlot(
+                            appointment=row,
+                            practitioner=practitioner,
+                            location=plan.location,
+                            slot=slot,
+                            lane=lane,
+                            place=place,
+                        )
                     )
             return row
 

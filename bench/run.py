@@ -55,6 +55,12 @@ TARGETS = {
     # The schedule's pages: no time target agreed yet, so the query budget only.
     "day sheet": None,
     "week view": None,
+    # The same pages read by the group's manager, who sees all 14 locations (the pages above are read by one
+    # location's staff: common.GROUP_LOCATIONS).
+    "dashboard (group manager)": 3,
+    "patient search (group manager)": 3,
+    "patient chart (group manager)": 3,
+    "day sheet (group manager)": None,
 }
 PATIENT_PAGES = {"questionnaire GET", "questionnaire POST"}  # no staff query budget
 
@@ -180,8 +186,17 @@ class Bench:
             self.measure("day sheet", partial(staff.get, fx.day_sheet))
         if self.wanted("week view"):
             self.measure("week view", partial(staff.get, fx.week_view))
+        group = manager_client(fx.manager)
+        if self.wanted("dashboard (group manager)"):
+            self.measure("dashboard (group manager)", partial(group.get, "/"))
+        if self.wanted("patient search (group manager)"):
+            self.measure("patient search (group manager)", partial(group.get, "/patients/", {"q": fx.search}))
+        if self.wanted("patient chart (group manager)"):
+            self.measure("patient chart (group manager)", partial(group.get, f"/patients/{fx.chart_patient.pk}/"))
+        if self.wanted("day sheet (group manager)"):
+            self.measure("day sheet (group manager)", partial(group.get, fx.day_sheet))
         if self.wanted("outcomes report"):
-            manager = manager_client(fx.manager)
+            manager = group
             report = partial(manager.get, "/reports/outcomes/")
             self.measure("outcomes report", report, n=a.report_requests, warmup=a.report_warmup)
         floor = {"queries": len(floor_sql), "sql": floor_sql, **summarise(self.floor_samples)}

@@ -56,12 +56,8 @@ def may_read_field(user, model, name: str) -> bool:
     return permission is None or (user is not None and user.has_perm(permission))
 
 
-def visible_patients(user):
-    """The patients this user may see: every patient for staff who may view patients (one clinic), else none."""
-    return Patient.objects.all() if user.has_perm("clinic.view_patient") else Patient.objects.none()
-
-
 def get_patient_for(user, pk: int) -> Patient:
+    """A patient of the user's locations; 404 for any other, as for one that does not exist."""
     if not user.has_perm("clinic.view_patient"):
         raise PermissionDenied(missing_permission_message(user, "clinic.view_patient"))
-    return get_object_or_404(visible_patients(user), pk=pk)
+    return get_object_or_404(Patient.objects.visible_to(user), pk=pk)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.http import HttpResponseRedirect
 
 from clinic.audit import RecordViewAdminMixin, record_list
-from clinic.models import Patient, StaffProfile
+from clinic.models import Location, Patient, StaffProfile
 from clinic.roles import ROLE_PERMISSIONS
 
 
@@ -20,10 +20,26 @@ class PatientAdmin(RecordViewAdminMixin, admin.ModelAdmin):
     search_fields = ["chart_number", "family_name", "given_name", "phone_digits"]
     readonly_fields = ["chart_number", "created_at", "updated_at"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    """A group's locations, set up by the manager: the details letters and superbills print, the clock, the beds.
+    Opening hours are set on the schedule settings page. Never deleted: the records keep where they happened."""
+
+    list_display = ["name", "address", "phone", "time_zone", "beds"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
     can_delete = False
+    filter_horizontal = ["locations"]
 
 
 class StaffUserAdmin(UserAdmin):

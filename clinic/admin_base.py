@@ -24,7 +24,11 @@ class ReadOnlyMixin:
 
 
 class ClinicalRecordAdmin(ReadOnlyMixin, RecordViewAdminMixin, admin.ModelAdmin):
-    """A clinical record's admin: lists and read-only pages, each opened record audited as a read."""
+    """A clinical record's admin: lists and read-only pages, each opened record audited as a read, of the
+    user's locations' patients only."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
 
 class ClinicalRowInline(ReadOnlyMixin, admin.TabularInline):

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
+from clinic.locations import NO_LOCATION_MESSAGE, scope_of
 from clinic.phones import tel_uri
 
 
@@ -15,4 +17,7 @@ def clinic(request):
         "CRISIS_LINE": settings.CRISIS_LINE,
         "CRISIS_LINE_NAME": settings.CRISIS_LINE_NAME,
         "CRISIS_TEL": tel_uri(settings.CRISIS_LINE),
+        # Read only by pages that name locations (one query, kept for the request).
+        "location_scope": SimpleLazyObject(lambda: scope_of(getattr(request, "user", None))),
+        "NO_LOCATION_MESSAGE": NO_LOCATION_MESSAGE,
     }

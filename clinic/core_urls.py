@@ -14,6 +14,7 @@ urlpatterns = [
     path("patients/new/", views.patient_create, name="patient-create"),
     path("patients/<int:pk>/edit/", views.patient_update, name="patient-update"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("locations/shown/", views.location_scope, name="location-scope"),
     path("l/<str:token>/", views.link_open, name="link-open"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -5,7 +5,8 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.locations import scope_of
+from clinic.models import Location, Patient
 
 # No clinical record of this clinic is dated before this: an earlier year is a typo (0202 for 2020).
 EARLIEST_RECORD_DATE = date(1900, 1, 1)
@@ -37,6 +38,21 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def location_field(user, *, label: str = "Location", initial: int | None = None) -> forms.ModelChoiceField | None:
+    """A choice among the locations the user sees, or None where there is one location (no page names it)."""
+    scope = scope_of(user)
+    if not scope.several:
+        return None
+    choices = scope.visible
+    field = forms.ModelChoiceField(
+        queryset=Location.objects.filter(pk__in=[loc.pk for loc in choices]),
+        label=label,
+        empty_label=None if choices else "No location: ask the clinic manager to add yours",
+        initial=initial if initial is not None else next((loc.pk for loc in choices if loc.pk in scope.own), None),
+    )
+    return field
+
+
 class PatientForm(forms.ModelForm):
     confirm_not_duplicate = forms.BooleanField(
         required=False,
@@ -60,15 +76,24 @@ class PatientForm(forms.ModelForm):
             "emergency_contact_name",
             "emergency_contact_relationship",
             "emergency_contact_phone",
+            "location",
             "is_active",
         ]
         widgets = {"date_of_birth": DateInput()}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Patient] = []
         if self.instance.pk is None:
             del self.fields["is_active"]
+        home = location_field(
+            user, label="Home location", initial=self.instance.location_id if self.instance.pk else None
+        )
+        if home is None:
+            del self.fields["location"]
+        else:
+            home.help_text = "Its staff look after the patient. A move keeps every record."
+            self.fields["location"] = home
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -91,6 +116,7 @@ class PatientForm(forms.ModelForm):
                     Column("emergency_contact_phone"),
                 ),
             ),
+            *(["location"] if "location" in self.fields else []),
             *(["is_active"] if "is_active" in self.fields else []),
         )
 

@@ -2,17 +2,20 @@
 
 import re
 from datetime import date
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
 from clinic.audit import audited
+from clinic.fields import range_check
 
 
 def digits_only(value: str) -> str:
@@ -33,7 +36,78 @@ class ContactMethod(models.TextChoices):
     POST = "post", "Post"
 
 
-class PatientQuerySet(models.QuerySet):
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name; use one like America/Chicago.")
+
+
+class Location(models.Model):
+    """One clinic of a group (docs/architecture.md, "Locations"). A clinic with one location never sees it named:
+    the data migration made the first from the clinic's settings."""
+
+    name = models.CharField(max_length=100, unique=True)
+    address = models.CharField(max_length=200, blank=True, help_text="As printed on letters and superbills.")
+    phone = models.CharField(max_length=30, blank=True)
+    time_zone = models.CharField(
+        "time zone",
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="The zone of the clinic's clock, for example America/Chicago: opening hours and visit times "
+        "are in it.",
+    )
+    beds = models.PositiveSmallIntegerField(
+        "treatment beds",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(40)],
+        help_text="How many patients this location can treat at the same time.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("view_all_locations", "Can switch to every location's patients")]
+        constraints = [
+            range_check("beds", 1, 40),
+            models.CheckConstraint(condition=~Q(name=""), name="location_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def default_location_id() -> int:
+    """The location a row gets when nothing names one: the clinic's first (a one-location clinic's only one)."""
+    found = Location.objects.order_by("pk").values_list("pk", flat=True).first()
+    if found is None:
+        found = Location.objects.create(name=settings.CLINIC_NAME, address=settings.CLINIC_ADDRESS).pk
+    return found
+
+
+class LocatedQuerySet(models.QuerySet):
+    """Rows that belong to a location, directly or through their patient. `visible_to(user)` is the one filter
+    every list, panel and access helper applies (clinic.locations says which locations a user sees)."""
+
+    location_paths: tuple[str, ...] = ("patient__location",)
+
+    def visible_to(self, user):
+        """None without the permission to view patients (their records go with them); else the rows of the
+        locations the user sees."""
+        from clinic.locations import scope_of  # local: the scope reads Location, defined above
+
+        if not user.has_perm("clinic.view_patient"):
+            return self.none()
+        ids = scope_of(user).visible_ids
+        if ids is None:
+            return self.all()
+        condition = Q()
+        for path in self.location_paths:
+            condition |= Q(**{f"{path}__in": ids})
+        return self.filter(condition)
+
+
+class PatientQuerySet(LocatedQuerySet):
+    location_paths = ("location",)
+
     def search(self, query: str) -> "PatientQuerySet":
         """Match a free-text query against name, chart number, date of birth or phone.
 
@@ -96,6 +170,13 @@ class Patient(models.Model):
         "preferred contact method", max_length=10, choices=ContactMethod.choices, default=ContactMethod.PHONE
     )
     is_active = models.BooleanField("active", default=True)
+    # The location whose staff look after the patient; a move keeps every record (they follow the patient).
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="patients",
+        verbose_name="home location",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,6 +201,8 @@ class Patient(models.Model):
     def save(self, *args, **kwargs):
         from clinic.search import fold
 
+        if self.location_id is None:  # a one-location clinic's form never asks
+            self.location_id = default_location_id()
         self.phone_digits = digits_only(self.phone)
         self.family_key, self.given_key = fold(self.family_name), fold(self.given_name)
         fields = kwargs.get("update_fields")
@@ -159,6 +242,9 @@ class StaffProfile(models.Model):
         blank=True,
         validators=[RegexValidator(r"^\d{10}$", "An NPI has exactly 10 digits.")],
     )
+    locations = models.ManyToManyField(
+        Location, blank=True, related_name="staff", help_text="Where this person works: they see these patients."
+    )
 
     class Meta:
         verbose_name = "staff profile"
@@ -168,6 +254,7 @@ class StaffProfile(models.Model):
         return f"{name}, {self.credentials}" if self.credentials else name
 
 
+audited(Location)
 audited(Patient, exclude=("phone_digits", "updated_at"))
 audited(StaffProfile)
 

@@ -91,6 +91,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_staffprofile",
         "clinic.add_staffprofile",
         "clinic.change_staffprofile",
+        # A group's locations: their details, who works where, and the switch to every location's patients.
+        "clinic.view_location",
+        "clinic.add_location",
+        "clinic.change_location",
+        "clinic.view_all_locations",
     ],
 }
 

@@ -14,6 +14,7 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBadRequest
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
+from django.utils.http import url_has_allowed_host_and_scheme
 
 # The patient's own pages (the questionnaire and the pre-visit intake) live under this path.
 PATIENT_PATH_PREFIX = "/p/"
@@ -131,3 +132,12 @@ class RefuseNulMiddleware:
         ):
             return HttpResponseBadRequest("A NUL character is not allowed in an address.", content_type="text/plain")
         return self.get_response(request)
+
+
+def safe_next(request, default: str) -> str:
+    """The page to return to that a form named (`next`, posted or in the query), when it is this site's;
+    else `default`. Never an address elsewhere: no open redirect."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default

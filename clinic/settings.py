@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "clinic.security.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.signin.SessionPermissionsMiddleware",
+    "clinic.locations.LocationScopeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "clinic.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

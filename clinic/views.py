@@ -4,18 +4,23 @@ from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from clinic.access import get_patient_for, permission_required
+from clinic.access import get_patient_for, missing_permission_message, permission_required
 from clinic.audit import readable_changes, record_list, record_view
 from clinic.filters import AuditLogFilter
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.links import PURPOSES, invalid_link_page, open_link, patient_page, resolve_token
+from clinic.locations import ALL_LOCATIONS_PERMISSION
+from clinic.locations import SESSION_KEY as LOCATIONS_SESSION_KEY
 from clinic.models import Patient
+from clinic.security import safe_next
 from clinic.services import register_patient
 
 PAGE_SIZE = 25
@@ -26,7 +31,7 @@ LIST_COLUMNS = ("pk", "chart_number", "family_name", "given_name", "date_of_birt
 @permission_required("clinic.view_patient")
 def patient_list(request: HttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
-    patients = Patient.objects.all()
+    patients = Patient.objects.visible_to(request.user)
     query = ""
     if form.is_valid():
         query = form.cleaned_data["q"]
@@ -53,7 +58,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("clinic.add_patient")
 def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
+    form = PatientForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         patient = register_patient(patient=form.save(commit=False))
         messages.success(request, f"Registered {patient.full_name} as chart {patient.chart_number}.")
@@ -65,7 +70,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @permission_required("clinic.change_patient")
 def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for(request.user, pk)
-    form = PatientForm(request.POST or None, instance=patient)
+    form = PatientForm(request.POST or None, instance=patient, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Patient details saved.")
@@ -73,6 +78,20 @@ def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         record_view(patient)
     return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
+
+
+@require_POST
+@login_required
+def location_scope(request: HttpRequest) -> HttpResponse:
+    """The navigation's switch: the user's own locations, or (with the permission) every location."""
+    wants_all = request.POST.get("scope") == "all"
+    if wants_all and not request.user.has_perm(ALL_LOCATIONS_PERMISSION):
+        raise PermissionDenied(missing_permission_message(request.user, ALL_LOCATIONS_PERMISSION))
+    if wants_all:
+        request.session[LOCATIONS_SESSION_KEY] = True
+    else:
+        request.session.pop(LOCATIONS_SESSION_KEY, None)
+    return redirect(safe_next(request, reverse("pages:dashboard")))
 
 
 @require_safe

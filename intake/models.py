@@ -10,7 +10,7 @@ from django.urls import reverse
 from clinic.audit import audited
 from clinic.concurrency import VersionedModel
 from clinic.fields import Source, range_check, score_field
-from clinic.models import Patient
+from clinic.models import LocatedQuerySet, Patient
 from intake import rules
 
 
@@ -55,7 +55,7 @@ PRIOR_TREATMENTS = [
 ]
 
 
-class IntakeQuerySet(models.QuerySet):
+class IntakeQuerySet(LocatedQuerySet):
     def current_for(self, patient: Patient) -> "Intake | None":
         # The assessment comes along: the treatment check reads its exam findings as red flags.
         return self.filter(patient=patient).select_related("assessment").order_by("-created_at", "-id").first()
@@ -294,6 +294,10 @@ def strength_field(verbose_name: str) -> models.PositiveSmallIntegerField:
     return score_field(0, 5, verbose_name, null=True, blank=True)
 
 
+class ClinicalAssessmentQuerySet(LocatedQuerySet):
+    location_paths = ("intake__patient__location",)
+
+
 class ClinicalAssessment(models.Model):
     """The clinician's part of an intake: physical exam and TCM assessment (acupuncturists only)."""
 
@@ -326,6 +330,8 @@ class ClinicalAssessment(models.Model):
     tcm_pattern = models.CharField("TCM pattern", max_length=20, choices=TcmPattern.choices, blank=True)
     tcm_pattern_other = models.CharField("other pattern", max_length=200, blank=True)
     treatment_principle = models.TextField("treatment principle", blank=True)
+
+    objects = ClinicalAssessmentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -404,7 +410,7 @@ class ReferralSource(models.TextChoices):
     EXAM = "exam", "Clinical exam"
 
 
-class ReferralQuerySet(models.QuerySet):
+class ReferralQuerySet(LocatedQuerySet):
     def open(self) -> "ReferralQuerySet":
         return self.filter(closed_at__isnull=True)
 
@@ -486,7 +492,7 @@ class AlertSeverity(models.TextChoices):
     URGENT = "urgent", "Urgent: the same day"
 
 
-class AlertQuerySet(models.QuerySet):
+class AlertQuerySet(LocatedQuerySet):
     def open(self) -> "AlertQuerySet":
         """Not yet acknowledged by anyone."""
         return self.filter(acknowledged_at__isnull=True)

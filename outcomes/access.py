@@ -8,4 +8,5 @@ from outcomes.models import Questionnaire
 
 def get_questionnaire_for(user, pk: int) -> Questionnaire:
     require_perm(user, "outcomes.view_questionnaire")
-    return get_object_or_404(Questionnaire.objects.select_related("patient", "plan", "entered_by"), pk=pk)
+    questionnaires = Questionnaire.objects.visible_to(user).select_related("patient", "plan", "entered_by")
+    return get_object_or_404(questionnaires, pk=pk)

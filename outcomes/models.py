@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from clinic.audit import audited
 from clinic.fields import Source, range_check, score_field
-from clinic.models import Patient
+from clinic.models import LocatedQuerySet, Patient
 from intake.rules import CAUDA_EQUINA_KEYS, phq9_band, phq9_flagged
 from treatments.models import TreatmentPlan
 
@@ -69,7 +69,7 @@ def pain_field(title: str) -> models.PositiveSmallIntegerField:
 _range_check = partial(range_check, table="response")
 
 
-class QuestionnaireQuerySet(models.QuerySet):
+class QuestionnaireQuerySet(LocatedQuerySet):
     def submitted(self) -> "QuestionnaireQuerySet":
         return self.filter(submitted_at__isnull=False)
 

@@ -29,9 +29,11 @@ from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
+from clinic.forms import location_field
+from clinic.models import Location
 from outcomes.models import Pgic, Questionnaire
 from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS, PGIC_MUCH_IMPROVED, RESPONDER_SESSIONS
-from outcomes.stats import mean_interval, sample_sd, wilson_interval
+from outcomes.stats import funnel_limits, funnel_position, mean_interval, sample_sd, wilson_interval
 from scheduling.models import Appointment, Status, due_condition
 from treatments.models import TreatmentPlan
 
@@ -86,6 +88,16 @@ class ReportFilterForm(forms.Form):
         empty_label="All practitioners",
     )
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only where the clinic has several locations, and only those the user sees: naming another is an
+        # error beside the field, never the whole group in its place.
+        field = location_field(user, initial=None) if user is not None else None
+        if field is not None:
+            field.required, field.empty_label, field.initial = False, "All locations shown", None
+            field.help_text = "Where the course is given."
+            self.fields = {"location": field, **self.fields}
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
@@ -117,14 +129,20 @@ class ResponderShare:
 @dataclass(frozen=True)
 class ClinicOutcomes:
     with_baseline: int
+    patients: int  # the patients those courses are of
+    sessions_per_plan: Decimal | None  # sessions logged per course, on average
     baseline_before_treatment: int  # of with_baseline: answered before the first session
     cohort: int  # with a baseline and a week-8 score
+    week8_responders: int  # of cohort: a meaningful change at week 8 (ODI −10 points or −30 %)
     week4_reported: int  # with a baseline and a week-4 score
     mean_week4_odi_points: Decimal | None  # ODI points, baseline to week 4 (negative is better)
     mean_odi_change: Decimal | None  # percent, negative is better
     # The two means' 95 % confidence intervals (outcomes.stats.mean_interval; None below two courses).
     week4_interval: tuple[Decimal, Decimal] | None
     mean_odi_change_interval: tuple[Decimal, Decimal] | None
+    leg_pain_reported: int  # with leg pain in both the baseline and the week-8 questionnaire
+    mean_leg_pain_change: Decimal | None  # 0-10 points, baseline to week 8 (negative is better)
+    leg_pain_interval: tuple[Decimal, Decimal] | None
     median_odi_change: Decimal | None
     responders: list[ResponderShare]
     analgesic_reported: int
@@ -137,6 +155,18 @@ class ClinicOutcomes:
     def analgesic_cut_percent(self) -> Decimal | None:
         return _percent(self.analgesic_cut, self.analgesic_reported)
 
+    @property
+    def week8_responder_percent(self) -> Decimal | None:
+        return _percent(self.week8_responders, self.cohort)
+
+    @property
+    def week8_responder_interval(self) -> tuple[Decimal, Decimal] | None:
+        return wilson_interval(self.week8_responders, self.cohort)
+
+    @property
+    def before_treatment_percent(self) -> Decimal | None:
+        return _percent(self.baseline_before_treatment, self.with_baseline)
+
 
 def _percent(part: int, whole: int) -> Decimal | None:
     return None if not whole else (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
@@ -146,8 +176,15 @@ def _round(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
 
 
-def plans_with_baseline(*, start=None, end=None, practitioner=None, before_treatment=False):
+def plans_with_baseline(*, user=None, location=None, start=None, end=None, practitioner=None, before_treatment=False):
+    """The report's courses of care: those with a baseline, of the patients `user` may see (every one without
+    a user: the management commands), given at `location` (where the course is given, `TreatmentPlan.location`,
+    so a patient who moves leaves a finished course where it was), started within the dates."""
     plans = TreatmentPlan.objects.filter(baseline_odi__isnull=False)
+    if user is not None:
+        plans = plans.visible_to(user)
+    if location:
+        plans = plans.filter(location=location)
     if before_treatment:
         plans = plans.filter(baseline_before_treatment=True)
     if start:
@@ -176,70 +213,88 @@ def _median(queryset, field: str, n: int) -> Decimal | None:
     return _round(sum(middle) / len(middle))
 
 
-def _responder(n: int) -> Q:
-    """scoring.odi_meaningful in SQL: a drop of at least 10 points, or of at least 30 % of the baseline."""
-    score, fraction = F(f"odi_at_session_{n}"), MEANINGFUL_FRACTION
-    return Q(**{f"odi_at_session_{n}__lt": F("baseline_odi")}) & (
-        Q(**{f"odi_at_session_{n}__lte": F("baseline_odi") - ODI_MEANINGFUL_POINTS})
+def _meaningful(score: str) -> Q:
+    """scoring.odi_meaningful in SQL for the ODI in column `score`: a drop of at least 10 points, or of at least
+    30 % of the baseline."""
+    fraction = MEANINGFUL_FRACTION
+    return Q(**{f"{score}__lt": F("baseline_odi")}) & (
+        Q(**{f"{score}__lte": F("baseline_odi") - ODI_MEANINGFUL_POINTS})
         # drop / baseline >= k/d, in integers: (d - k) * baseline >= d * score.
         | Q(
             GreaterThanOrEqual(
-                F("baseline_odi") * (fraction.denominator - fraction.numerator), score * fraction.denominator
+                F("baseline_odi") * (fraction.denominator - fraction.numerator), F(score) * fraction.denominator
             )
         )
     )
 
 
-def clinic_outcomes(*, start=None, end=None, practitioner=None, before_treatment=False) -> ClinicOutcomes:
-    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
+def _mean_and_squares(name: str, difference, condition: Q) -> dict:
+    """A mean and a mean of squares of `difference` over the rows meeting `condition`: the two averages a
+    mean's confidence interval needs (outcomes.stats.sample_sd)."""
+    return {
+        name: Avg(Cast(difference, FloatField()), filter=condition),
+        f"{name}_squares": Avg(Cast(difference * difference, FloatField()), filter=condition),
+    }
+
+
+def _interval(figures: dict, name: str, n: int) -> tuple[Decimal, Decimal] | None:
+    return mean_interval(figures[name], sample_sd(figures[name], figures[f"{name}_squares"], n), n)
+
+
+def _aggregates() -> dict:
+    """Every figure of the report's main table, as SQL aggregates over plans: one query for the clinic, or one
+    grouped query for all its locations side by side."""
     week8 = Q(week8_odi__isnull=False)
     week4 = Q(week4_odi__isnull=False)
+    changeable = week8 & Q(baseline_odi__gt=0)
+    leg = Q(baseline_leg_pain__isnull=False, week8_leg_pain__isnull=False)
     both_analgesic = week8 & Q(baseline_analgesic__isnull=False, week8_analgesic__isnull=False)
     both_work = week8 & Q(baseline_work__isnull=False, week8_work__isnull=False)
     responders = {}
     for n in RESPONDER_SESSIONS:
         responders[f"reached_{n}"] = Count("pk", filter=Q(session_count__gte=n))
-        responders[f"responders_{n}"] = Count("pk", filter=Q(session_count__gte=n) & _responder(n))
-    figures = plans.aggregate(
-        with_baseline=Count("pk"),
-        before_treatment=Count("pk", filter=Q(baseline_before_treatment=True)),
-        n=Count("pk", filter=week8),
-        week4_n=Count("pk", filter=week4),
-        week4_points=Avg(Cast(F("week4_odi") - F("baseline_odi"), FloatField()), filter=week4),
-        week4_squares=Avg(
-            Cast((F("week4_odi") - F("baseline_odi")) * (F("week4_odi") - F("baseline_odi")), FloatField()),
-            filter=week4,
-        ),
-        changeable=Count("pk", filter=week8 & Q(baseline_odi__gt=0)),
-        mean=Avg(_odi_change(), filter=week8 & Q(baseline_odi__gt=0)),
-        squares=Avg(_odi_change() * _odi_change(), filter=week8 & Q(baseline_odi__gt=0)),
-        analgesic_reported=Count("pk", filter=both_analgesic),
-        analgesic_cut=Count("pk", filter=both_analgesic & Q(week8_analgesic__lt=F("baseline_analgesic"))),
-        analgesic_before=Sum("baseline_analgesic", filter=both_analgesic),
-        analgesic_after=Sum("week8_analgesic", filter=both_analgesic),
-        work_reported=Count("pk", filter=both_work),
-        work_change=Avg(Cast(F("week8_work") - F("baseline_work"), FloatField()), filter=both_work),
+        responders[f"responders_{n}"] = Count("pk", filter=Q(session_count__gte=n) & _meaningful(f"odi_at_session_{n}"))
+    return {
+        "with_baseline": Count("pk"),
+        "patients": Count("patient", distinct=True),
+        "sessions_per_plan": Avg(Cast("session_count", FloatField())),
+        "before_treatment": Count("pk", filter=Q(baseline_before_treatment=True)),
+        "n": Count("pk", filter=week8),
+        "week8_responders": Count("pk", filter=week8 & _meaningful("week8_odi")),
+        "week4_n": Count("pk", filter=week4),
+        **_mean_and_squares("week4_points", F("week4_odi") - F("baseline_odi"), week4),
+        "changeable": Count("pk", filter=changeable),
+        **_mean_and_squares("mean", _odi_change(), changeable),
+        "leg_n": Count("pk", filter=leg),
+        **_mean_and_squares("leg", F("week8_leg_pain") - F("baseline_leg_pain"), leg),
+        "analgesic_reported": Count("pk", filter=both_analgesic),
+        "analgesic_cut": Count("pk", filter=both_analgesic & Q(week8_analgesic__lt=F("baseline_analgesic"))),
+        "analgesic_before": Sum("baseline_analgesic", filter=both_analgesic),
+        "analgesic_after": Sum("week8_analgesic", filter=both_analgesic),
+        "work_reported": Count("pk", filter=both_work),
+        "work_change": Avg(Cast(F("week8_work") - F("baseline_work"), FloatField()), filter=both_work),
         **responders,
-    )
+    }
+
+
+def _outcomes(figures: dict, median: Decimal | None = None) -> ClinicOutcomes:
     before, after = figures["analgesic_before"], figures["analgesic_after"]
     return ClinicOutcomes(
         with_baseline=figures["with_baseline"],
+        patients=figures["patients"],
+        sessions_per_plan=_round(figures["sessions_per_plan"]),
         baseline_before_treatment=figures["before_treatment"],
         cohort=figures["n"],
+        week8_responders=figures["week8_responders"],
         week4_reported=figures["week4_n"],
         mean_week4_odi_points=_round(figures["week4_points"]),
         mean_odi_change=_round(figures["mean"]),
-        week4_interval=mean_interval(
-            figures["week4_points"],
-            sample_sd(figures["week4_points"], figures["week4_squares"], figures["week4_n"]),
-            figures["week4_n"],
-        ),
-        mean_odi_change_interval=mean_interval(
-            figures["mean"],
-            sample_sd(figures["mean"], figures["squares"], figures["changeable"]),
-            figures["changeable"],
-        ),
-        median_odi_change=_median(_cohort(plans).filter(baseline_odi__gt=0), "odi_change", figures["changeable"]),
+        week4_interval=_interval(figures, "week4_points", figures["week4_n"]),
+        mean_odi_change_interval=_interval(figures, "mean", figures["changeable"]),
+        leg_pain_reported=figures["leg_n"],
+        mean_leg_pain_change=_round(figures["leg"]),
+        leg_pain_interval=_interval(figures, "leg", figures["leg_n"]),
+        median_odi_change=median,
         responders=[ResponderShare(n, figures[f"reached_{n}"], figures[f"responders_{n}"]) for n in RESPONDER_SESSIONS],
         analgesic_reported=figures["analgesic_reported"],
         analgesic_cut=figures["analgesic_cut"],
@@ -247,6 +302,74 @@ def clinic_outcomes(*, start=None, end=None, practitioner=None, before_treatment
         work_reported=figures["work_reported"],
         work_days_change=_round(figures["work_change"]),
     )
+
+
+def clinic_outcomes(**filters) -> ClinicOutcomes:
+    plans = plans_with_baseline(**filters)
+    figures = plans.aggregate(**_aggregates())
+    median = _median(_cohort(plans).filter(baseline_odi__gt=0), "odi_change", figures["changeable"])
+    return _outcomes(figures, median)
+
+
+@dataclass(frozen=True)
+class LocationOutcomes:
+    """One location's row of the side-by-side report, and where it falls in the funnel plot."""
+
+    location: Location
+    outcomes: ClinicOutcomes
+    attendance: "ClinicAttendance"
+    funnel: str  # stats.funnel_position of its week-8 responder rate against the group's
+
+
+def location_outcomes(*, locations, now=None, **filters) -> tuple[list[LocationOutcomes], ClinicOutcomes]:
+    """The report's figures for each of `locations` side by side (a grouped aggregate of the plans and one of
+    their visits: two queries for any number of locations), and the group's, whose week-8 responder rate is
+    the funnel plot's centre line."""
+    if filters.get("location"):
+        raise ValueError("side by side compares every location shown; filter by location on the clinic report")
+    plans = plans_with_baseline(**filters).filter(location__in=locations)
+    rows = {row.pop("location"): row for row in plans.order_by().values("location").annotate(**_aggregates())}
+    group = plans.aggregate(**_aggregates())
+    visits = (
+        Appointment.objects.filter(plan__in=plans.values("pk"))
+        .order_by()
+        .values("plan__location")
+        .annotate(**{name: Count("pk", filter=c) for name, c in _attendance(now or timezone.now()).items()})
+    )
+    attendance = {row.pop("plan__location"): ClinicAttendance(**row) for row in visits}
+    # A location with no course yet: counts of 0, and no mean (None, as SQL gives over no rows).
+    empty = {name: 0 if isinstance(aggregate, Count) else None for name, aggregate in _aggregates().items()}
+    result = []
+    for location in locations:
+        outcomes = _outcomes(rows.get(location.pk, empty))
+        result.append(
+            LocationOutcomes(
+                location=location,
+                outcomes=outcomes,
+                attendance=attendance.get(location.pk, ClinicAttendance(0, 0, 0)),
+                funnel=funnel_position(
+                    outcomes.week8_responders, outcomes.cohort, group["week8_responders"], group["n"]
+                ),
+            )
+        )
+    return result, _outcomes(group)
+
+
+def funnel_chart(rows: list[LocationOutcomes], group: ClinicOutcomes) -> dict:
+    """The funnel plot's data for outcomes/funnel_plot.js: each location's point, and the group's rate with its
+    95 % and 99.8 % control limits over the range of course numbers (Spiegelhalter 2005)."""
+    largest = max([row.outcomes.cohort for row in rows] + [10])
+    steps = sorted({1, 2, 3, 5, *range(5, largest + 1, max(1, largest // 60)), largest})
+    limits = funnel_limits(group.week8_responders, group.cohort, steps)
+    return {
+        "points": [
+            {"name": row.location.name, "n": row.outcomes.cohort, "rate": row.outcomes.week8_responder_percent}
+            for row in rows
+            if row.outcomes.cohort
+        ],
+        "centre": None if not group.cohort else float(group.week8_responder_percent),
+        "limits": limits,
+    }
 
 
 YES_NO = {True: "yes", False: "no"}
@@ -276,7 +399,7 @@ def _relief_group(days: list[int | None]) -> ReliefGroup:
     return ReliefGroup(len(days), len(relieved), _round(median(relieved)) if relieved else None)
 
 
-def clinic_relief(*, start=None, end=None, practitioner=None, before_treatment=False) -> ClinicRelief:
+def clinic_relief(**filters) -> ClinicRelief:
     """Median days to first relief, with Tui Na from the first session and without (docs/clinical-rules.md),
     from the plans' columns (`outcomes.relief.first_relief`, kept by the summary): one read of two small
     columns per course.
@@ -285,7 +408,7 @@ def clinic_relief(*, start=None, end=None, practitioner=None, before_treatment=F
     how many are not yet. A course that cannot show relief (no session, or a pain before it under 2) is left
     out (its Tui Na column is empty).
     """
-    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
+    plans = plans_with_baseline(**filters)
     groups: dict[bool, list[int | None]] = {True: [], False: []}
     for tuina, days in (
         plans.filter(tuina_first_session__isnull=False)
@@ -321,10 +444,10 @@ def _attendance(moment) -> dict[str, Q]:
     return {"due": due, "attended": due & Q(status__in=ATTENDED), "no_shows": due & Q(status=Status.NO_SHOW)}
 
 
-def clinic_attendance(*, start=None, end=None, practitioner=None, before_treatment=False, now=None) -> ClinicAttendance:
+def clinic_attendance(*, now=None, **filters) -> ClinicAttendance:
     """Attendance at the visits booked for the report's courses of care (one aggregate query). Visits booked
     outside a course (plan left empty) are not counted: they belong to no course the report covers."""
-    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
+    plans = plans_with_baseline(**filters)
     figures = Appointment.objects.filter(plan__in=plans.values("pk")).aggregate(
         **{name: Count("pk", filter=condition) for name, condition in _attendance(now or timezone.now()).items()}
     )
@@ -358,10 +481,10 @@ def _latest_pgic() -> Subquery:
     return Subquery(answered.order_by("-due_date", "-id").values("pgic")[:1], output_field=IntegerField())
 
 
-def clinic_pgic(*, start=None, end=None, practitioner=None, before_treatment=False) -> ClinicPgic:
+def clinic_pgic(**filters) -> ClinicPgic:
     """The report's courses whose latest PGIC is "much" or "very much improved" (IMMPACT: a moderately
     important improvement or better), of those answering it (one aggregate query)."""
-    plans = plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment)
+    plans = plans_with_baseline(**filters)
     # Each course's latest answer, from the answered questionnaires only (a window over them, not a lookup
     # per course: on 20,000 courses the per-course subquery took 140 ms, this one the answered rows' scan).
     latest = (
@@ -373,24 +496,25 @@ def clinic_pgic(*, start=None, end=None, practitioner=None, before_treatment=Fal
     return ClinicPgic(**figures)
 
 
-def _cell(value) -> object:
+def spreadsheet_cell(value) -> object:
     # A spreadsheet runs a cell that starts with = + - @ as a formula; names are quoted out of that.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return f"'{value}"
     return value
 
 
-def cohort_rows(*, start=None, end=None, practitioner=None, before_treatment=False, now=None):
+def cohort_rows(*, now=None, **filters):
     plans = (
-        _cohort(plans_with_baseline(start=start, end=end, practitioner=practitioner, before_treatment=before_treatment))
+        _cohort(plans_with_baseline(**filters))
         .annotate(**_plan_attendance(now or timezone.now()), latest_pgic=_latest_pgic())
-        .select_related("patient", "practitioner")
+        .select_related("patient", "practitioner", "location")
     )
     for plan in plans.order_by("start_date", "pk").iterator(chunk_size=1000):
         yield [
-            _cell(plan.patient.full_name),
+            spreadsheet_cell(plan.patient.full_name),
             plan.patient.chart_number,
-            _cell(plan.practitioner.get_full_name()),
+            spreadsheet_cell(plan.practitioner.get_full_name()),
+            spreadsheet_cell(plan.location.name),
             plan.start_date.isoformat(),
             plan.baseline_odi,
             "yes" if plan.baseline_before_treatment else "no",
@@ -404,4 +528,6 @@ def cohort_rows(*, start=None, end=None, practitioner=None, before_treatment=Fal
             Pgic(plan.latest_pgic).label if plan.latest_pgic is not None else "",
             plan.first_relief_days,  # blank: no relief yet, or none possible
             YES_NO.get(plan.tuina_first_session, ""),
+            plan.baseline_leg_pain,
+            plan.week8_leg_pain,
         ]

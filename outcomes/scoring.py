@@ -135,6 +135,7 @@ class ScoredWeek:
     submitted_at: datetime | None = None
     answered_on: date | None = None
     paper: bool = False
+    leg_pain: int | None = None  # leg pain now (0-10): in sciatica, the main outcome
 
 
 def baseline_of(scored: Sequence):
@@ -215,6 +216,8 @@ def plan_scores(
         "week8_odi": week8 and week8.odi_score,
         "week8_analgesic": week8 and week8.analgesic_days,
         "week8_work": week8 and week8.work_days_off,
+        "baseline_leg_pain": baseline and baseline.leg_pain,
+        "week8_leg_pain": week8 and week8.leg_pain,
         **{f"odi_at_session_{n}": by_session(n) for n in RESPONDER_SESSIONS},
         "latest_odi": latest and latest.odi_score,
         "latest_odi_week": latest and latest.week,

@@ -56,3 +56,41 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[Decimal, D
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return _tenth(100 * max(0.0, centre - half)), _tenth(100 * min(1.0, centre + half))
+
+
+# The funnel plot's control limits (Spiegelhalter, Stat Med 2005;24:1185-202): about 1 in 20 and 1 in 500 of
+# clinics no different from the group fall outside them by chance alone.
+Z_998 = 3.090232
+FUNNEL_LIMITS = {"95": Z_95, "99.8": Z_998}
+
+
+def funnel_limits(successes: int, n: int, sizes: list[int]) -> dict[str, list[dict]]:
+    """The group's rate's control limits at each course number of `sizes`, in percent, by the normal
+    approximation to the binomial p ± z √(p(1 − p) / size), kept within 0-100 %. Empty with no group rate."""
+    if n <= 0:
+        return {}
+    p = successes / n
+    limits: dict[str, list[dict]] = {}
+    for name, z in FUNNEL_LIMITS.items():
+        for side, sign in (("upper", 1), ("lower", -1)):
+            limits[f"{side} {name} %"] = [
+                {"n": size, "rate": round(100 * min(1.0, max(0.0, p + sign * z * sqrt(p * (1 - p) / size))), 1)}
+                for size in sizes
+            ]
+    return limits
+
+
+def funnel_position(successes: int, n: int, group_successes: int, group_n: int) -> str:
+    """Where a location's rate falls against the group's control limits at its own size: "within", "above 95 %",
+    "above 99.8 %", "below 95 %", "below 99.8 %"; "too few" with no course to compare."""
+    if n <= 0 or group_n <= 0:
+        return "too few"
+    p = group_successes / group_n
+    spread = sqrt(p * (1 - p) / n)
+    rate = successes / n
+    for name, z in sorted(FUNNEL_LIMITS.items(), key=lambda item: -item[1]):
+        if rate > p + z * spread:
+            return f"above {name} %"
+        if rate < p - z * spread:
+            return f"below {name} %"
+    return "within"

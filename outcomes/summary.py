@@ -34,13 +34,23 @@ SCORED_COLUMNS = (
 )
 
 
-def scored_week(week, due_date, odi_score, analgesic_days, work_days_off, submitted_at, answered_on, source):
+def scored_week(
+    week, due_date, odi_score, analgesic_days, work_days_off, submitted_at, answered_on, source, leg_pain=None
+):
     """A scored questionnaire as the scoring rules read it: when it was answered, online or on paper."""
     # Rows sent before the day answered was recorded: the day they were sent.
     answered_on = answered_on or timezone.localtime(submitted_at).date()
     paper = source == Source.STAFF
     return ScoredWeek(
-        week, due_date, odi_score, analgesic_days, work_days_off, None if paper else submitted_at, answered_on, paper
+        week,
+        due_date,
+        odi_score,
+        analgesic_days,
+        work_days_off,
+        None if paper else submitted_at,
+        answered_on,
+        paper,
+        leg_pain,
     )
 
 
@@ -110,7 +120,7 @@ def refresh_outcomes(plan_ids) -> None:
                     _week, due_date, odi, *_, answered_on, _source = fields
                     answers[plan_id].append(AnsweredPain(answered_on or due_date, pain_1, pain_2))
                     if odi is not None:
-                        scored[plan_id].append(scored_week(*fields))
+                        scored[plan_id].append(scored_week(*fields, leg_pain=pain_2))
             columns = {
                 pk: {
                     **plan_scores(

@@ -16,4 +16,5 @@ urlpatterns = [
     ),
     path("reports/outcomes/", views.outcomes_report, name="report"),
     path("reports/outcomes.csv", views.outcomes_report_csv, name="report-csv"),
+    path("reports/outcomes-by-location.csv", views.outcomes_by_location_csv, name="report-locations-csv"),
 ]

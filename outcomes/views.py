@@ -13,6 +13,7 @@ from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_export, record_view
 from clinic.fields import Source
 from clinic.links import after_link, close_link_session, finish_link, handout_page, link_for_session, patient_page
+from clinic.locations import scope_of
 from intake import rules
 from intake.rules import CAUDA_EQUINA_KEYS
 from outcomes import report, services
@@ -238,7 +239,7 @@ def questionnaire_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_filters(request: HttpRequest) -> report.ReportFilterForm:
-    form = report.ReportFilterForm(request.GET or None)
+    form = report.ReportFilterForm(request.GET or None, user=request.user)
     form.is_valid()
     return form
 
@@ -248,9 +249,15 @@ def _report_filters(request: HttpRequest) -> report.ReportFilterForm:
 def outcomes_report(request: HttpRequest) -> HttpResponse:
     refresh_stale_outcomes()  # sessions logged since the summaries were computed
     form = _report_filters(request)
-    filters = form.filters()
+    filters = {**form.filters(), "user": request.user}
+    shown = scope_of(request.user).visible
+    side_by_side = None
+    if len(shown) > 1:
+        rows, group = report.location_outcomes(locations=shown, **{k: v for k, v in filters.items() if k != "location"})
+        side_by_side = {"rows": rows, "group": group, "funnel": report.funnel_chart(rows, group)}
     context = {
         "form": form,
+        "side_by_side": side_by_side,
         "figures": report.clinic_outcomes(**filters),
         "attendance": report.clinic_attendance(**filters),
         "pgic": report.clinic_pgic(**filters),
@@ -279,6 +286,7 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
             "patient",
             "chart number",
             "practitioner",
+            "location",
             "plan start",
             "baseline ODI",
             "baseline before treatment",
@@ -292,10 +300,12 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
             "latest PGIC",
             "days to first relief",
             "Tui Na at first session",
+            "baseline leg pain",
+            "week-8 leg pain",
         ]
     )
     chart_numbers = []
-    for row in report.cohort_rows(**filters):
+    for row in report.cohort_rows(user=request.user, **filters):
         writer.writerow(row)
         chart_numbers.append(row[1])
     record_export(
@@ -308,21 +318,105 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+LOCATION_COLUMNS = [
+    "location",
+    "patients",
+    "courses with a baseline",
+    "sessions per course",
+    "courses with a week-4 ODI",
+    "mean ODI change at week 4 (points)",
+    "95% CI low",
+    "95% CI high",
+    "courses with a week-8 ODI",
+    "mean ODI change at week 8 (%)",
+    "95% CI low",
+    "95% CI high",
+    "week-8 responders",
+    "responder rate (%)",
+    "95% CI low",
+    "95% CI high",
+    "funnel plot",
+    "courses with leg pain at baseline and week 8",
+    "mean leg pain change (0-10)",
+    "95% CI low",
+    "95% CI high",
+    "visits due",
+    "no-shows",
+    "no-show rate (%)",
+    "baselines before the first session",
+    "baseline before treatment (%)",
+]
+
+
+@require_safe
+@permission_required("outcomes.view_report")
+def outcomes_by_location_csv(request: HttpRequest) -> HttpResponse:
+    """The side-by-side table as a spreadsheet, with the report's filters: figures only, no patient."""
+    form = _report_filters(request)
+    if form.is_bound and not form.is_valid():
+        return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
+    filters = {key: value for key, value in form.filters().items() if key != "location"}
+    refresh_stale_outcomes()
+    rows, _group = report.location_outcomes(locations=scope_of(request.user).visible, user=request.user, **filters)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="outcomes-by-location-{date.today():%Y%m%d}.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(LOCATION_COLUMNS)
+    for row in rows:
+        f, a = row.outcomes, row.attendance
+        writer.writerow(
+            [
+                report.spreadsheet_cell(row.location.name),
+                f.patients,
+                f.with_baseline,
+                f.sessions_per_plan,
+                f.week4_reported,
+                f.mean_week4_odi_points,
+                *(f.week4_interval or ("", "")),
+                f.cohort,
+                f.mean_odi_change,
+                *(f.mean_odi_change_interval or ("", "")),
+                f.week8_responders,
+                f.week8_responder_percent,
+                *(f.week8_responder_interval or ("", "")),
+                row.funnel,
+                f.leg_pain_reported,
+                f.mean_leg_pain_change,
+                *(f.leg_pain_interval or ("", "")),
+                a.due,
+                a.no_shows,
+                a.no_show_percent,
+                f.baseline_before_treatment,
+                f.before_treatment_percent,
+            ]
+        )
+    record_export(
+        TreatmentPlan,
+        description=_export_description(filters, len(rows), what="Outcomes by location CSV", unit="locations"),
+        export="outcomes-by-location-csv",
+        filters={key: _filter_value(value) for key, value in filters.items()},
+    )
+    return response
+
+
 def _filter_value(value):
     if isinstance(value, bool):
         return value
     return value.isoformat() if hasattr(value, "isoformat") else value.pk
 
 
-def _export_description(filters: dict, count: int) -> str:
+def _export_description(filters: dict, count: int, *, what: str = "Outcomes report CSV", unit: str = "patients") -> str:
     """What the audit log page shows for the export: how many patients, chosen how."""
     scope = []
     if "start" in filters:
         scope.append(f"plans started from {filters['start']}")
     if "end" in filters:
         scope.append(f"to {filters['end']}")
+    if "location" in filters:
+        scope.append(f"courses given at {filters['location'].name}")
     if "practitioner" in filters:
         scope.append(f"practitioner {filters['practitioner'].get_full_name()}")
     if filters.get("before_treatment"):
         scope.append("baselines taken before the first session only")
-    return f"Outcomes report CSV: {count} patients" + (f" ({', '.join(scope)})" if scope else "")
+    return f"{what}: {count} {unit}" + (f" ({', '.join(scope)})" if scope else "")

@@ -374,14 +374,15 @@ class _Book:
     def __init__(self, *, practitioner, front_desk):
         from django.utils import timezone
 
-        from clinic.models import Patient
+        from clinic.models import Patient, default_location_id
         from intake.models import Referral
         from scheduling.models import ScheduleSettings, opening_hours
         from treatments.models import PlanStatus, TreatmentPlan
 
         self.practitioner, self.front_desk = practitioner, front_desk
         self.now, self.today = timezone.now(), timezone.localdate()
-        self.config, self.hours = ScheduleSettings.load(), opening_hours()
+        location = default_location_id()  # the demo is one clinic
+        self.config, self.hours = ScheduleSettings.load(), opening_hours([location])[location]
         self.taken: set[datetime] = set()  # the practitioner's quarter hours held so far (the book is empty)
         self.made: list = []
         self.reviewed: set[int] = set()  # plans whose review is booked

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_list, record_view
+from clinic.locations import chosen_location
 from clinic.models import Patient
 from intake.models import Alert, Intake, Referral
 from intake.templatetags.intake_tags import mark_red_flags
@@ -42,7 +43,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     # Ordered in SQL before the panel is cut: warning signs reported between visits (newest first), then
     # possible cauda equina, then the rest oldest first, so no new emergency falls off a full panel.
-    open_referrals = Referral.objects.open().select_related("patient")
+    open_referrals = Referral.objects.visible_to(user).open().select_related("patient")
     referrals = list(
         open_referrals.order_by(
             F("reported_between_visits_at").desc(nulls_last=True), "-is_emergency", "opened_at", "id"
@@ -51,12 +52,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     alerts, alert_count = [], 0
     if user.has_perm("intake.view_alert"):
         # Emergencies first, then the longest waiting; each shows its age, so nobody mistakes an old one for new.
-        open_alerts = Alert.objects.open()
+        open_alerts = Alert.objects.visible_to(user).open()
         alerts = list(open_alerts.most_urgent_first().select_related("patient", "referral")[:PANEL_SIZE])
         alert_count = panel_total(open_alerts, alerts)
     overdue_page, overdue_count = [], 0
     if user.has_perm("clinic.view_patientlink"):
-        overdue = Questionnaire.objects.overdue(timezone.localdate())
+        overdue = Questionnaire.objects.visible_to(user).overdue(timezone.localdate())
         overdue_page = list(
             overdue.order_by("due_date", "id").values(
                 "pk", "patient_id", "due_date", "week", "reminded_at", email=F("patient__email"), **PATIENT_NAME
@@ -66,7 +67,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     recent_sessions = []
     if user.has_perm("treatments.view_session"):
         recent_sessions = list(
-            Session.objects.order_by("-started_at").values(
+            Session.objects.visible_to(user)
+            .order_by("-started_at")
+            .values(
                 "pk",
                 "patient_id",
                 "started_at",
@@ -80,7 +83,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     plan_reviews_due = []
     if user.has_perm("treatments.view_treatmentplan"):
         # The 15 ids come from the reviews-due index alone; only those rows are joined to their patients.
-        due = TreatmentPlan.objects.reviews_due().order_by("start_date", "pk").values("pk")[:PANEL_SIZE]
+        due = (
+            TreatmentPlan.objects.visible_to(user).reviews_due().order_by("start_date", "pk").values("pk")[:PANEL_SIZE]
+        )
         plans = TreatmentPlan.objects.filter(pk__in=due).order_by("start_date", "pk")
         columns = ("pk", "patient_id", "baseline_odi", "latest_odi", "latest_odi_week", *REVIEW_FIELDS)
         for plan in plans.values(*columns, **PATIENT_NAME):
@@ -177,7 +182,11 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     if chosen is None:  # an acupuncturist starts on their own day, everyone else on the whole clinic's
         chosen = str(user.pk) if any(p.pk == user.pk for p in staff) else "all"
     shown = [p for p in staff if chosen in ("all", str(p.pk))]
-    visits = Appointment.objects.on_day(day).filter(practitioner__in=shown)
+    location = chosen_location(user, request.GET.get("location"))
+    visible = Appointment.objects.visible_to(user)
+    if location is not None:
+        visible = visible.filter(location=location)
+    visits = visible.on_day(day).filter(practitioner__in=shown)
     rows = list(
         visits.order_by("start", "pk").values(
             "pk",
@@ -190,12 +199,13 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
             "session_id",
             "cancel_reason",
             "patient_id",
+            location_name=F("location__name"),
             **PATIENT_NAME,
         )
     )
     # Checked in on an earlier day (up to 30 days back) and no session logged that day, by any route.
     earlier = list(
-        Appointment.objects.filter(
+        visible.filter(
             practitioner__in=shown,
             status=Status.ARRIVED,
             start__lt=start_of_day(min(day, today)),
@@ -244,6 +254,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
         "next": day + timedelta(days=1),
         "practitioners": staff,
         "chosen": chosen,
+        "location": location,
         "columns": [entry for entry in by_practitioner.values() if entry["visits"] or chosen != "all"],
         "visit_count": sum(1 for row in rows if row["status"] != Status.CANCELLED),
         "notes_missing": missing,

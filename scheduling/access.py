@@ -10,7 +10,8 @@ from treatments.models import TreatmentPlan
 def get_appointment_for(user, pk: int, perm: str = "scheduling.view_appointment") -> Appointment:
     require_perm(user, perm)
     return get_object_or_404(
-        Appointment.objects.select_related("patient", "practitioner", "series", "cancelled_by"), pk=pk
+        Appointment.objects.visible_to(user).select_related("patient", "practitioner", "series", "cancelled_by"),
+        pk=pk,
     )
 
 
@@ -18,4 +19,4 @@ def get_plan_to_book(user, pk: int) -> TreatmentPlan:
     """A plan, for booking its course: the front desk may, though it reads no plan's clinical content
     (the booking page shows only its frequency, number of sessions, practitioner and start)."""
     require_perm(user, "scheduling.add_appointment")
-    return get_object_or_404(TreatmentPlan.objects.select_related("patient", "practitioner"), pk=pk)
+    return get_object_or_404(TreatmentPlan.objects.visible_to(user).select_related("patient", "practitioner"), pk=pk)

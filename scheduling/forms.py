@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.forms import DateInput
+from clinic.models import Location
 from scheduling import rules
 from scheduling.models import DURATION_CHOICES, CancelReason, Kind, ScheduleSettings
 
@@ -183,7 +184,6 @@ class ScheduleSettingsForm(forms.ModelForm):
             "new_patient_minutes",
             "treatment_minutes",
             "review_minutes",
-            "beds",
             "patients_per_practitioner",
             "reminder_hours",
         ]
@@ -191,8 +191,17 @@ class ScheduleSettingsForm(forms.ModelForm):
     # Two periods a day at most (a morning and an afternoon, around a lunch break); suffix "" and "2".
     PERIODS = (("", "opens", "closes"), ("2", "reopens", "closes again"))
 
-    def __init__(self, *args, hours: dict, **kwargs):
+    def __init__(self, *args, hours: dict, location: Location, **kwargs):
         super().__init__(*args, **kwargs)
+        # The chosen location's beds: a field of the location, edited here beside its hours.
+        beds = Location._meta.get_field("beds")
+        self.fields["beds"] = forms.IntegerField(
+            label=beds.verbose_name.capitalize(),
+            min_value=1,
+            max_value=40,
+            initial=location.beds,
+            help_text=beds.help_text,
+        )
         for day, name in enumerate(rules.WEEKDAY_NAMES):
             periods = hours.get(day, [])
             for index, (suffix, opens_word, closes_word) in enumerate(self.PERIODS):

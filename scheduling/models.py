@@ -12,7 +12,7 @@ from django.utils import timezone
 from clinic.audit import audited
 from clinic.concurrency import VersionedModel
 from clinic.fields import range_check
-from clinic.models import Patient
+from clinic.models import LocatedQuerySet, Location, Patient
 from scheduling.rules import WEEKDAY_NAMES, describe_rule
 from treatments.models import Session, TreatmentPlan
 
@@ -58,18 +58,12 @@ DURATION_CHOICES = [(m, f"{m} minutes") for m in (15, 30, 45, 60, 75, 90, 105, 1
 
 
 class ScheduleSettings(models.Model):
-    """The clinic's schedule settings, one row (`load()`), set by the manager. Opening hours are rows of
-    `OpeningHours`. (A group of clinics will hold these per location.)"""
+    """The clinic's schedule settings, one row (`load()`), set by the manager, the same at every location.
+    Each location has its own beds (`Location.beds`) and opening hours (rows of `OpeningHours`)."""
 
     new_patient_minutes = models.PositiveSmallIntegerField("new patient visit", default=90, choices=DURATION_CHOICES)
     treatment_minutes = models.PositiveSmallIntegerField("treatment visit", default=60, choices=DURATION_CHOICES)
     review_minutes = models.PositiveSmallIntegerField("review visit", default=30, choices=DURATION_CHOICES)
-    beds = models.PositiveSmallIntegerField(
-        "treatment beds",
-        default=4,
-        validators=[MinValueValidator(1), MaxValueValidator(40)],
-        help_text="How many patients the clinic can treat at the same time.",
-    )
     patients_per_practitioner = models.PositiveSmallIntegerField(
         "patients at once per practitioner",
         default=1,
@@ -86,7 +80,6 @@ class ScheduleSettings(models.Model):
     class Meta:
         verbose_name_plural = "schedule settings"
         constraints = [
-            range_check("beds", 1, 40),
             range_check("patients_per_practitioner", 1, 10),
             range_check("reminder_hours", 1, 168),
         ]
@@ -96,13 +89,8 @@ class ScheduleSettings(models.Model):
 
     @classmethod
     def load(cls) -> "ScheduleSettings":
-        """The one row, made with the usual week's opening hours the first time it is asked for."""
-        row, created = cls.objects.get_or_create(pk=1)
-        if created:
-            OpeningHours.objects.bulk_create(
-                OpeningHours(weekday=day, opens=opens, closes=closes) for day, opens, closes in DEFAULT_HOURS
-            )
-        return row
+        """The one row, made with the defaults the first time it is asked for."""
+        return cls.objects.get_or_create(pk=1)[0]
 
     def minutes_for(self, kind: str) -> int:
         return {
@@ -117,12 +105,13 @@ DEFAULT_HOURS = [*((day, time(8), time(19)) for day in range(5)), (5, time(9), t
 
 
 class OpeningHours(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
     weekday = models.PositiveSmallIntegerField(choices=list(enumerate(WEEKDAY_NAMES)))
     opens = models.TimeField()
     closes = models.TimeField()
 
     class Meta:
-        ordering = ["weekday", "opens"]
+        ordering = ["location", "weekday", "opens"]
         verbose_name_plural = "opening hours"
         constraints = [
             range_check("weekday", 0, 6),
@@ -133,12 +122,22 @@ class OpeningHours(models.Model):
         return f"{WEEKDAY_NAMES[self.weekday]} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
-def opening_hours() -> dict[int, list[tuple[time, time]]]:
-    """The week's opening periods by weekday. Read after `ScheduleSettings.load()`, which makes the usual
-    week's rows the first time (every caller has the settings in hand already)."""
-    hours: dict[int, list[tuple[time, time]]] = {}
-    for row in OpeningHours.objects.all():
-        hours.setdefault(row.weekday, []).append((row.opens, row.closes))
+def opening_hours(location_ids) -> dict[int, dict[int, list[tuple[time, time]]]]:
+    """Each location's week of opening periods by weekday (one query). A location with no hours yet gets the
+    usual week's, the first time they are asked for."""
+    wanted = set(location_ids)
+    hours: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    for row in OpeningHours.objects.filter(location__in=wanted):
+        hours.setdefault(row.location_id, {}).setdefault(row.weekday, []).append((row.opens, row.closes))
+    missing = wanted - set(hours)
+    if missing:
+        OpeningHours.objects.bulk_create(
+            OpeningHours(location_id=location, weekday=day, opens=opens, closes=closes)
+            for location in missing
+            for day, opens, closes in DEFAULT_HOURS
+        )
+        for location in missing:
+            hours[location] = {day: [(opens, closes)] for day, opens, closes in DEFAULT_HOURS}
     return hours
 
 
@@ -157,6 +156,8 @@ class Series(models.Model):
     exdates = models.JSONField("dates taken out", default=list, blank=True)
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LocatedQuerySet.as_manager()
 
     class Meta:
         ordering = ["dtstart", "id"]
@@ -184,7 +185,10 @@ def due_condition(moment) -> Q:
     return Q(start__lt=moment) & ~Q(status=Status.CANCELLED, cancel_reason__in=CLINIC_SIDE)
 
 
-class AppointmentQuerySet(models.QuerySet):
+class AppointmentQuerySet(LocatedQuerySet):
+    # Seen by the staff of the location it is at, and by the patient's own location's.
+    location_paths = ("location", "patient__location")
+
     def on_day(self, day) -> "AppointmentQuerySet":
         return self.filter(start__gte=start_of_day(day), start__lt=start_of_day(day + timedelta(days=1)))
 
@@ -198,6 +202,8 @@ class AppointmentQuerySet(models.QuerySet):
 class Appointment(VersionedModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Where the visit is: the plan's location, else the patient's home location, unless the booking names one.
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("type", max_length=12, choices=Kind.choices, default=Kind.TREATMENT)
     start = models.DateTimeField("starts")
     minutes = models.PositiveSmallIntegerField("duration (minutes)", choices=DURATION_CHOICES)
@@ -231,6 +237,7 @@ class Appointment(VersionedModel):
         ordering = ["start", "id"]
         indexes = [
             models.Index(fields=["start"], name="appointment_start_idx"),
+            models.Index(fields=["location", "start"], name="appointment_location_idx"),
             models.Index(fields=["practitioner", "start"], name="appointment_practitioner_idx"),
             models.Index(fields=["patient", "start"], name="appointment_patient_idx"),
             models.Index(fields=["plan", "start"], name="appointment_plan_idx"),
@@ -254,6 +261,11 @@ class Appointment(VersionedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {timezone.localtime(self.start):%Y-%m-%d %H:%M} for {self.patient}"
+
+    def save(self, *args, **kwargs):
+        if self.location_id is None:
+            self.location_id = self.plan.location_id if self.plan_id else self.patient.location_id
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("scheduling:appointment-detail", args=[self.pk])
@@ -281,12 +293,13 @@ class AppointmentSlot(models.Model):
     time cannot both commit, whichever form or server they come from (docs/architecture.md, "The schedule").
 
     `lane` is which of the practitioner's patients-at-once this is (1 when they treat one at a time);
-    `place` which of the clinic's beds. Derived from the appointment and written with it by the services;
+    `place` which of the location's beds. Derived from the appointment and written with it by the services;
     the appointment's own audit entries record the booking.
     """
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="slots")
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
     slot = models.DateTimeField()
     lane = models.PositiveSmallIntegerField()
     place = models.PositiveSmallIntegerField()
@@ -295,8 +308,8 @@ class AppointmentSlot(models.Model):
         constraints = [
             # The practitioner is never double-booked past their patients-at-once.
             models.UniqueConstraint(fields=["practitioner", "slot", "lane"], name="slot_practitioner_lane_once"),
-            # No more patients in the clinic at once than it has beds.
-            models.UniqueConstraint(fields=["slot", "place"], name="slot_place_once"),
+            # No more patients at a location at once than it has beds.
+            models.UniqueConstraint(fields=["location", "slot", "place"], name="slot_location_place_once"),
         ]
 
     def __str__(self) -> str:

@@ -49,8 +49,9 @@ EMAILS = {
 
 
 def appointment_email(appointment, *, clinic: dict, kind: str = "reminder") -> EmailMessage:
-    """The patient's email about a visit (date, time and clinic only), with its calendar file."""
-    start = timezone.localtime(appointment.start)
+    """The patient's email about a visit (date, time and clinic only, the time on the location's clock), with its
+    calendar file. `clinic` is the location's contact details (clinic.locations.contact_details)."""
+    start = timezone.localtime(appointment.start, clinic["time_zone"])
     host = urlsplit(settings.SITE_URL).hostname or "clinic.invalid"
     ics = appointment_ics(
         uid=f"appointment-{appointment.pk}@{host}",
@@ -62,7 +63,8 @@ def appointment_email(appointment, *, clinic: dict, kind: str = "reminder") -> E
         cancelled=kind == "cancelled",
     )
     template, subject = EMAILS[kind]
-    body = render_to_string(template, {"start": start, "clinic": clinic})
+    with timezone.override(clinic["time_zone"]):  # the template's dates too
+        body = render_to_string(template, {"start": start, "clinic": clinic})
     message = EmailMessage(
         subject=f"{clinic['name']}: " + subject.format(day=f"{start:%A} {start:%B} {start.day}"),
         body=body,

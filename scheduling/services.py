@@ -8,8 +8,8 @@ beside the field; the constraint is the last word when two people book at the sa
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit import log_rows
-from clinic.models import Patient
+from clinic.locations import contact_details
+from clinic.models import Location, Patient
 from clinic.roles import ACUPUNCTURIST
 from scheduling import rules
 from scheduling.models import (
@@ -70,31 +71,37 @@ class Proposal:
     practitioner_id: int
     start: datetime
     minutes: int
+    location_id: int
     patient_id: int | None = None
 
 
 def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=None) -> list[str]:
-    """What stands in the way of each proposed visit ('' when nothing): the past, the grid, opening hours,
-    the practitioner's other patients, the clinic's beds. Three queries for any number of visits; the
-    visits proposed together count against each other as well (a course cannot double-book itself)."""
+    """What stands in the way of each proposed visit ('' when nothing): the past, the grid, the location's
+    opening hours (on its clock), the practitioner's other patients, the location's beds. Five queries for any
+    number of visits; the visits proposed together count against each other as well (a course cannot
+    double-book itself)."""
     now = now or timezone.now()
     config = ScheduleSettings.load()
-    hours = opening_hours()
+    locations = Location.objects.in_bulk({p.location_id for p in proposals})
+    hours = opening_hours(locations)
     lanes, places = _taken({slot for p in proposals for slot in rules.slot_starts(p.start, p.minutes)}, exclude)
     own = _patients_visits(proposals, exclude)
     out = []
     for p in proposals:
-        local = timezone.localtime(p.start)
+        location = locations[p.location_id]
+        local = timezone.localtime(p.start, ZoneInfo(location.time_zone))
         if p.start < now:
             out.append(f"{local:%b} {local.day} at {local:%H:%M} has already passed: choose a time from now on.")
             continue
         if not rules.on_grid(local, p.minutes):
             out.append("Appointments start on the quarter hour (:00, :15, :30, :45).")
             continue
-        if not rules.within_hours(local, p.minutes, hours):
+        if not rules.within_hours(local, p.minutes, hours[location.pk]):
             end = local + timedelta(minutes=p.minutes)
+            where = f" at {location.name}" if Location.objects.count() > 1 else ""
             out.append(
-                f"{local:%H:%M}–{end:%H:%M} is outside opening hours. {rules.hours_text(hours, local.weekday())}"
+                f"{local:%H:%M}–{end:%H:%M} is outside opening hours{where}. "
+                f"{rules.hours_text(hours[location.pk], local.weekday())}"
             )
             continue
         problem = next(
@@ -106,18 +113,19 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
             "",
         )
         for slot in rules.slot_starts(p.start, p.minutes) if not problem else []:
+            at = f"{timezone.localtime(slot, local.tzinfo):%H:%M}"
             lane_taken = lanes.setdefault((p.practitioner_id, slot), set())
-            place_taken = places.setdefault(slot, set())
+            place_taken = places.setdefault((location.pk, slot), set())
             if len(lane_taken) >= config.patients_per_practitioner:
-                problem = f"The practitioner is already booked at {timezone.localtime(slot):%H:%M}."
+                problem = f"The practitioner is already booked at {at}."
                 break
-            if len(place_taken) >= config.beds:
-                problem = f"All {config.beds} treatment beds are taken at {timezone.localtime(slot):%H:%M}."
+            if len(place_taken) >= location.beds:
+                problem = f"All {location.beds} treatment beds are taken at {at}."
                 break
         if not problem:  # the visit takes its places, so the next proposal sees them
             for slot in rules.slot_starts(p.start, p.minutes):
                 lanes[(p.practitioner_id, slot)].add(rules.free_place(lanes[(p.practitioner_id, slot)], 99))
-                places[slot].add(rules.free_place(places[slot], 999))
+                places[(location.pk, slot)].add(rules.free_place(places[(location.pk, slot)], 999))
         out.append(problem)
     return out
 
@@ -136,14 +144,19 @@ def _patients_visits(proposals: list[Proposal], exclude) -> dict[int, list[tuple
     return own
 
 
-def _taken(slots: set[datetime], exclude) -> tuple[dict[tuple[int, datetime], set[int]], dict[datetime, set[int]]]:
-    """The lanes each practitioner and the beds the clinic already use in these quarter hours (one query)."""
-    lanes: dict[tuple[int, datetime], set[int]] = {}
-    places: dict[datetime, set[int]] = {}
+Taken = dict[tuple[int, datetime], set[int]]
+
+
+def _taken(slots: set[datetime], exclude) -> tuple[Taken, Taken]:
+    """The lanes each practitioner and the beds each location already use in these quarter hours (one query),
+    keyed by (practitioner, quarter hour) and (location, quarter hour)."""
+    lanes: Taken = {}
+    places: Taken = {}
     held = AppointmentSlot.objects.filter(slot__in=slots).exclude(appointment__in=exclude)
-    for slot, practitioner_id, lane, place in held.values_list("slot", "practitioner_id", "lane", "place"):
+    rows = held.values_list("slot", "practitioner_id", "location_id", "lane", "place")
+    for slot, practitioner_id, location_id, lane, place in rows:
         lanes.setdefault((practitioner_id, slot), set()).add(lane)
-        places.setdefault(slot, set()).add(place)
+        places.setdefault((location_id, slot), set()).add(place)
     return lanes, places
 
 
@@ -152,6 +165,7 @@ def hold_slots(appointments: list[Appointment]) -> None:
     a row another transaction wrote first breaks a unique constraint, and the booking is refused. The
     services call it for every booking; the demo data for the past visits it writes directly."""
     config = ScheduleSettings.load()
+    beds = dict(Location.objects.filter(pk__in={a.location_id for a in appointments}).values_list("pk", "beds"))
     wanted = {slot for a in appointments for slot in rules.slot_starts(a.start, a.minutes)}
     lanes, places = _taken(wanted, {a.pk for a in appointments})
     rows = []
@@ -160,15 +174,17 @@ def hold_slots(appointments: list[Appointment]) -> None:
             lane = rules.free_place(
                 lanes.setdefault((appointment.practitioner_id, slot), set()), config.patients_per_practitioner
             )
-            place = rules.free_place(places.setdefault(slot, set()), config.beds)
+            here = (appointment.location_id, slot)
+            place = rules.free_place(places.setdefault(here, set()), beds[appointment.location_id])
             if lane is None or place is None:
                 raise BookingRefused(TAKEN_MESSAGE, field="start")
             lanes[(appointment.practitioner_id, slot)].add(lane)
-            places[slot].add(place)
+            places[here].add(place)
             rows.append(
                 AppointmentSlot(
                     appointment=appointment,
                     practitioner_id=appointment.practitioner_id,
+                    location_id=appointment.location_id,
                     slot=slot,
                     lane=lane,
                     place=place,
@@ -198,11 +214,15 @@ def book_appointment(
     user,
     plan: TreatmentPlan | None = None,
     notes: str = "",
+    location: Location | None = None,
 ) -> Appointment:
-    """One visit, checked and held; refused (BookingRefused) with the reason beside the start field."""
-    _refuse_problems([Proposal(practitioner.pk, start, minutes, patient.pk)])
+    """One visit, checked and held; refused (BookingRefused) with the reason beside the start field. At
+    `location`, else the plan's, else the patient's home location."""
+    location_id = location.pk if location else plan.location_id if plan else patient.location_id
+    _refuse_problems([Proposal(practitioner.pk, start, minutes, location_id, patient.pk)])
     appointment = Appointment.objects.create(
         patient=patient,
+        location_id=location_id,
         practitioner=practitioner,
         start=start,
         minutes=minutes,
@@ -228,7 +248,9 @@ def preview_course(
     """Every visit the course would book, each with what stands in its way, before anything is saved."""
     planned = rules.course_dates(phases, first_day, at, timezone.get_current_timezone())
     visits = [(index, start) for index, (_, _, starts) in enumerate(planned) for start in starts]
-    found = problems([Proposal(practitioner.pk, start, minutes, plan.patient_id) for _, start in visits])
+    found = problems(
+        [Proposal(practitioner.pk, start, minutes, plan.location_id, plan.patient_id) for _, start in visits]
+    )
     return [CourseVisit(index, start, problem) for (index, start), problem in zip(visits, found, strict=True)]
 
 
@@ -282,6 +304,7 @@ def book_course(
         made += [
             Appointment(
                 patient=plan.patient,
+                location_id=plan.location_id,
                 practitioner=practitioner,
                 kind=kind,
                 start=v.start,
@@ -368,7 +391,9 @@ def move_appointment(
     else:
         targets = [(appointment, start)]
     ids = {a.pk for a, _ in targets}
-    found = problems([Proposal(practitioner.pk, new, minutes, a.patient_id) for a, new in targets], exclude=ids)
+    found = problems(
+        [Proposal(practitioner.pk, new, minutes, a.location_id, a.patient_id) for a, new in targets], exclude=ids
+    )
     for (a, _), problem in zip(targets, found, strict=True):
         if problem:
             local = timezone.localtime(a.start)
@@ -574,18 +599,23 @@ def same_day_session(appointment: Appointment) -> Session | None:
 
 
 @transaction.atomic
-def save_schedule_settings(*, config: ScheduleSettings, hours: list[tuple[int, object, object]]) -> ScheduleSettings:
-    """The manager's settings and the week's opening hours. Only the periods that really went or came are
-    deleted or created (each with its own audit entry): an unchanged save leaves no entry."""
+def save_schedule_settings(
+    *, config: ScheduleSettings, location: Location, beds: int, hours: list[tuple[int, object, object]]
+) -> ScheduleSettings:
+    """The manager's settings, and one location's beds and week of opening hours. Only what really changed is
+    written (each with its own audit entry): an unchanged save leaves no entry."""
     config.save()
+    if location.beds != beds:
+        location.beds = beds
+        location.save(update_fields=["beds"])
     wanted = set(hours)
-    for row in OpeningHours.objects.all():
+    for row in OpeningHours.objects.filter(location=location):
         if (row.weekday, row.opens, row.closes) in wanted:
             wanted.discard((row.weekday, row.opens, row.closes))
         else:
             row.delete()
     for weekday, opens, closes in sorted(wanted):
-        OpeningHours.objects.create(weekday=weekday, opens=opens, closes=closes)
+        OpeningHours.objects.create(location=location, weekday=weekday, opens=opens, closes=closes)
     return config
 
 
@@ -602,7 +632,7 @@ def send_appointment_reminders(*, now=None) -> int:
         start__lte=now + timedelta(hours=config.reminder_hours),
     ).exclude(patient__email="")
     sent = 0
-    for appointment in due.select_related("patient").order_by("start")[:1000]:
+    for appointment in due.select_related("patient", "location").order_by("start")[:1000]:
         with transaction.atomic():
             claimed = Appointment.objects.filter(
                 pk=appointment.pk, status=Status.BOOKED, reminder_sent_at__isnull=True
@@ -610,7 +640,7 @@ def send_appointment_reminders(*, now=None) -> int:
             if not claimed:
                 continue
             log_rows(updated=[(appointment, _with_reminder(appointment, now))])
-            message: EmailMessage = appointment_email(appointment, clinic=_clinic())
+            message: EmailMessage = appointment_email(appointment, clinic=contact_details(appointment.location))
             transaction.on_commit(message.send)
             sent += 1
     return sent
@@ -625,14 +655,5 @@ def _with_reminder(appointment: Appointment, now) -> Appointment:
 def _tell_patient(appointment: Appointment, kind: str) -> None:
     """Email the patient about a change to a visit they hold in their calendar, after commit."""
     if appointment.patient.email:
-        message = appointment_email(appointment, clinic=_clinic(), kind=kind)
+        message = appointment_email(appointment, clinic=contact_details(appointment.location), kind=kind)
         transaction.on_commit(message.send)
-
-
-def _clinic() -> dict:
-    return {
-        "name": settings.CLINIC_NAME,
-        "address": settings.CLINIC_ADDRESS,
-        "phone": settings.CLINIC_PHONE,
-        "email": settings.CLINIC_EMAIL,
-    }

@@ -11,14 +11,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_patient_for, permission_required, require_perm
 from clinic.audit import record_list, record_view
 from clinic.concurrency import UNVERSIONED_MESSAGE, StaleRecordError
 from clinic.errors import conflict
+from clinic.locations import NO_LOCATION_MESSAGE, chosen_location, scope_of
 from clinic.models import Patient
+from clinic.security import safe_next
 from scheduling import rules, services
 from scheduling.access import get_appointment_for, get_plan_to_book
 from scheduling.forms import AppointmentForm, CancelForm, CourseForm, MoveForm, ScheduleSettingsForm
@@ -32,10 +33,7 @@ STALE_MESSAGE = "Someone else changed this appointment while you had it open. He
 
 def _back(request: HttpRequest, appointment: Appointment) -> str:
     """Where an action returns: the page it was posted from (the day sheet, the week), else the appointment."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return appointment.get_absolute_url()
+    return safe_next(request, appointment.get_absolute_url())
 
 
 def _posted_version(request: HttpRequest) -> int | None:
@@ -250,6 +248,7 @@ def appointment_session(request: HttpRequest, pk: int) -> HttpResponse:
         # The visit's time; a patient seen before it (checked in early) is dated now: a session is never in
         # the future, and the form would refuse the time it had filled in itself.
         started_at=min(appointment.start, timezone.now()),
+        location_id=appointment.location_id,
         after_save=complete,
     )
 
@@ -359,9 +358,13 @@ def week_view(request: HttpRequest) -> HttpResponse:
         )
     week = _monday(rules.day_from(request.GET.get("week", ""), timezone.localdate()))
     start = start_of_day(week)
+    location = chosen_location(request.user, request.GET.get("location"))
+    visible = Appointment.objects.visible_to(request.user)
+    if location is not None:
+        visible = visible.filter(location=location)
     rows = (
         list(
-            Appointment.objects.filter(practitioner=chosen, start__gte=start, start__lt=start + timedelta(days=7))
+            visible.filter(practitioner=chosen, start__gte=start, start__lt=start + timedelta(days=7))
             .exclude(status=Status.CANCELLED)
             .values(
                 "pk", "start", "minutes", "kind", "status", "patient_id", "patient__family_name", "patient__given_name"
@@ -375,13 +378,16 @@ def week_view(request: HttpRequest) -> HttpResponse:
         as_visit_row(row)
         days[row["start"].weekday()]["visits"].append(row)
     record_list(Patient, page="Week view", rows=rows, patient_of=lambda row: row["patient_id"])
-    ScheduleSettings.load()  # the usual week's hours, the first time
-    hours = opening_hours()
+    # The opening hours of the location shown (of the one location the user sees, when no filter names one).
+    scope = scope_of(request.user)
+    hours_of = location or (scope.visible[0] if len(scope.visible) == 1 else None)
+    hours = opening_hours([hours_of.pk])[hours_of.pk] if hours_of else None
     for entry in days:
-        entry["hours"] = hours.get(entry["day"].weekday(), [])
+        entry["hours"] = hours.get(entry["day"].weekday(), []) if hours is not None else None
     context = {
         "practitioners": practitioners,
         "chosen": chosen,
+        "location": location,
         "week": week,
         "days": days,
         "previous": week - timedelta(days=7),
@@ -394,10 +400,25 @@ def week_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("scheduling.change_schedulesettings")
 def schedule_settings(request: HttpRequest) -> HttpResponse:
+    """The visit lengths and reminders of the whole clinic, and one location's beds and opening hours."""
     config = ScheduleSettings.load()
-    form = ScheduleSettingsForm(request.POST or None, instance=config, hours=opening_hours())
+    scope = scope_of(request.user)
+    location = chosen_location(request.user, request.GET.get("location")) or next(iter(scope.visible), None)
+    if location is None:
+        return conflict(request, NO_LOCATION_MESSAGE)
+    hours = opening_hours([location.pk])[location.pk]
+    form = ScheduleSettingsForm(request.POST or None, instance=config, hours=hours, location=location)
     if request.method == "POST" and form.is_valid():
-        services.save_schedule_settings(config=form.save(commit=False), hours=form.cleaned_data["hours"])
-        messages.success(request, "Schedule settings saved.")
-        return redirect("scheduling:schedule-settings")
-    return render(request, "scheduling/schedule_settings.html", {"form": form}, status=400 if form.errors else 200)
+        services.save_schedule_settings(
+            config=form.save(commit=False),
+            location=location,
+            beds=form.cleaned_data["beds"],
+            hours=form.cleaned_data["hours"],
+        )
+        messages.success(
+            request, f"Schedule settings saved for {location}." if scope.several else "Schedule settings saved."
+        )
+        here = reverse("scheduling:schedule-settings")
+        return redirect(f"{here}?location={location.pk}" if scope.several else here)
+    context = {"form": form, "location": location}
+    return render(request, "scheduling/schedule_settings.html", context, status=400 if form.errors else 200)

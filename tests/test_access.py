@@ -32,6 +32,7 @@ ACCESS: dict[str, tuple] = {
     "pages:patient-detail": (lambda o: {"pk": o.patient.pk}, staff()),
     "clinic:patient-update": (lambda o: {"pk": o.patient.pk}, staff(manager=403)),
     "clinic:audit-log": (None, staff(front_desk=403, acupuncturist=403)),
+    "clinic:location-scope": (None, everyone(405)),  # POST only
     "clinic:login": (None, {"anonymous": 200, "patient": 200, "front_desk": 302, "acupuncturist": 302, "manager": 302}),
     # Logout only accepts POST; a GET is refused for everyone.
     "clinic:logout": (None, everyone(405)),
@@ -98,6 +99,7 @@ ACCESS: dict[str, tuple] = {
     "scheduling:schedule-settings": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report-csv": (None, staff(front_desk=403, acupuncturist=403)),
+    "outcomes:report-locations-csv": (None, staff(front_desk=403, acupuncturist=403)),
 }
 
 # The Django admin guards itself (is_staff plus model permissions) and is tested by Django.

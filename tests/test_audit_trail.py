@@ -10,6 +10,7 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from clinic.audit import readable_changes
+from clinic.models import Location
 from tests.factories import IntakeFactory, PatientFactory, SessionFactory, TreatmentPlanFactory, intake_defaults
 
 CREATE, UPDATE, DELETE = LogEntry.Action.CREATE, LogEntry.Action.UPDATE, LogEntry.Action.DELETE
@@ -468,8 +469,15 @@ def test_the_schedules_bookings_moves_and_states(since, acupuncturist, front_des
     plan.patient.save()
     assert services.send_appointment_reminders(now=one.start - timedelta(hours=20)) == 2  # 09:00 and 11:00
     assert any(change[0] == "Reminder sent at" for change in readable_changes(since("appointment", UPDATE)[-1]))
-    services.save_schedule_settings(config=ScheduleSettings.load(), hours=[(0, time(9), time(17))])
+    location = Location.objects.get()
+    services.save_schedule_settings(
+        config=ScheduleSettings.load(), location=location, beds=5, hours=[(0, time(9), time(17))]
+    )
     assert len(since("openinghours", DELETE)) == 6 and len(since("openinghours", CREATE)) == 1
-    services.save_schedule_settings(config=ScheduleSettings.load(), hours=[(0, time(9), time(17))])  # unchanged
+    assert ("Treatment beds", "4", "5") in readable_changes(since("location", UPDATE)[-1])
+    services.save_schedule_settings(
+        config=ScheduleSettings.load(), location=location, beds=5, hours=[(0, time(9), time(17))]
+    )  # unchanged
     assert len(since("openinghours", DELETE)) == 6 and len(since("openinghours", CREATE)) == 1
+    assert len(since("location", UPDATE)) == 1
     assert not since("schedulesettings", UPDATE)

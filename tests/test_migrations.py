@@ -245,3 +245,66 @@ def has_row_on(plan, day):
     from outcomes.models import Questionnaire
 
     return Questionnaire.objects.filter(plan_id=plan.pk, due_date=day).exists()
+
+
+BEFORE_LOCATIONS = [
+    ("clinic", "0006_patient_search_keys"),
+    ("treatments", "0012_plan_first_relief"),
+    ("scheduling", "0002_default_settings"),
+]
+
+
+def test_one_location_is_made_from_the_clinic_and_given_to_every_row_and_it_goes_back(people, settings):
+    patient, clinician = people
+    apps = migrate(BEFORE_LOCATIONS)
+    StaffProfile = apps.get_model("clinic", "StaffProfile")
+    Plan = apps.get_model("treatments", "TreatmentPlan")
+    Session = apps.get_model("treatments", "Session")
+    Appointment = apps.get_model("scheduling", "Appointment")
+    AppointmentSlot = apps.get_model("scheduling", "AppointmentSlot")
+    ScheduleSettings = apps.get_model("scheduling", "ScheduleSettings")
+    StaffProfile.objects.create(user_id=clinician.pk)
+    ScheduleSettings.objects.update_or_create(pk=1, defaults={"beds": 6})
+    Hours = apps.get_model("scheduling", "OpeningHours")
+    Hours.objects.all().delete()
+    Hours.objects.create(weekday=0, opens=time(7), closes=time(15))
+    plan = Plan.objects.create(
+        patient_id=patient.pk, practitioner_id=clinician.pk, tcm_pattern="other", start_date=date(2026, 3, 2), goals="x"
+    )
+    start = timezone.make_aware(datetime(2026, 3, 2, 9))
+    Session.objects.create(
+        plan_id=plan.pk,
+        patient_id=patient.pk,
+        practitioner_id=clinician.pk,
+        started_at=start,
+        contact_minutes=30,
+        pain_before=5,
+    )
+    common = {"patient_id": patient.pk, "practitioner_id": clinician.pk, "minutes": 15, "booked_by_id": clinician.pk}
+    with_plan = Appointment.objects.create(start=start, plan_id=plan.pk, **common)
+    Appointment.objects.create(start=start + timedelta(days=1), **common)
+    AppointmentSlot.objects.create(
+        appointment_id=with_plan.pk, practitioner_id=clinician.pk, slot=start, lane=1, place=1
+    )
+    latest()
+    from clinic.models import Location, Patient
+    from clinic.models import StaffProfile as Profile
+    from scheduling.models import Appointment as Visit
+    from scheduling.models import AppointmentSlot as Slot
+    from scheduling.models import OpeningHours
+    from treatments.models import Session as Note
+    from treatments.models import TreatmentPlan
+
+    location = Location.objects.get()
+    assert (location.name, location.address, location.beds) == (settings.CLINIC_NAME, settings.CLINIC_ADDRESS, 6)
+    assert Patient.objects.get(pk=patient.pk).location == location
+    assert list(Profile.objects.get(user=clinician).locations.all()) == [location]
+    for model in (TreatmentPlan, Note, Visit, Slot, OpeningHours):
+        assert set(model.objects.values_list("location", flat=True)) == {location.pk}, model
+    # The clinic's hours, now the location's.
+    assert list(OpeningHours.objects.values_list("weekday", "opens", "closes")) == [(0, time(7), time(15))]
+
+    apps = migrate(BEFORE_LOCATIONS)  # reversible: the one clinic again, its beds on the settings row
+    assert apps.get_model("scheduling", "ScheduleSettings").objects.get(pk=1).beds == 6
+    assert apps.get_model("treatments", "Session").objects.count() == 1
+    latest()

@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from clinic.audit import audited
 from clinic.concurrency import VersionedModel
 from clinic.fields import range_check
-from clinic.models import Patient
+from clinic.models import LocatedQuerySet, Location, Patient
 from intake.models import TcmPattern
 
 # TreatmentPlan's column the questionnaire schedule sets once (outcomes.services): no plan edit writes it.
@@ -35,6 +35,8 @@ OUTCOME_FIELDS = frozenset(
         "week8_analgesic",
         "baseline_work",
         "week8_work",
+        "baseline_leg_pain",
+        "week8_leg_pain",
         "odi_at_session_4",
         "odi_at_session_8",
         "odi_at_session_12",
@@ -215,13 +217,16 @@ def review_due_condition() -> Q:
     )
 
 
-class TreatmentPlanQuerySet(models.QuerySet):
+class TreatmentPlanQuerySet(LocatedQuerySet):
     def reviews_due(self) -> "TreatmentPlanQuerySet":
         return self.filter(review_due_condition())
 
 
 class TreatmentPlan(VersionedModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="plans")
+    # Where the course is given: the patient's home location when the plan is made (the report compares
+    # locations by it, so a patient who moves later leaves their finished course where it was given).
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     diagnosis_codes = models.JSONField("ICD-10-CM diagnosis codes", default=list)
     tcm_pattern = models.CharField("TCM pattern", max_length=20, choices=TcmPattern.choices)
@@ -251,6 +256,9 @@ class TreatmentPlan(VersionedModel):
     week8_analgesic = models.PositiveSmallIntegerField("week-8 analgesic days", null=True, editable=False)
     baseline_work = models.PositiveSmallIntegerField("baseline days off work", null=True, editable=False)
     week8_work = models.PositiveSmallIntegerField("week-8 days off work", null=True, editable=False)
+    # Leg pain now (0-10) in the baseline and week-8 questionnaires: the report's leg pain change.
+    baseline_leg_pain = models.PositiveSmallIntegerField("baseline leg pain (0-10)", null=True, editable=False)
+    week8_leg_pain = models.PositiveSmallIntegerField("week-8 leg pain (0-10)", null=True, editable=False)
     odi_at_session_4 = models.PositiveSmallIntegerField("ODI by session 4 (%)", null=True, editable=False)
     odi_at_session_8 = models.PositiveSmallIntegerField("ODI by session 8 (%)", null=True, editable=False)
     odi_at_session_12 = models.PositiveSmallIntegerField("ODI by session 12 (%)", null=True, editable=False)
@@ -286,6 +294,8 @@ class TreatmentPlan(VersionedModel):
         return f"Plan {self.start_date:%Y-%m-%d} for {self.patient}"
 
     def save(self, *args, **kwargs):
+        if self.location_id is None:
+            self.location_id = self.patient.location_id
         # The derived columns belong to their services, and the schedule's week 0 to the scheduler: an edit
         # of the plan never writes back a count, a score or a week 0 it read before they were set.
         if not self._state.adding and kwargs.get("update_fields") is None:
@@ -350,7 +360,7 @@ TUINA_TECHNIQUES = [
 ]
 
 
-class SessionQuerySet(models.QuerySet):
+class SessionQuerySet(LocatedQuerySet):
     def update(self, **kwargs):
         if self.filter(signed_at__isnull=False).exists():
             raise SignedSessionError()
@@ -386,6 +396,8 @@ MAX_REINSERTIONS = 20
 class Session(VersionedModel):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
+    # Where the session was given: its appointment's location, else the plan's.
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField("date and time")
     contact_minutes = models.PositiveSmallIntegerField(
@@ -469,6 +481,8 @@ class Session(VersionedModel):
         # The lock is checked against the stored row, so no in-memory edit can slip past it.
         if self._stored_signed():
             raise SignedSessionError()
+        if self.location_id is None:
+            self.location_id = self.plan.location_id
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

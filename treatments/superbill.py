@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from fpdf import FPDF
 
+from clinic.locations import contact_details
 from treatments import billing
 from treatments.models import ElectroPair, Fee, Session
 
@@ -116,10 +117,11 @@ def build_superbill(session: Session) -> Superbill:
     ]
     paid = (session.payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)).quantize(Decimal("0.01"))
     licence = f"{profile.licence_state} {profile.licence_number}".strip() if profile else ""
+    where = contact_details(session.location)
     return Superbill(
-        clinic_name=settings.CLINIC_NAME,
-        clinic_address=settings.CLINIC_ADDRESS,
-        clinic_phone=settings.CLINIC_PHONE,
+        clinic_name=where["name"],
+        clinic_address=where["address"],
+        clinic_phone=where["phone"],
         tax_id=settings.CLINIC_TAX_ID,
         practitioner=session.practitioner.get_full_name() or session.practitioner.get_username(),
         credentials=profile.credentials if profile else "",

@@ -46,6 +46,8 @@ WRITABLE = {
     "axes.AccessFailureLog",
     "axes.AccessLog",
     "clinic.Patient",
+    # A group's locations: names, addresses, clocks and beds; the manager sets them up.
+    "clinic.Location",
     "otp_totp.TOTPDevice",
     "treatments.Fee",
     "treatments.Point",

@@ -28,7 +28,7 @@ def test_dashboard_query_count_does_not_grow(lac_client, django_assert_max_num_q
 
 
 def test_chart_query_count_is_bounded(desk_client, patient, django_assert_max_num_queries):
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         desk_client.get(reverse("pages:patient-detail", args=[patient.pk]))
 
 

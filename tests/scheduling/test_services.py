@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from clinic.models import Location
 from scheduling import rules, services
 from scheduling.models import Appointment, AppointmentSlot, OpeningHours, ScheduleSettings, Series, Status
 from scheduling.rules import Phase
@@ -61,8 +62,9 @@ def test_community_acupuncture_treats_several_at_once_up_to_the_beds(
     patient, acupuncturist, other_lac, front_desk, monday
 ):
     config = ScheduleSettings.load()
-    config.beds, config.patients_per_practitioner = 3, 2
+    config.patients_per_practitioner = 2
     config.save()
+    Location.objects.update(beds=3)  # the clinic's one location
     book(patient, acupuncturist, at(monday, 10), front_desk)
     book(PatientFactory(), acupuncturist, at(monday, 10), front_desk)  # her second patient at once
     with pytest.raises(services.BookingRefused, match="already booked"):
@@ -324,11 +326,19 @@ def test_completing_links_the_session_once(plan, acupuncturist, front_desk):
 def test_settings_durations_and_hours(manager):
     config = ScheduleSettings.load()
     assert [config.minutes_for(k) for k in ("new_patient", "treatment", "review")] == [90, 60, 30]
-    services.save_schedule_settings(config=config, hours=[(0, time(9), time(17)), (2, time(12), time(20))])
-    assert list(OpeningHours.objects.values_list("weekday", "opens", "closes")) == [
+    location, other = Location.objects.get(), Location.objects.create(name="Riverside")
+    OpeningHours.objects.create(location=other, weekday=3, opens=time(7), closes=time(11))
+    services.save_schedule_settings(
+        config=config, location=location, beds=6, hours=[(0, time(9), time(17)), (2, time(12), time(20))]
+    )
+    assert list(OpeningHours.objects.filter(location=location).values_list("weekday", "opens", "closes")) == [
         (0, time(9), time(17)),
         (2, time(12), time(20)),
     ]
+    assert Location.objects.get(pk=location.pk).beds == 6
+    # Another location's hours and beds are its own.
+    assert list(OpeningHours.objects.filter(location=other).values_list("weekday", flat=True)) == [3]
+    assert Location.objects.get(pk=other.pk).beds == 4
 
 
 def test_a_patient_is_never_booked_twice_at_once(patient, acupuncturist, other_lac, front_desk, monday):

@@ -1,0 +1,127 @@
+"""Which locations a user sees (docs/architecture.md, "Locations").
+
+Staff see the patients of the locations they work at. Those holding `clinic.view_all_locations` may switch to
+every location (the choice lives in their session); one who works nowhere in particular (a group manager) sees
+every location. A clinic with one location is one undivided clinic: everyone sees it, and no page names it.
+The scope is read once per request (one query) and kept on the user object.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+
+from clinic.models import Location, StaffProfile
+
+ALL_LOCATIONS_PERMISSION = "clinic.view_all_locations"
+SESSION_KEY = "all_locations"
+NO_LOCATION_MESSAGE = (
+    "Your account is not assigned to a location yet, so no patients are shown. "
+    "Ask the clinic manager to add your location to your staff profile."
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    locations: tuple[Location, ...]  # every location of the clinic, by name
+    own: frozenset[int]  # where the user works
+    may_switch: bool  # holds the permission to see every location
+    sees_all: bool
+
+    @property
+    def several(self) -> bool:
+        """More than one location: only then does any page name one."""
+        return len(self.locations) > 1
+
+    @property
+    def visible_ids(self) -> frozenset[int] | None:
+        """The locations whose rows the user sees now; None for every one."""
+        return None if self.sees_all else self.own
+
+    @property
+    def visible(self) -> tuple[Location, ...]:
+        ids = self.visible_ids
+        return self.locations if ids is None else tuple(loc for loc in self.locations if loc.pk in ids)
+
+    @property
+    def unassigned(self) -> bool:
+        """Sees no location at all: every page says so rather than showing an empty clinic."""
+        return not self.sees_all and not self.own
+
+    @property
+    def own_label(self) -> str:
+        return ", ".join(loc.name for loc in self.locations if loc.pk in self.own)
+
+    @property
+    def label(self) -> str:
+        if self.sees_all:
+            return "All locations"
+        return ", ".join(loc.name for loc in self.visible) or "No location"
+
+
+def scope_of(user) -> Scope:
+    cached = getattr(user, "_location_scope", None)
+    if cached is not None:
+        return cached
+    if user is None or not user.is_authenticated:
+        scope = Scope(locations=(), own=frozenset(), may_switch=False, sees_all=False)
+    else:
+        works_here = StaffProfile.locations.through.objects.filter(location=OuterRef("pk"), staffprofile__user=user)
+        rows = list(Location.objects.annotate(works_here=Exists(works_here)).order_by("name"))
+        own = frozenset(loc.pk for loc in rows if loc.works_here)
+        may_switch = user.has_perm(ALL_LOCATIONS_PERMISSION)
+        chose_all = getattr(user, "chose_all_locations", False)
+        sees_all = len(rows) <= 1 or (may_switch and (chose_all or not own))
+        scope = Scope(locations=tuple(rows), own=own, may_switch=may_switch, sees_all=sees_all)
+    if user is not None:
+        user._location_scope = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    """After a change of locations or of the switch within a request."""
+    with contextlib.suppress(AttributeError):
+        del user._location_scope
+
+
+def chosen_location(user, value) -> Location | None:
+    """A location named by a filter (`?location=<id>`): None for no filter, 404 for one the user may not see,
+    so a page never silently shows something other than what was asked for."""
+    if value in (None, ""):
+        return None
+    scope = scope_of(user)
+    found = next((loc for loc in scope.visible if str(loc.pk) == str(value)), None)
+    if found is None:
+        raise Http404("No such location among those you can see.")
+    return found
+
+
+class LocationScopeMiddleware:
+    """Carries the session's "all locations" choice to the user object that `visible_to(user)` reads."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.session.get(SESSION_KEY):
+            request.user.chose_all_locations = True
+        return self.get_response(request)
+
+
+def contact_details(location: Location) -> dict:
+    """What a superbill, a letter or an email prints of where the patient is seen: the clinic's name (with the
+    location's where it is not the clinic's own), the location's address and phone, the clinic's email. A detail
+    the location leaves blank is the clinic's."""
+    name = settings.CLINIC_NAME
+    if location.name and location.name != name:
+        name = f"{name} — {location.name}" if name else location.name
+    return {
+        "name": name,
+        "address": location.address or settings.CLINIC_ADDRESS,
+        "phone": location.phone or settings.CLINIC_PHONE,
+        "email": settings.CLINIC_EMAIL,
+        "time_zone": ZoneInfo(location.time_zone),
+    }
