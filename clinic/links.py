@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from clinic.audit import log_rows
+from clinic.locations import contact_details
 from clinic.models import Patient, PatientLink
 from clinic.qr import qr_svg
 
@@ -127,6 +128,7 @@ def send_link(
     url = build_url(token)
     emailed = email and bool(patient.email)
     if emailed:
+        where = contact_details(patient.location)
         body = render_to_string(
             purpose.email_template,
             {
@@ -134,12 +136,13 @@ def send_link(
                 "patient": patient,
                 "url": url,
                 "expires_at": link.expires_at,
-                "CLINIC_NAME": settings.CLINIC_NAME,
-                "CLINIC_PHONE": settings.CLINIC_PHONE,
+                # The patient's own location's name and phone (the clinic's, where it has one location).
+                "CLINIC_NAME": where["name"],
+                "CLINIC_PHONE": where["phone"],
                 "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
             },
         )
-        subject_line = f"{settings.CLINIC_NAME}: {purpose.email_subject}"
+        subject_line = f"{where['name']}: {purpose.email_subject}"
         transaction.on_commit(lambda: send_mail(subject_line, body, None, [patient.email]))
     return SentLink(link, url, emailed)
 
@@ -186,7 +189,10 @@ def link_for_session(request: HttpRequest, purpose: Purpose) -> PatientLink | No
     entry = request.session.get(SESSION_KEY)
     if not entry or entry.get("purpose") != purpose.key:
         return None
-    return PatientLink.objects.usable(timezone.now()).select_related("patient").filter(pk=entry["id"]).first()
+    link = PatientLink.objects.usable(timezone.now()).select_related("patient__location").filter(pk=entry["id"]).first()
+    if link is not None:  # the patient's pages give their own location's name and phone (clinic.context_processors)
+        request.patient_location = link.patient.location
+    return link
 
 
 def spend_link(link: PatientLink) -> bool:

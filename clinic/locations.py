@@ -37,6 +37,11 @@ class Scope:
         return len(self.locations) > 1
 
     @property
+    def choosing(self) -> bool:
+        """The user sees several locations: pages offer a choice of them and name each row's."""
+        return len(self.visible) > 1
+
+    @property
     def visible_ids(self) -> frozenset[int] | None:
         """The locations whose rows the user sees now; None for every one."""
         return None if self.sees_all else self.own

@@ -46,8 +46,12 @@ class Location(models.Model):
     the data migration made the first from the clinic's settings."""
 
     name = models.CharField(max_length=100, unique=True)
-    address = models.CharField(max_length=200, blank=True, help_text="As printed on letters and superbills.")
-    phone = models.CharField(max_length=30, blank=True)
+    address = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="As printed on letters, superbills and patients' emails; blank: the clinic's (CLINIC_ADDRESS).",
+    )
+    phone = models.CharField(max_length=30, blank=True, help_text="Blank: the clinic's (CLINIC_PHONE).")
     time_zone = models.CharField(
         "time zone",
         max_length=64,
@@ -79,7 +83,7 @@ def default_location_id() -> int:
     """The location a row gets when nothing names one: the clinic's first (a one-location clinic's only one)."""
     found = Location.objects.order_by("pk").values_list("pk", flat=True).first()
     if found is None:
-        found = Location.objects.create(name=settings.CLINIC_NAME, address=settings.CLINIC_ADDRESS).pk
+        found = Location.objects.create(name=settings.CLINIC_NAME or "Main clinic").pk
     return found
 
 

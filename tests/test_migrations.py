@@ -296,7 +296,12 @@ def test_one_location_is_made_from_the_clinic_and_given_to_every_row_and_it_goes
     from treatments.models import TreatmentPlan
 
     location = Location.objects.get()
-    assert (location.name, location.address, location.beds) == (settings.CLINIC_NAME, settings.CLINIC_ADDRESS, 6)
+    assert (location.name, location.address, location.phone, location.beds) == (settings.CLINIC_NAME, "", "", 6)
+    # With no address or phone of its own, the clinic's settings are printed, as before: a change of them shows.
+    from clinic.locations import contact_details
+
+    details = contact_details(location)
+    assert (details["name"], details["address"]) == (settings.CLINIC_NAME, settings.CLINIC_ADDRESS)
     assert Patient.objects.get(pk=patient.pk).location == location
     assert list(Profile.objects.get(user=clinician).locations.all()) == [location]
     for model in (TreatmentPlan, Note, Visit, Slot, OpeningHours):

@@ -20,7 +20,8 @@ def create_default(apps, schema_editor):
     StaffProfile = apps.get_model("clinic", "StaffProfile")
     location, _ = Location.objects.get_or_create(
         name=settings.CLINIC_NAME or "Main clinic",
-        defaults={"address": settings.CLINIC_ADDRESS, "phone": settings.CLINIC_PHONE, "time_zone": settings.TIME_ZONE},
+        # No address or phone of its own: the clinic's settings stay the ones printed until a manager sets them.
+        defaults={"time_zone": settings.TIME_ZONE},
     )
     Patient.objects.update(location=location)
     Through = StaffProfile.locations.through

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from outcomes.models import Questionnaire
 from scheduling import rules, services
-from scheduling.models import Appointment, CancelReason, Kind, OpeningHours, ScheduleSettings, Status
+from scheduling.models import Appointment, CancelReason, Kind, OpeningHours, Status, opening_hours
 from tests.browser.conftest import sign_in
 from tests.factories import IntakeFactory, PatientFactory, SessionFactory, TreatmentPlanFactory
 
@@ -76,12 +76,13 @@ def book_later_today(*, plan, user) -> Appointment:
             plan=plan,
             booked_by=user,
         )
-    ScheduleSettings.load()
     weekday = start.weekday()
     end = (start + timedelta(minutes=minutes)).time()
-    if not OpeningHours.objects.filter(weekday=weekday, opens__lte=start.time(), closes__gte=end).exists():
-        OpeningHours.objects.filter(weekday=weekday).delete()
-        OpeningHours.objects.create(weekday=weekday, opens=time(0), closes=time(23, 59))
+    hours = OpeningHours.objects.filter(location=plan.location_id, weekday=weekday)
+    if not hours.filter(opens__lte=start.time(), closes__gte=end).exists():
+        opening_hours([plan.location_id])  # the usual week first, so this day's are not the only ones
+        hours.delete()
+        OpeningHours.objects.create(location_id=plan.location_id, weekday=weekday, opens=time(0), closes=time(23, 59))
     return services.book_appointment(
         patient=plan.patient,
         practitioner=plan.practitioner,

@@ -276,3 +276,36 @@ def test_a_location_needs_a_real_time_zone(db):
     location = Location(name="Lakeside", time_zone="Mars/Olympus")
     with pytest.raises(ValidationError, match="not a time zone"):
         location.full_clean()
+
+
+def test_a_patients_link_email_and_pages_name_their_own_location(
+    client, desk_client, front_desk, home, branch, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    works_at(front_desk, home, branch)
+    patient = PatientFactory(location=branch, email="p@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk_client.post(reverse("intake:intake-link-create", args=[patient.pk]))
+    assert "Riverside" in mail.outbox[0].subject and "217-555-0300" in mail.outbox[0].body
+    client.get(response.context["url"].split("testserver", 1)[1])
+    page = client.get(reverse("intake:patient-intake")).content.decode()
+    assert "— Riverside" in page
+
+
+def test_a_location_without_its_own_phone_gives_the_clinics(settings, home):
+    settings.CLINIC_PHONE = "217-555-0999"  # changed after the migration made the location: it still shows
+    assert contact_details(home)["phone"] == "217-555-0999"
+
+
+def test_an_empty_list_says_why_truthfully(desk_client, roles, group):
+    from clinic.roles import FRONT_DESK
+    from tests.factories import UserFactory
+
+    nowhere = _client_for(UserFactory(username="new", role=FRONT_DESK))
+    assert (
+        "No patients shown: your account has no location yet."
+        in nowhere.get(reverse("clinic:patient-list")).content.decode()
+    )
+    missing = desk_client.get(reverse("clinic:patient-list"), {"q": "rivers"}).content.decode()
+    assert "No patient matches “rivers” at " in missing  # the other location's patient is not "no patient"
