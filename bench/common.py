@@ -72,6 +72,10 @@ class Fixture:
 
         self.acupuncturist = User.objects.get(username=ACUPUNCTURISTS[0])
         self.manager = User.objects.get(username=MANAGER)
+        # The admin's pages are the peers of some (bench/run.py): a superuser reads them, as a clinic's IT would.
+        self.admin, _ = User.objects.get_or_create(
+            username="bench-admin", defaults={"is_superuser": True, "is_staff": True}
+        )
         self.chart_patient = Patient.objects.get(chart_number=CHART_PATIENT)
         if (sessions := Session.objects.filter(patient=self.chart_patient).count()) != CHART_SESSIONS:
             sys.exit(f"{CHART_PATIENT} has {sessions} sessions, not {CHART_SESSIONS}; rebuild with data.py --reset.")

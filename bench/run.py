@@ -1,9 +1,15 @@
-"""Benchmark the key pages against a floor view, on the data set bench/data.py builds (bench/RESULTS.md).
+"""Benchmark the key pages against their data floor and their peers, on the data set bench/data.py builds
+(bench/RESULTS.md).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench .venv/bin/python bench/run.py [--http]
 
-In-process (django.test.Client): each page's queries in one request, and its median and p95 time beside
-the floor's (login required, one primary-key query, a tiny template), timed in alternating blocks.
+In-process (django.test.Client): each page's queries in one request, and its median and p95 time, timed in
+blocks alternating with (issue 18's yardstick):
+- its data floor: the very SQL the page ran, replayed through psycopg's own cursor in a transaction that is
+  rolled back, the rows serialised to JSON: no ORM object, no form, no template, no middleware;
+- its peers: the same page written in plain idiomatic Django (bench/peers.py) and the Django admin's
+  changelist or change page of the same table, where there is one;
+- the login floor (login required, one primary-key query, a tiny template), kept for continuity.
 --http: gunicorn on loopback, concurrent clients on the chart, the patient questionnaire and the floor.
 Results go to bench/last-run.json under "in_process" or "http" (the other mode's stay).
 """
@@ -17,6 +23,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -42,26 +49,35 @@ from bench.common import (  # noqa: E402
 )
 
 STAFF_QUERY_BUDGET = 15
-# Target: a page's p95 at most this many times the floor's p95 (None: the query budget only, issue 7).
-TARGETS = {
-    "dashboard": 3,
-    "patient search": 3,
-    "patient chart (30 sessions)": 3,
-    "session form GET": None,
-    "session save POST": 3,
-    "questionnaire GET": 2,
-    "questionnaire POST": 2,
-    "outcomes report": 25,
-    # The schedule's pages: no time target agreed yet, so the query budget only.
-    "day sheet": None,
-    "week view": None,
-    # The same pages read by the group's manager, who sees all 14 locations (the pages above are read by one
-    # location's staff: common.GROUP_LOCATIONS).
-    "dashboard (group manager)": 3,
-    "patient search (group manager)": 3,
-    "patient chart (group manager)": 3,
-    "day sheet (group manager)": None,
+# Issue 18's targets: a page's median at most this many times its data floor's (None: no target set)...
+DATA_FLOOR_TARGETS = {
+    "dashboard": 4.5,
+    "patient chart (30 sessions)": 3.5,
+    "session save POST": 4.5,
+    "questionnaire POST": 4.0,
+    "dashboard (group manager)": 4.5,
+    "patient chart (group manager)": 3.5,
 }
+# ...and every staff page with a peer at least this many times faster than it (the peer's median over the page's).
+PEER_TARGET = 1.5
+# The pages read as one location's staff (the acupuncturist at Location 01), then the same pages read by the
+# group's manager, who sees all 14 locations (common.GROUP_LOCATIONS).
+PAGES = [
+    "dashboard",
+    "patient search",
+    "patient chart (30 sessions)",
+    "session form GET",
+    "session save POST",
+    "questionnaire GET",
+    "questionnaire POST",
+    "day sheet",
+    "week view",
+    "dashboard (group manager)",
+    "patient search (group manager)",
+    "patient chart (group manager)",
+    "day sheet (group manager)",
+    "outcomes report",
+]
 PATIENT_PAGES = {"questionnaire GET", "questionnaire POST"}  # no staff query budget
 
 
@@ -88,6 +104,31 @@ def parse_args(argv=None):
 # --- in-process -----------------------------------------------------------------------------
 
 
+def data_floor(sql: list[str]):
+    """The page's data floor: its own SQL, replayed through psycopg's cursor (no ORM), every row fetched and
+    serialised to JSON, in a transaction rolled back (a page that writes, the session save, the audit entry of
+    a list, writes nothing twice). Transaction control statements are the wrapper's own."""
+    from django.db import connection, transaction
+
+    statements = [
+        q for q in sql if q.split(" ", 1)[0].upper() not in {"SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"}
+    ]
+
+    def run() -> None:
+        with transaction.atomic():
+            connection.ensure_connection()
+            with connection.connection.cursor() as cursor:
+                rows = []
+                for statement in statements:
+                    cursor.execute(statement)  # no parameters: psycopg sends it as it is
+                    if cursor.description is not None:
+                        rows.append(cursor.fetchall())
+            json.dumps(rows, default=str)
+            transaction.set_rollback(True)
+
+    return run
+
+
 def checked(request, name: str, expect: int):
     if (response := request()).status_code != expect:
         raise RuntimeError(f"{name}: status {response.status_code}, expected {expect}")
@@ -104,9 +145,10 @@ class Bench:
     def wanted(self, name: str) -> bool:
         return not self.only or any(part in name for part in self.only)
 
-    def measure(self, name, request, expect=200, *, n=None, warmup=None, rounds=10) -> None:
-        """Warm up, count one request's queries, then time `n` requests in `rounds` blocks, each after a
-        block of floor requests (the first two untimed: the floor after a heavy page starts cold)."""
+    def measure(self, name, request, expect=200, *, n=None, warmup=None, rounds=10, peers=None) -> None:
+        """Warm up, count one request's queries, then time `n` requests in `rounds` blocks, each beside a block
+        of the login floor, of the page's data floor and of each peer (each block's first two untimed: a block
+        after a heavy one starts cold)."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -117,22 +159,30 @@ class Bench:
             checked(request, name, expect)
         # Read now: the next request's request_started signal clears the connection's query log.
         sql = [q["sql"] for q in captured.captured_queries]
+        others = {"floor": lambda: checked(self.floor, "floor", 200), "data floor": data_floor(sql)}
+        for label, peer in (peers or {}).items():
+            checked(peer, f"{name}: {label}", 200)
+            others[label] = partial(checked, peer, f"{name}: {label}", 200)
         rounds = max(1, min(rounds, n))
-        samples, floor_samples = [], []
+        samples: list[float] = []
+        other_samples: dict[str, list[float]] = {label: [] for label in others}
         for r in range(rounds):
-            for i in range(2 + -(-self.args.requests // rounds)):
-                started = time.perf_counter()
-                checked(self.floor, "floor", 200)
-                if i >= 2:
-                    floor_samples.append(time.perf_counter() - started)
-            for _ in range(n // rounds + (r < n % rounds)):
+            block = n // rounds + (r < n % rounds)
+            for label, run in others.items():
+                for i in range(2 + block):
+                    started = time.perf_counter()
+                    run()
+                    if i >= 2:
+                        other_samples[label].append(time.perf_counter() - started)
+            for _ in range(block):
                 started = time.perf_counter()
                 checked(request, name, expect)
                 samples.append(time.perf_counter() - started)
-        self.floor_samples += floor_samples
-        floor = summarise(floor_samples)
+        self.floor_samples += other_samples["floor"]
+        floor = summarise(other_samples.pop("floor"))
         result = {"queries": len(sql), "sql": [q[:300] for q in sql], **summarise(samples)}
         result |= {"floor_median_ms": floor["median_ms"], "floor_p95_ms": floor["p95_ms"], "floor_n": floor["n"]}
+        result["compared"] = {label: summarise(times) for label, times in other_samples.items()}
         self.pages[name] = result
         print(
             f"  {name:<30} {len(sql):>3} queries  median {result['median_ms']:>8.2f} ms  p95 {result['p95_ms']:>8.2f} "
@@ -156,12 +206,27 @@ class Bench:
         with CaptureQueriesContext(connection) as captured:
             self.floor()
         floor_sql = [q["sql"] for q in captured.captured_queries]
+        admin = manager_client(fx.admin)
+        chart = f"/patients/{fx.chart_patient.pk}/"
+        day = fx.schedule_day
+        admin_day = (
+            f"/admin/scheduling/appointment/?start__gte={day:%Y-%m-%d}&start__lt={day + timedelta(days=1):%Y-%m-%d}"
+        )
+
+        def peers(client, peer_path, admin_path=None, **query):
+            found = {"idiomatic Django": partial(client.get, peer_path, query or None)}
+            if admin_path:
+                found["admin"] = partial(admin.get, admin_path)
+            return found
+
+        search_peers = peers(staff, "/bench/peer/patients/", f"/admin/clinic/patient/?q={fx.search}", q=fx.search)
+        chart_peers = peers(staff, f"/bench/peer{chart}", f"/admin/clinic/patient/{fx.chart_patient.pk}/change/")
         if self.wanted("dashboard"):
-            self.measure("dashboard", partial(staff.get, "/"))
+            self.measure("dashboard", partial(staff.get, "/"), peers=peers(staff, "/bench/peer/"))
         if self.wanted("patient search"):
-            self.measure("patient search", partial(staff.get, "/patients/", {"q": fx.search}))
+            self.measure("patient search", partial(staff.get, "/patients/", {"q": fx.search}), peers=search_peers)
         if self.wanted("patient chart (30 sessions)"):
-            self.measure("patient chart (30 sessions)", partial(staff.get, f"/patients/{fx.chart_patient.pk}/"))
+            self.measure("patient chart (30 sessions)", partial(staff.get, chart), peers=chart_peers)
         if self.wanted("session"):
             self.measure("session form GET", partial(staff.get, f"/plans/{fx.chart_plan.pk}/sessions/new/"))
             url = f"/plans/{fx.post_plan.pk}/sessions/new/"
@@ -183,18 +248,24 @@ class Bench:
             finally:
                 remove_questionnaires([row.pk for row in rows])
         if self.wanted("day sheet"):
-            self.measure("day sheet", partial(staff.get, fx.day_sheet))
+            day_peers = peers(staff, f"/bench/peer/schedule/?day={day:%Y-%m-%d}", admin_day)
+            self.measure("day sheet", partial(staff.get, fx.day_sheet), peers=day_peers)
         if self.wanted("week view"):
             self.measure("week view", partial(staff.get, fx.week_view))
         group = manager_client(fx.manager)
         if self.wanted("dashboard (group manager)"):
-            self.measure("dashboard (group manager)", partial(group.get, "/"))
+            self.measure("dashboard (group manager)", partial(group.get, "/"), peers=peers(group, "/bench/peer/"))
         if self.wanted("patient search (group manager)"):
-            self.measure("patient search (group manager)", partial(group.get, "/patients/", {"q": fx.search}))
+            group_search = peers(group, "/bench/peer/patients/", f"/admin/clinic/patient/?q={fx.search}", q=fx.search)
+            self.measure(
+                "patient search (group manager)", partial(group.get, "/patients/", {"q": fx.search}), peers=group_search
+            )
         if self.wanted("patient chart (group manager)"):
-            self.measure("patient chart (group manager)", partial(group.get, f"/patients/{fx.chart_patient.pk}/"))
+            group_chart = peers(group, f"/bench/peer{chart}", f"/admin/clinic/patient/{fx.chart_patient.pk}/change/")
+            self.measure("patient chart (group manager)", partial(group.get, chart), peers=group_chart)
         if self.wanted("day sheet (group manager)"):
-            self.measure("day sheet (group manager)", partial(group.get, fx.day_sheet))
+            group_day = peers(group, f"/bench/peer/schedule/?day={day:%Y-%m-%d}", admin_day)
+            self.measure("day sheet (group manager)", partial(group.get, fx.day_sheet), peers=group_day)
         if self.wanted("outcomes report"):
             manager = group
             report = partial(manager.get, "/reports/outcomes/")
@@ -204,27 +275,49 @@ class Bench:
 
 
 def verdicts(run: dict) -> list[dict]:
-    """Each page against its target and the staff query budget, printed as a table."""
+    """Each page against its targets and the staff query budget, printed as a table."""
     floor, rows = run["floor"], []
-    header = f"{'page':<28} {'queries':>7} {'median ms':>10} {'p95 ms':>9} {'floor p95':>10} {'p95/floor':>10} target"
+    header = (
+        f"{'page':<31} {'queries':>7} {'median ms':>9} {'p95 ms':>8} {'login x':>7} {'data floor x':>17}"
+        f" {'idiomatic x':>15} {'admin x':>11}"
+    )
     print(f"\n{header}  result\n{'-' * (len(header) + 8)}")
-    print(f"{'floor (all samples)':<28} {floor['queries']:>7} {floor['median_ms']:>10.2f} {floor['p95_ms']:>9.2f}")
+    print(f"{'login floor (all samples)':<31} {floor['queries']:>7} {floor['median_ms']:>9.2f} {floor['p95_ms']:>8.2f}")
     for name, result in run["pages"].items():
-        ratio, target = result["p95_ms"] / result["floor_p95_ms"], TARGETS[name]
+        compared, median = result["compared"], result["median_ms"]
+        data = median / compared["data floor"]["median_ms"]
+        data_target = DATA_FLOOR_TARGETS.get(name)
+        faster = {
+            label: compared[label]["median_ms"] / median for label in ("idiomatic Django", "admin") if label in compared
+        }
         budget = None if name in PATIENT_PAGES else STAFF_QUERY_BUDGET
-        ok = (target is None or ratio <= target) and (budget is None or result["queries"] <= budget)
+        ok = (
+            (data_target is None or data <= data_target)
+            and all(times >= PEER_TARGET for times in faster.values())
+            and (budget is None or result["queries"] <= budget)
+        )
         keys = ("queries", "median_ms", "p95_ms", "floor_p95_ms")
-        rows.append({"page": name, **{k: result[k] for k in keys}, "ratio": round(ratio, 2), "target": target})
-        rows[-1] |= {"query_budget": budget, "pass": ok}
+        rows.append(
+            {"page": name, **{k: result[k] for k in keys}, "login_ratio": round(median / result["floor_median_ms"], 2)}
+        )
+        rows[-1] |= {"data_floor_ms": compared["data floor"]["median_ms"], "data_floor_ratio": round(data, 2)}
+        rows[-1] |= {"data_floor_target": data_target, "peers_slower": {k: round(v, 2) for k, v in faster.items()}}
+        rows[-1] |= {"peer_target": PEER_TARGET if faster else None, "query_budget": budget, "pass": ok}
         queries = f"{result['queries']}" + ("" if budget is None else f"/{budget}")
+        data_cell = f"{data:.2f}" + (f" (<= {data_target})" if data_target else "")
+        peer_cells = [
+            (f"{faster[label]:.2f} (>= {PEER_TARGET})" if label in faster else "-")
+            for label in ("idiomatic Django", "admin")
+        ]
         print(
-            f"{name:<28} {queries:>7} {result['median_ms']:>10.2f} {result['p95_ms']:>9.2f} "
-            f"{result['floor_p95_ms']:>10.2f} {ratio:>10.2f} {f'<= {target}x' if target else '-':>6}  "
-            f"{'PASS' if ok else 'FAIL'}"
+            f"{name:<31} {queries:>7} {median:>9.2f} {result['p95_ms']:>8.2f} {rows[-1]['login_ratio']:>7.2f}"
+            f" {data_cell:>17} {peer_cells[0]:>15} {peer_cells[1]:>11}  {'PASS' if ok else 'FAIL'}"
         )
     print(
         f"queries: one request, staff pages against a budget of {STAFF_QUERY_BUDGET} (BEGIN/COMMIT count, as in the"
-        " unit suite);\np95/floor: the page's p95 over the floor's p95, timed in blocks alternating with the page's."
+        " unit suite);\nlogin x: the page's median over the login floor's; data floor x: over the median of its own SQL"
+        " replayed through psycopg and serialised to JSON;\nidiomatic x, admin x: how many times slower the peer's"
+        " median is than the page's. Each timed in blocks alternating with the page's."
     )
     return rows
 

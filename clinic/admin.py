@@ -9,8 +9,10 @@ from django.contrib.auth.models import Group, User
 from django.http import HttpResponseRedirect
 
 from clinic.audit import RecordViewAdminMixin, record_list
+from clinic.locations import scope_of
 from clinic.models import Location, Patient, StaffProfile
 from clinic.roles import ROLE_PERMISSIONS
+from clinic.services import add_location
 
 
 @admin.register(Patient)
@@ -23,6 +25,10 @@ class PatientAdmin(RecordViewAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
+    def get_exclude(self, request, obj=None):
+        # A clinic with one location never names it (clinic.locations).
+        return None if scope_of(request.user).several else ["location"]
+
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
@@ -31,6 +37,12 @@ class LocationAdmin(admin.ModelAdmin):
 
     list_display = ["name", "address", "phone", "time_zone", "beds"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            add_location(location=obj)  # the second location puts everyone at the first
 
     def has_delete_permission(self, request, obj=None):
         return False

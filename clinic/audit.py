@@ -34,11 +34,11 @@ class AuditlogMiddleware(LibraryAuditlogMiddleware):
         return client_ip(request)
 
 
-def audited(model: type[Model], *, exclude: tuple[str, ...] = ()) -> type[Model]:
+def audited(model: type[Model], *, exclude: tuple[str, ...] = (), m2m: tuple[str, ...] = ()) -> type[Model]:
     """Register a model with the audit trail: its own columns, by name (not the records that point at it,
-    which the library would log as "…Session.None")."""
+    which the library would log as "…Session.None"), and the many-to-many fields named in `m2m`."""
     fields = [field.name for field in model._meta.concrete_fields if field.name not in exclude]
-    auditlog.register(model, include_fields=fields)
+    auditlog.register(model, include_fields=fields, m2m_fields=set(m2m))
     return model
 
 

@@ -84,6 +84,7 @@ class PatientForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Patient] = []
+        self.user, self.elsewhere = user, 0
         if self.instance.pk is None:
             del self.fields["is_active"]
         home = location_field(
@@ -156,8 +157,10 @@ class PatientForm(forms.ModelForm):
             matches = Patient.objects.filter(
                 given_name__iexact=given, family_name__iexact=family, date_of_birth=dob
             ).exclude(pk=self.instance.pk)
-            self.duplicates = list(matches[:5])
-            if self.duplicates and not cleaned.get("confirm_not_duplicate"):
+            # Every location's are counted (one person registered twice is the risk), those the user may see named.
+            self.duplicates = list(matches.visible_to(self.user)[:5])
+            self.elsewhere = matches.count() - len(self.duplicates) if len(self.duplicates) < 5 else 0
+            if (self.duplicates or self.elsewhere) and not cleaned.get("confirm_not_duplicate"):
                 raise forms.ValidationError(
                     "A patient with this name and date of birth is already registered. "
                     "Open the existing chart, or confirm below that this is a different person.",

@@ -3,21 +3,29 @@
 Staff see the patients of the locations they work at. Those holding `clinic.view_all_locations` may switch to
 every location (the choice lives in their session); one who works nowhere in particular (a group manager) sees
 every location. A clinic with one location is one undivided clinic: everyone sees it, and no page names it.
-The scope is read once per request (one query) and kept on the user object.
+The scope is read once per request (one query) and kept on the user object; the session keeps the rows read
+for a minute, as it keeps the permissions (clinic.signin), so most pages read none: a change of who works where
+reaches a signed-in user within a minute. The switch to every location takes effect at once.
 """
 
 import contextlib
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.utils.functional import empty
 
 from clinic.models import Location, StaffProfile
+from clinic.signin import RENEW_EVERY_SECONDS
 
 ALL_LOCATIONS_PERMISSION = "clinic.view_all_locations"
 SESSION_KEY = "all_locations"
+ROWS_KEY = "_locations"  # the locations as last read, and where the user works: a minute's cache
+FIELDS = ("id", "name", "address", "phone", "time_zone", "beds")
 NO_LOCATION_MESSAGE = (
     "Your account is not assigned to a location yet, so no patients are shown. "
     "Ask the clinic manager to add your location to your staff profile."
@@ -74,8 +82,7 @@ def scope_of(user) -> Scope:
     if user is None or not user.is_authenticated:
         scope = Scope(locations=(), own=frozenset(), may_switch=False, sees_all=False)
     else:
-        works_here = StaffProfile.locations.through.objects.filter(location=OuterRef("pk"), staffprofile__user=user)
-        rows = list(Location.objects.annotate(works_here=Exists(works_here)).order_by("name"))
+        rows = _locations(user)
         own = frozenset(loc.pk for loc in rows if loc.works_here)
         may_switch = user.has_perm(ALL_LOCATIONS_PERMISSION)
         chose_all = getattr(user, "chose_all_locations", False)
@@ -84,6 +91,25 @@ def scope_of(user) -> Scope:
     if user is not None:
         user._location_scope = scope
     return scope
+
+
+def _locations(user) -> list[Location]:
+    """Every location, each marked whether the user works there: from the session's minute-old reading if the
+    middleware found one, else one query (whose rows the middleware then keeps)."""
+    cached = getattr(user, "_location_rows", None)
+    if cached is None:
+        works_here = StaffProfile.locations.through.objects.filter(location=OuterRef("pk"), staffprofile__user=user)
+        read = list(
+            Location.objects.annotate(works_here=Exists(works_here)).order_by("name").values(*FIELDS, "works_here")
+        )
+        user._location_rows_read = read
+        cached = read
+    rows = []
+    for values in cached:
+        location = Location(**{name: values[name] for name in FIELDS})
+        location._state.adding, location.works_here = False, values["works_here"]
+        rows.append(location)
+    return rows
 
 
 def forget_scope(user) -> None:
@@ -105,15 +131,37 @@ def chosen_location(user, value) -> Location | None:
 
 
 class LocationScopeMiddleware:
-    """Carries the session's "all locations" choice to the user object that `visible_to(user)` reads."""
+    """Carries the session's "all locations" choice, and its minute-old reading of the locations, to the user
+    object that `visible_to(user)` reads; keeps a fresh reading after a request that made one. Goes after
+    AuthenticationMiddleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.session.get(SESSION_KEY):
+        session = request.session
+        if session.get(SESSION_KEY):
             request.user.chose_all_locations = True
-        return self.get_response(request)
+        user_id = session.get(USER_ID_KEY)
+        entry = session.get(ROWS_KEY) if user_id is not None else None
+        fresh = entry is not None and entry["user"] == str(user_id) and entry["at"] > time.time() - RENEW_EVERY_SECONDS
+        if fresh and request.user.is_authenticated:
+            request.user._location_rows = entry["rows"]
+        response = self.get_response(request)
+        if not fresh:
+            self._remember(request)
+        return response
+
+    @staticmethod
+    def _remember(request) -> None:
+        user = getattr(request, "user", None)
+        # Only a user this request loaded, still the session's user, whose locations were read.
+        if user is None or getattr(user, "_wrapped", user) is empty or not user.is_authenticated:
+            return
+        read = getattr(user, "_location_rows_read", None)
+        if read is None or request.session.get(USER_ID_KEY) != str(user.pk):
+            return
+        request.session[ROWS_KEY] = {"user": str(user.pk), "at": int(time.time()), "rows": read}
 
 
 def contact_details(location: Location) -> dict:
@@ -121,7 +169,9 @@ def contact_details(location: Location) -> dict:
     location's where it is not the clinic's own), the location's address and phone, the clinic's email. A detail
     the location leaves blank is the clinic's."""
     name = settings.CLINIC_NAME
-    if location.name and location.name != name:
+    # A group names the location; one clinic is its own name (even after CLINIC_NAME changed since the
+    # migrations named its location: the count is read only then).
+    if location.name and location.name != name and Location.objects.count() > 1:
         name = f"{name} — {location.name}" if name else location.name
     return {
         "name": name,

@@ -41,6 +41,10 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a time zone name; use one like America/Chicago.")
 
 
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class Location(models.Model):
     """One clinic of a group (docs/architecture.md, "Locations"). A clinic with one location never sees it named:
     the data migration made the first from the clinic's settings."""
@@ -55,7 +59,7 @@ class Location(models.Model):
     time_zone = models.CharField(
         "time zone",
         max_length=64,
-        default=settings.TIME_ZONE,
+        default=default_time_zone,
         validators=[validate_time_zone],
         help_text="The zone of the clinic's clock, for example America/Chicago: opening hours and visit times "
         "are in it.",
@@ -260,7 +264,7 @@ class StaffProfile(models.Model):
 
 audited(Location)
 audited(Patient, exclude=("phone_digits", "updated_at"))
-audited(StaffProfile)
+audited(StaffProfile, m2m=("locations",))
 
 
 class PatientLinkQuerySet(models.QuerySet):

@@ -1,10 +1,10 @@
-"""Writes that the core makes: registering a patient with a fresh chart number."""
+"""Writes that the core makes: registering a patient with a fresh chart number; adding a location."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
 
-from clinic.models import Patient
+from clinic.models import Location, Patient, StaffProfile
 
 CHART_PREFIX = "P"
 
@@ -34,3 +34,25 @@ def register_patient(*, patient: Patient, attempts: int = 5) -> Patient:
             patient.pk = None
             continue
     raise IntegrityError("Could not allocate a chart number; please try again.")
+
+
+@transaction.atomic
+def add_location(*, location: Location) -> Location:
+    """Save a new location. When it is the clinic's second, everyone active who works at no location yet is
+    given the first: until now they all worked at the one clinic, and from now on a person with no location
+    sees no patient (clinic.locations). Not those who may see every location (the manager), who without a
+    location of their own see the whole group. Each profile made or changed has its audit entry."""
+    from django.contrib.auth import get_user_model
+
+    first = Location.objects.order_by("pk").first()
+    location.save()
+    if first is None or Location.objects.count() != 2:
+        return location
+    nowhere = get_user_model().objects.filter(is_active=True, is_superuser=False)
+    nowhere = nowhere.exclude(staff_profile__locations__isnull=False)
+    for user in nowhere:
+        if user.has_perm("clinic.view_all_locations"):
+            continue
+        profile, _ = StaffProfile.objects.get_or_create(user=user)
+        profile.locations.add(first)
+    return location

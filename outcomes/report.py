@@ -321,15 +321,18 @@ class LocationOutcomes:
     funnel: str  # stats.funnel_position of its week-8 responder rate against the group's
 
 
-def location_outcomes(*, locations, now=None, **filters) -> tuple[list[LocationOutcomes], ClinicOutcomes]:
+def location_outcomes(
+    *, locations, group: ClinicOutcomes | None = None, now=None, **filters
+) -> tuple[list[LocationOutcomes], ClinicOutcomes]:
     """The report's figures for each of `locations` side by side (a grouped aggregate of the plans and one of
     their visits: two queries for any number of locations), and the group's, whose week-8 responder rate is
-    the funnel plot's centre line."""
+    the funnel plot's centre line: `group` when the caller has it already (the clinic report's own figures,
+    with the same filters), else one more aggregate."""
     if filters.get("location"):
         raise ValueError("side by side compares every location shown; filter by location on the clinic report")
     plans = plans_with_baseline(**filters).filter(location__in=locations)
     rows = {row.pop("location"): row for row in plans.order_by().values("location").annotate(**_aggregates())}
-    group = plans.aggregate(**_aggregates())
+    group = group or _outcomes(plans.aggregate(**_aggregates()))
     visits = (
         Appointment.objects.filter(plan__in=plans.values("pk"))
         .order_by()
@@ -348,11 +351,11 @@ def location_outcomes(*, locations, now=None, **filters) -> tuple[list[LocationO
                 outcomes=outcomes,
                 attendance=attendance.get(location.pk, ClinicAttendance(0, 0, 0)),
                 funnel=funnel_position(
-                    outcomes.week8_responders, outcomes.cohort, group["week8_responders"], group["n"]
+                    outcomes.week8_responders, outcomes.cohort, group.week8_responders, group.cohort
                 ),
             )
         )
-    return result, _outcomes(group)
+    return result, group
 
 
 def funnel_chart(rows: list[LocationOutcomes], group: ClinicOutcomes) -> dict:
@@ -503,7 +506,8 @@ def spreadsheet_cell(value) -> object:
     return value
 
 
-def cohort_rows(*, now=None, **filters):
+def cohort_rows(*, now=None, with_location=False, **filters):
+    """The cohort CSV's rows (the header is the view's); the course's location only for a group."""
     plans = (
         _cohort(plans_with_baseline(**filters))
         .annotate(**_plan_attendance(now or timezone.now()), latest_pgic=_latest_pgic())
@@ -514,7 +518,7 @@ def cohort_rows(*, now=None, **filters):
             spreadsheet_cell(plan.patient.full_name),
             plan.patient.chart_number,
             spreadsheet_cell(plan.practitioner.get_full_name()),
-            spreadsheet_cell(plan.location.name),
+            *([spreadsheet_cell(plan.location.name)] if with_location else []),
             plan.start_date.isoformat(),
             plan.baseline_odi,
             "yes" if plan.baseline_before_treatment else "no",

@@ -250,15 +250,19 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
     refresh_stale_outcomes()  # sessions logged since the summaries were computed
     form = _report_filters(request)
     filters = {**form.filters(), "user": request.user}
+    figures = report.clinic_outcomes(**filters)
     shown = scope_of(request.user).visible
     side_by_side = None
     if len(shown) > 1:
-        rows, group = report.location_outcomes(locations=shown, **{k: v for k, v in filters.items() if k != "location"})
+        # The group's figures are the report's own unless it is filtered to one location (then read again).
+        unfiltered = {key: value for key, value in filters.items() if key != "location"}
+        group = figures if "location" not in filters else None
+        rows, group = report.location_outcomes(locations=shown, group=group, **unfiltered)
         side_by_side = {"rows": rows, "group": group, "funnel": report.funnel_chart(rows, group)}
     context = {
         "form": form,
         "side_by_side": side_by_side,
-        "figures": report.clinic_outcomes(**filters),
+        "figures": figures,
         "attendance": report.clinic_attendance(**filters),
         "pgic": report.clinic_pgic(**filters),
         "relief": report.clinic_relief(**filters),
@@ -276,6 +280,7 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
         # Never the whole clinic in place of a selection that did not parse: the report page says why.
         return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
     filters = form.filters()
+    several = scope_of(request.user).several  # a location column for a group only
     refresh_stale_outcomes()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{date.today():%Y%m%d}.csv"'
@@ -286,7 +291,7 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
             "patient",
             "chart number",
             "practitioner",
-            "location",
+            *(["location"] if several else []),
             "plan start",
             "baseline ODI",
             "baseline before treatment",
@@ -305,7 +310,7 @@ def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
         ]
     )
     chart_numbers = []
-    for row in report.cohort_rows(user=request.user, **filters):
+    for row in report.cohort_rows(user=request.user, with_location=several, **filters):
         writer.writerow(row)
         chart_numbers.append(row[1])
     record_export(

@@ -69,9 +69,12 @@ class AppointmentForm(WhenMixin, forms.Form):
         label="Notes for the front desk", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, practitioners, plans, **kwargs):
+    def __init__(self, *args, practitioners, plans, location=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields = {"practitioner": practitioner_field(practitioners), **self.fields}
+        if location is not None:  # a choice for those who see several locations (clinic.forms.location_field)
+            location.help_text = "Where the visit is: the patient's home location unless you choose another."
+            self.fields["location"] = location
         self.fields["plan"].queryset = plans
         self.fields["plan"].label_from_instance = lambda plan: (
             f"Course from {plan.start_date:%b} {plan.start_date.day}, {plan.start_date.year}"

@@ -202,7 +202,7 @@ class AppointmentQuerySet(LocatedQuerySet):
 class Appointment(VersionedModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # Where the visit is: the plan's location, else the patient's home location, unless the booking names one.
+    # Where the visit is: the patient's home location, unless the booking names another.
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("type", max_length=12, choices=Kind.choices, default=Kind.TREATMENT)
     start = models.DateTimeField("starts")
@@ -264,7 +264,7 @@ class Appointment(VersionedModel):
 
     def save(self, *args, **kwargs):
         if self.location_id is None:
-            self.location_id = self.plan.location_id if self.plan_id else self.patient.location_id
+            self.location_id = self.patient.location_id
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -217,8 +217,9 @@ def book_appointment(
     location: Location | None = None,
 ) -> Appointment:
     """One visit, checked and held; refused (BookingRefused) with the reason beside the start field. At
-    `location`, else the plan's, else the patient's home location."""
-    location_id = location.pk if location else plan.location_id if plan else patient.location_id
+    `location`, else the patient's home location (where they are looked after now, even if a course of theirs
+    began elsewhere)."""
+    location_id = location.pk if location else patient.location_id
     _refuse_problems([Proposal(practitioner.pk, start, minutes, location_id, patient.pk)])
     appointment = Appointment.objects.create(
         patient=patient,
@@ -248,9 +249,8 @@ def preview_course(
     """Every visit the course would book, each with what stands in its way, before anything is saved."""
     planned = rules.course_dates(phases, first_day, at, timezone.get_current_timezone())
     visits = [(index, start) for index, (_, _, starts) in enumerate(planned) for start in starts]
-    found = problems(
-        [Proposal(practitioner.pk, start, minutes, plan.location_id, plan.patient_id) for _, start in visits]
-    )
+    home = plan.patient.location_id  # the course's visits are where the patient is looked after now
+    found = problems([Proposal(practitioner.pk, start, minutes, home, plan.patient_id) for _, start in visits])
     return [CourseVisit(index, start, problem) for (index, start), problem in zip(visits, found, strict=True)]
 
 
@@ -304,7 +304,7 @@ def book_course(
         made += [
             Appointment(
                 patient=plan.patient,
-                location_id=plan.location_id,
+                location_id=plan.patient.location_id,
                 practitioner=practitioner,
                 kind=kind,
                 start=v.start,

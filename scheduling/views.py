@@ -17,8 +17,9 @@ from clinic.access import get_patient_for, permission_required, require_perm
 from clinic.audit import record_list, record_view
 from clinic.concurrency import UNVERSIONED_MESSAGE, StaleRecordError
 from clinic.errors import conflict
+from clinic.forms import location_field
 from clinic.locations import NO_LOCATION_MESSAGE, chosen_location, scope_of
-from clinic.models import Patient
+from clinic.models import Location, Patient
 from clinic.security import safe_next
 from scheduling import rules, services
 from scheduling.access import get_appointment_for, get_plan_to_book
@@ -58,11 +59,18 @@ def appointment_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     initial = {"day": timezone.localdate() + timedelta(days=1), "at": time(10)}
     if (plan := plans.first()) is not None:
         initial |= {"plan": plan.pk, "practitioner": plan.practitioner_id}
-    form = AppointmentForm(request.POST or None, initial=initial, practitioners=practitioners, plans=plans)
+    form = AppointmentForm(
+        request.POST or None,
+        initial=initial,
+        practitioners=practitioners,
+        plans=plans,
+        location=location_field(request.user, initial=patient.location_id),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             appointment = services.book_appointment(
+                location=data.get("location"),
                 patient=patient,
                 practitioner=data["practitioner"],
                 start=data["start"],
@@ -202,6 +210,21 @@ def appointment_no_show(request: HttpRequest, pk: int) -> HttpResponse:
     return _state_change(request, pk, services.mark_no_show, "marked as a no-show")
 
 
+KEPT_ELSEWHERE = (
+    "This patient's records are kept at another location, so their session cannot be logged or linked here. "
+    "Ask the clinic manager to move the patient to your location (their whole history goes with them), or to "
+    "let you see every location."
+)
+
+
+def _patient_kept_elsewhere(request: HttpRequest, appointment: Appointment) -> HttpResponse | None:
+    """A visit at the user's location by a patient of another (the desk checks them in): their clinical record
+    stays out of reach, so no session is logged or linked from it; a 409 page saying why, or None."""
+    if Patient.objects.visible_to(request.user).filter(pk=appointment.patient_id).exists():
+        return None
+    return conflict(request, KEPT_ELSEWHERE, back=appointment.get_absolute_url(), back_label="Back to the appointment")
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("treatments.add_session")
 def appointment_session(request: HttpRequest, pk: int) -> HttpResponse:
@@ -219,8 +242,11 @@ def appointment_session(request: HttpRequest, pk: int) -> HttpResponse:
         return conflict(request, "This visit is on a later day: its session is logged on the day.", **back)
     if request.method == "GET" and not appointment.is_open:
         return conflict(request, f"{appointment.state_sentence}: no session is logged from it.", **back)
+    if (refused := _patient_kept_elsewhere(request, appointment)) is not None:
+        return refused
     plan = appointment.plan or (
-        TreatmentPlan.objects.filter(patient=appointment.patient_id, status=PlanStatus.ACTIVE)
+        TreatmentPlan.objects.visible_to(request.user)
+        .filter(patient=appointment.patient_id, status=PlanStatus.ACTIVE)
         .select_related("patient", "practitioner")
         .order_by("-start_date")
         .first()
@@ -258,6 +284,8 @@ def appointment_session(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_complete(request: HttpRequest, pk: int) -> HttpResponse:
     """An arrived patient whose session was logged on the day without the appointment: link the two."""
     appointment = get_appointment_for(request.user, pk, "scheduling.change_appointment")
+    if (refused := _patient_kept_elsewhere(request, appointment)) is not None:
+        return refused
     session = services.same_day_session(appointment)
     if session is None:
         return _appointment_page(
@@ -406,6 +434,7 @@ def schedule_settings(request: HttpRequest) -> HttpResponse:
     location = chosen_location(request.user, request.GET.get("location")) or next(iter(scope.visible), None)
     if location is None:
         return conflict(request, NO_LOCATION_MESSAGE)
+    location = Location.objects.get(pk=location.pk)  # its beds as stored now, not as the session last read them
     hours = opening_hours([location.pk])[location.pk]
     form = ScheduleSettingsForm(request.POST or None, instance=config, hours=hours, location=location)
     if request.method == "POST" and form.is_valid():

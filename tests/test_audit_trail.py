@@ -42,6 +42,22 @@ def test_registering_a_patient(since):
     assert ("Family name", "—", "Okafor") in readable_changes(entry)
 
 
+def test_adding_a_second_location_logs_it_and_each_profile_it_gives_the_first(since, front_desk, manager):
+    from clinic.services import add_location
+
+    first = Location.objects.get()
+    second = add_location(location=Location(name="Westfield"))
+    (entry,) = since("location", CREATE)
+    assert entry.object_repr == "Westfield" and ("Name", "—", "Westfield") in readable_changes(entry)
+    # The desk worked at the one clinic: now at the first location, by name; the manager sees every location.
+    assert list(front_desk.staff_profile.locations.all()) == [first]
+    assert not hasattr(manager, "staff_profile") or not manager.staff_profile.locations.exists()
+    changes = [readable_changes(e) for e in since("staffprofile", UPDATE)]
+    assert any(first.name in str(change) for change in changes), changes
+    add_location(location=Location(name="Lakeside"))  # a third changes nobody
+    assert list(front_desk.staff_profile.locations.all()) == [first] and second.pk
+
+
 def test_recording_an_intake_logs_each_consent_given_and_withdrawn(since, front_desk):
     from intake.models import Intake
     from intake.services import record_intake
@@ -299,6 +315,7 @@ def test_warning_signs_of_a_form_not_yet_saved(since, front_desk):
 # shows its entries; or why it writes no entry of its own.
 WRITERS = {
     "clinic.services.register_patient": "test_registering_a_patient",
+    "clinic.services.add_location": "test_adding_a_second_location_logs_it_and_each_profile_it_gives_the_first",
     "clinic.links.issue_link": "test_scheduling_and_sending_links_are_logged",
     "clinic.links.send_link": "test_scheduling_and_sending_links_are_logged",
     "clinic.links.spend_link": "test_spending_a_link_is_logged",

@@ -396,7 +396,7 @@ MAX_REINSERTIONS = 20
 class Session(VersionedModel):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
-    # Where the session was given: its appointment's location, else the plan's.
+    # Where the session was given: its appointment's location, else the patient's home location.
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField("date and time")
@@ -482,7 +482,7 @@ class Session(VersionedModel):
         if self._stored_signed():
             raise SignedSessionError()
         if self.location_id is None:
-            self.location_id = self.plan.location_id
+            self.location_id = self.patient.location_id
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -194,8 +194,8 @@ def new_session_page(
     request: HttpRequest, plan: TreatmentPlan, *, started_at=None, location_id=None, after_save=None
 ) -> HttpResponse:
     """The new-session form of `plan`, shown and saved. An app above starts it from its own page: an
-    appointment gives the visit's time (`started_at`) and place (`location_id`; else the plan's), and completes
-    itself in the same transaction as the save (`after_save(session)`)."""
+    appointment gives the visit's time (`started_at`) and place (`location_id`), and completes
+    itself in the same transaction as the save (`after_save(session)`); else the patient's home location."""
     posted = request.method == "POST"
     # A POST is decided by save_session inside its transaction; the form needs only the precautions
     # and consents. A blank form is refused up front, and so is an invalid POST (below).
@@ -208,7 +208,7 @@ def new_session_page(
         patient=plan.patient,
         practitioner=request.user,
         started_at=started_at or timezone.now(),
-        location_id=location_id or plan.location_id,
+        location_id=location_id or plan.patient.location_id,
     )
     # The prefill is for the blank form only; a POST carries its own rows.
     prefill = _prefill(plan, list(protocols), request.GET.get("protocol", "")) if request.method == "GET" else {}

@@ -42,9 +42,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, unique=True)),
-                ('address', models.CharField(blank=True, help_text='As printed on letters and superbills.', max_length=200)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('time_zone', models.CharField(default='America/Chicago', help_text="The zone of the clinic's clock, for example America/Chicago: opening hours and visit times are in it.", max_length=64, validators=[clinic.models.validate_time_zone], verbose_name='time zone')),
+                ('address', models.CharField(blank=True, help_text="As printed on letters, superbills and patients' emails; blank: the clinic's (CLINIC_ADDRESS).", max_length=200)),
+                ('phone', models.CharField(blank=True, help_text="Blank: the clinic's (CLINIC_PHONE).", max_length=30)),
+                ('time_zone', models.CharField(default=clinic.models.default_time_zone, help_text="The zone of the clinic's clock, for example America/Chicago: opening hours and visit times are in it.", max_length=64, validators=[clinic.models.validate_time_zone], verbose_name='time zone')),
                 ('beds', models.PositiveSmallIntegerField(default=4, help_text='How many patients this location can treat at the same time.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(40)], verbose_name='treatment beds')),
             ],
             options={

@@ -8,6 +8,7 @@ a 404, never silently ignored.
 from datetime import time, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -309,3 +310,84 @@ def test_an_empty_list_says_why_truthfully(desk_client, roles, group):
     )
     missing = desk_client.get(reverse("clinic:patient-list"), {"q": "rivers"}).content.decode()
     assert "No patient matches “rivers” at " in missing  # the other location's patient is not "no patient"
+
+
+def test_the_session_keeps_the_locations_read_for_a_minute(desk_client, front_desk, group, home, branch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinic.locations import ROWS_KEY
+
+    desk_client.get(reverse("pages:dashboard"))  # reads them, and the session keeps them
+    with CaptureQueriesContext(connection) as queries:
+        assert names(desk_client.get(reverse("clinic:patient-list"))) == {"Homer"}
+    assert not any('FROM "clinic_location"' in q["sql"] for q in queries.captured_queries)
+    works_at(front_desk, home, branch)  # the manager adds a location to the desk's profile
+    session = desk_client.session
+    session[ROWS_KEY] = {**session[ROWS_KEY], "at": session[ROWS_KEY]["at"] - 61}  # a minute later
+    session.save()
+    assert names(desk_client.get(reverse("clinic:patient-list"))) == {"Homer", "Rivers"}
+
+
+# --- found in review: no other location's patient through a side door ---------------------------
+
+
+def test_a_possible_duplicate_at_another_location_is_counted_not_shown(desk_client, group):
+    _, theirs = group
+    data = {
+        "given_name": theirs.given_name,
+        "family_name": theirs.family_name,
+        "date_of_birth": theirs.date_of_birth.isoformat(),
+        "sex": "female",
+        "preferred_contact": "phone",
+    }
+    page = desk_client.post(reverse("clinic:patient-create"), data).content.decode()
+    assert "Possible duplicate" in page and "1 patient at another location" in page
+    assert theirs.chart_number not in page and theirs.phone not in page
+
+
+def test_a_visiting_patients_session_is_not_logged_where_their_record_is_out_of_reach(
+    lac_client, desk_client, acupuncturist, front_desk, group, home
+):
+    _, theirs = group
+    plan = TreatmentPlanFactory(patient=theirs, practitioner=acupuncturist)
+    visit = Appointment.objects.create(
+        patient=theirs,
+        practitioner=acupuncturist,
+        plan=plan,
+        location=home,
+        start=timezone.now(),
+        minutes=60,
+        booked_by=front_desk,
+        status="arrived",
+    )
+    assert lac_client.get(reverse("scheduling:appointment-detail", args=[visit.pk])).status_code == 200  # the desk's
+    page = lac_client.get(reverse("scheduling:appointment-session", args=[visit.pk]))
+    assert page.status_code == 409 and "kept at another location" in page.content.decode()
+    assert desk_client.post(reverse("scheduling:appointment-complete", args=[visit.pk])).status_code == 409
+
+
+def test_a_moved_patient_is_booked_where_they_are_looked_after_now(acupuncturist, front_desk, home, branch):
+    patient = PatientFactory(location=home)
+    plan = TreatmentPlanFactory(patient=patient, practitioner=acupuncturist)
+    patient.location = branch
+    patient.save()
+    visit = schedule.book_appointment(
+        patient=patient,
+        practitioner=acupuncturist,
+        start=at(next_weekday(1), 10),
+        minutes=60,
+        kind="treatment",
+        user=front_desk,
+        plan=plan,
+    )
+    assert visit.location == branch and plan.location == home  # the course stays where it began
+
+
+def test_a_one_location_clinic_gets_no_location_column_or_field(manager_client, admin_client, home):
+    patient = PatientFactory()
+    header = manager_client.get(reverse("outcomes:report-csv")).content.decode().splitlines()[0]
+    assert "location" not in header
+    page = admin_client.get(reverse("admin:clinic_patient_change", args=[patient.pk])).content.decode()
+    assert 'name="location"' not in page
+    assert contact_details(home)["name"] == settings.CLINIC_NAME
