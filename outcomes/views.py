@@ -251,19 +251,24 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
     form = _report_filters(request)
     filters = {**form.filters(), "user": request.user}
     figures = report.clinic_outcomes(**filters)
-    shown = scope_of(request.user).visible
-    side_by_side = None
-    if len(shown) > 1:
-        # The group's figures are the report's own unless it is filtered to one location (then read again).
+    scope = scope_of(request.user)
+    side_by_side, attendance = None, None
+    if len(scope.visible) > 1:
         unfiltered = {key: value for key, value in filters.items() if key != "location"}
-        group = figures if "location" not in filters else None
-        rows, group = report.location_outcomes(locations=shown, group=group, **unfiltered)
+        # Seeing every location with none chosen, the report's courses are exactly the side-by-side table's:
+        # its figures are the group's, and its attendance the locations' summed, not read twice.
+        whole = scope.sees_all and "location" not in filters
+        rows, group = report.location_outcomes(locations=scope.visible, group=figures if whole else None, **unfiltered)
         side_by_side = {"rows": rows, "group": group, "funnel": report.funnel_chart(rows, group)}
+        if whole:
+            attendance = report.ClinicAttendance(
+                *(sum(getattr(row.attendance, name) for row in rows) for name in ("due", "attended", "no_shows"))
+            )
     context = {
         "form": form,
         "side_by_side": side_by_side,
         "figures": figures,
-        "attendance": report.clinic_attendance(**filters),
+        "attendance": attendance or report.clinic_attendance(**filters),
         "pgic": report.clinic_pgic(**filters),
         "relief": report.clinic_relief(**filters),
         "comparators": report.COMPARATORS,

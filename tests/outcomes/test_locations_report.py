@@ -174,3 +174,13 @@ def test_the_exports_carry_the_filters_and_are_audited(manager_client, group):
     assert {"location", "baseline leg pain", "week-8 leg pain"} <= set(header)
     assert {line[header.index("location")] for line in lines[1:]} == {home.name}
     assert "courses given at" in LogEntry.objects.latest("id").object_repr
+
+
+def test_the_group_managers_report_reads_the_group_once(manager_client, group, django_assert_max_num_queries):
+    from outcomes.report import clinic_attendance
+
+    with django_assert_max_num_queries(17):  # the report's own, plus the two grouped reads of the side by side
+        page = manager_client.get(reverse("outcomes:report"))
+    # Seeing every location, the report's attendance is the locations' summed: the same as reading it whole.
+    assert page.context["attendance"] == clinic_attendance()
+    assert page.context["side_by_side"]["group"] is page.context["figures"]
