@@ -51,20 +51,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='appointment',
-            name='location',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinic.location'),
-        ),
-        migrations.AddField(
-            model_name='appointmentslot',
-            name='location',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinic.location'),
-        ),
-        migrations.AddField(
-            model_name='openinghours',
-            name='location',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinic.location'),
+        *(
+            migrations.AddField(
+                model_name=model,
+                name="location",
+                field=models.ForeignKey(null=True, on_delete=on_delete, related_name="+", to="clinic.location"),
+            )
+            for model, on_delete in (
+                ("appointment", django.db.models.deletion.PROTECT),
+                ("appointmentslot", django.db.models.deletion.CASCADE),
+                ("openinghours", django.db.models.deletion.CASCADE),
+            )
         ),
         migrations.RunPython(fill, unfill),
     ]

@@ -20,7 +20,7 @@ from scheduling import services as schedule
 from scheduling.models import Appointment, AppointmentSlot, OpeningHours
 from tests.conftest import _client_for
 from tests.factories import IntakeFactory, PatientFactory, SessionFactory, TreatmentPlanFactory, intake_defaults
-from tests.scheduling.conftest import at, next_weekday
+from tests.scheduling.conftest import at, book, next_weekday
 from treatments.models import Session, TreatmentPlan
 
 
@@ -187,13 +187,12 @@ def test_each_location_has_its_own_beds(acupuncturist, front_desk, home, branch)
     branch.save()
     day = next_weekday(1)
     ours, theirs, third = PatientFactory(location=home), PatientFactory(location=branch), PatientFactory(location=home)
-    common = {"start": at(day, 10), "minutes": 60, "kind": "treatment", "user": front_desk}
-    schedule.book_appointment(patient=ours, practitioner=acupuncturist, **common)
-    schedule.book_appointment(patient=theirs, practitioner=second, **common)  # the other location's one bed
+    book(ours, acupuncturist, at(day, 10), front_desk)
+    book(theirs, second, at(day, 10), front_desk)  # the other location's one bed
     assert set(AppointmentSlot.objects.values_list("location", flat=True)) == {home.pk, branch.pk}
     third_lac = UserFactory(username="lac3", role="Acupuncturist")
     with pytest.raises(schedule.BookingRefused, match="All 1 treatment beds are taken at 10:00"):
-        schedule.book_appointment(patient=third, practitioner=third_lac, **common)
+        book(third, third_lac, at(day, 10), front_desk)
 
 
 def test_each_location_has_its_own_opening_hours(acupuncturist, front_desk, home, branch):
@@ -203,23 +202,8 @@ def test_each_location_has_its_own_opening_hours(acupuncturist, front_desk, home
     saturday = next_weekday(5)
     patient = PatientFactory(location=branch)
     with pytest.raises(schedule.BookingRefused, match="outside opening hours at Riverside"):
-        schedule.book_appointment(
-            patient=patient,
-            practitioner=acupuncturist,
-            start=at(saturday, 10),
-            minutes=60,
-            kind="treatment",
-            user=front_desk,
-        )
-    booked = schedule.book_appointment(
-        patient=patient,
-        practitioner=acupuncturist,
-        start=at(saturday, 10),
-        minutes=60,
-        kind="treatment",
-        user=front_desk,
-        location=home,
-    )
+        book(patient, acupuncturist, at(saturday, 10), front_desk)
+    booked = book(patient, acupuncturist, at(saturday, 10), front_desk, location=home)
     assert booked.location == home
 
 
@@ -229,15 +213,7 @@ def test_a_visit_is_at_its_plans_location_and_the_day_sheet_filters_by_it(
     _, theirs = group
     day = next_weekday(2)
     plan = TreatmentPlanFactory(patient=theirs, practitioner=acupuncturist)
-    visit = schedule.book_appointment(
-        patient=theirs,
-        practitioner=acupuncturist,
-        start=at(day, 9),
-        minutes=60,
-        kind="treatment",
-        user=front_desk,
-        plan=plan,
-    )
+    visit = book(theirs, acupuncturist, at(day, 9), front_desk, plan=plan)
     assert visit.location == branch
     sheet = desk_client.get(reverse("pages:day-sheet"), {"day": day.isoformat(), "practitioner": "all"})
     assert all(v["patient_id"] != theirs.pk for c in sheet.context["columns"] for v in c["visits"])
@@ -372,15 +348,7 @@ def test_a_moved_patient_is_booked_where_they_are_looked_after_now(acupuncturist
     plan = TreatmentPlanFactory(patient=patient, practitioner=acupuncturist)
     patient.location = branch
     patient.save()
-    visit = schedule.book_appointment(
-        patient=patient,
-        practitioner=acupuncturist,
-        start=at(next_weekday(1), 10),
-        minutes=60,
-        kind="treatment",
-        user=front_desk,
-        plan=plan,
-    )
+    visit = book(patient, acupuncturist, at(next_weekday(1), 10), front_desk, plan=plan)
     assert visit.location == branch and plan.location == home  # the course stays where it began
 
 

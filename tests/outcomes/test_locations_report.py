@@ -62,25 +62,17 @@ def course(location, practitioner, *, baseline, week8, leg=(None, None), session
     for n in range(sessions):
         SessionFactory(plan=plan, started_at=noon(start + timedelta(days=1 + 2 * n)), points=[])
     answered = noon(start) if before_treatment else noon(start + timedelta(days=2))
-    Questionnaire.objects.create(
-        patient=plan.patient,
-        plan=plan,
-        due_date=start,
-        week=0,
-        odi_score=baseline,
-        leg_pain_now=leg[0],
-        submitted_at=answered,
-    )
-    if week8 is not None:
-        due = start + timedelta(weeks=8)
+    week8_due = start + timedelta(weeks=8)
+    answers = [(0, start, baseline, leg[0], answered), (8, week8_due, week8, leg[1], noon(week8_due))]
+    for week, due, odi, leg_pain, sent in answers[: 1 if week8 is None else 2]:
         Questionnaire.objects.create(
             patient=plan.patient,
             plan=plan,
             due_date=due,
-            week=8,
-            odi_score=week8,
-            leg_pain_now=leg[1],
-            submitted_at=noon(due),
+            week=week,
+            odi_score=odi,
+            leg_pain_now=leg_pain,
+            submitted_at=sent,
         )
     refresh_outcomes([plan.pk])
     return plan

@@ -6,6 +6,15 @@ from django.utils import timezone
 from tests.factories import IntakeFactory, TreatmentPlanFactory
 
 
+def book(patient, practitioner, start, user, minutes=60, **extra):
+    """A treatment visit booked through the schedule's service, as the booking form books it."""
+    from scheduling import services
+
+    return services.book_appointment(
+        patient=patient, practitioner=practitioner, start=start, minutes=minutes, kind="treatment", user=user, **extra
+    )
+
+
 def at(day, hour: int, minute: int = 0) -> datetime:
     """An aware datetime in the clinic's time zone."""
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))

@@ -14,9 +14,9 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from scheduling import services
-from scheduling.models import Appointment, CancelReason, Kind, ScheduleSettings
+from scheduling.models import Appointment, CancelReason, ScheduleSettings
 from tests.factories import PatientFactory
-from tests.scheduling.conftest import at, next_weekday
+from tests.scheduling.conftest import at, book, next_weekday
 
 EMAIL = "reminders@example.org"
 # What the reminder must never say: the visit's type, the course, the practitioner, the patient's name.
@@ -30,12 +30,6 @@ def patient(patient):
     patient.email = EMAIL
     patient.save()
     return patient
-
-
-def book(patient, practitioner, start, user, plan=None):
-    return services.book_appointment(
-        patient=patient, practitioner=practitioner, start=start, minutes=60, kind=Kind.TREATMENT, user=user, plan=plan
-    )
 
 
 @pytest.fixture

@@ -14,13 +14,7 @@ from scheduling.models import Appointment, AppointmentSlot, OpeningHours, Schedu
 from scheduling.rules import Phase
 from tests.factories import PatientFactory, SessionFactory, StaffProfileFactory, UserFactory
 from tests.outcomes.test_report import in_thread
-from tests.scheduling.conftest import at, next_weekday
-
-
-def book(patient, practitioner, start, user, minutes=60, **extra):
-    return services.book_appointment(
-        patient=patient, practitioner=practitioner, start=start, minutes=minutes, kind="treatment", user=user, **extra
-    )
+from tests.scheduling.conftest import at, book, next_weekday
 
 
 @pytest.fixture
