@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, validate_email
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -41,6 +41,18 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a time zone name; use one like America/Chicago.")
 
 
+def email_list(value: str) -> list[str]:
+    return [address.strip() for address in (value or "").split(",") if address.strip()]
+
+
+def validate_email_list(value: str) -> None:
+    for address in email_list(value):
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(f"“{address}” is not an email address; separate addresses with commas.") from None
+
+
 def default_time_zone() -> str:
     return settings.TIME_ZONE
 
@@ -69,6 +81,14 @@ class Location(models.Model):
         default=4,
         validators=[MinValueValidator(1), MaxValueValidator(40)],
         help_text="How many patients this location can treat at the same time.",
+    )
+    alert_emails = models.CharField(
+        "urgent alert addresses",
+        max_length=500,
+        blank=True,
+        validators=[validate_email_list],
+        help_text="Who is told at once of a red flag or a self-harm answer of this location's patients, separated "
+        "by commas (an on-call phone's email gateway, the clinic's lead). Blank: the clinic's (CLINIC_ALERT_EMAILS).",
     )
 
     class Meta:

@@ -18,11 +18,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from clinic.locations import contact_details
+from clinic.models import email_list
 from clinic.roles import MANAGER
 from intake.models import Alert
 
@@ -47,8 +50,10 @@ def alert_url(alert: Alert) -> str:
 
 
 def message(alert: Alert, *, escalation: bool = False) -> tuple[str, str]:
-    """Subject and body: that an urgent alert needs the reader, and where it is. Nothing clinical."""
-    subject = f"{settings.CLINIC_NAME}: urgent alert{' not yet acknowledged' if escalation else ''}"
+    """Subject and body: that an urgent alert needs the reader, and where it is (the clinic, and the location of
+    a group's). Nothing clinical."""
+    subject = f"{contact_details(alert.patient.location)['name']}: urgent alert"
+    subject += " not yet acknowledged" if escalation else ""
     body = render_to_string(
         "intake/email/alert.txt",
         {"url": alert_url(alert), "escalation": escalation, "minutes": settings.ALERT_ESCALATE_MINUTES},
@@ -67,15 +72,24 @@ def _unique(addresses) -> list[str]:
 
 
 def recipients(alert: Alert) -> list[str]:
-    """The on-call addresses and the patient's practitioner (when known, active and with an address)."""
+    """The on-call addresses of the patient's location (the clinic's where it sets none) and the patient's
+    practitioner (when known, active and with an address)."""
     practitioner = alert.practitioner
     own = [practitioner.email] if practitioner is not None and practitioner.is_active and practitioner.email else []
-    return _unique([*settings.CLINIC_ALERT_EMAILS, *own])
+    on_call = email_list(alert.patient.location.alert_emails) or settings.CLINIC_ALERT_EMAILS
+    return _unique([*on_call, *own])
 
 
-def manager_recipients() -> list[str]:
-    managers = get_user_model().objects.filter(groups__name=MANAGER, is_active=True).exclude(email="")
-    return _unique(managers.order_by("pk").values_list("email", flat=True))
+def manager_recipients(alert: Alert) -> list[str]:
+    """The managers of the patient's location and those of the whole group (who work at no location in
+    particular); every manager when none of those has an address, so an escalation never goes nowhere."""
+    managers = get_user_model().objects.filter(groups__name=MANAGER, is_active=True).exclude(email="").order_by("pk")
+    theirs = managers.filter(
+        Q(staff_profile__locations=alert.patient.location_id)
+        | Q(staff_profile__isnull=True)
+        | Q(staff_profile__locations__isnull=True)
+    )
+    return _unique(theirs.values_list("email", flat=True)) or _unique(managers.values_list("email", flat=True))
 
 
 def notify(alert_id: int) -> bool:
@@ -108,13 +122,13 @@ def _send_once(alert_id: int, *, escalation: bool, now: datetime) -> bool:
         with transaction.atomic():
             alert = (
                 Alert.objects.select_for_update(of=("self",))  # the alert row only: practitioner may be null
-                .select_related("practitioner")
+                .select_related("practitioner", "patient__location")
                 .filter(pk=alert_id, **pending)
                 .first()
             )
             if alert is None:
                 return False
-            to = manager_recipients() if escalation else recipients(alert)
+            to = manager_recipients(alert) if escalation else recipients(alert)
             if not to:
                 logger.warning(
                     "Alert %s was not sent: %s",

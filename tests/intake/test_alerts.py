@@ -404,3 +404,37 @@ def test_two_reports_at_the_same_moment_open_one_alert():
     assert not errors
     alert = Alert.objects.get(patient=patient)
     assert alert.item9 == 3
+
+
+# --- a group of clinics -----------------------------------------------------------------------------
+
+
+def test_a_locations_alert_reaches_its_own_on_call_and_managers(manager, mailoutbox, roles):
+    from clinic.models import Location, StaffProfile
+    from clinic.roles import MANAGER
+
+    home = Location.objects.get()
+    branch = Location.objects.create(name="Westfield", alert_emails="west-oncall@clinic.example, lead@clinic.example")
+    StaffProfile.objects.create(user=manager).locations.set([home])  # the home location's manager
+    theirs = UserFactory(username="westboss", email="westboss@clinic.example", role=MANAGER)
+    StaffProfile.objects.create(user=theirs).locations.set([branch])
+    group = UserFactory(username="groupboss", email="group@clinic.example", role=MANAGER)  # works nowhere: all
+
+    alert = red_flag_alert(PatientFactory(location=branch))
+    assert alerts.recipients(alert) == ["west-oncall@clinic.example", "lead@clinic.example"]
+    assert alerts.message(alert)[0] == "Riverside Acupuncture & Back Pain Clinic — Westfield: urgent alert"
+    assert alerts.manager_recipients(alert) == ["westboss@clinic.example", "group@clinic.example"]
+    # The home location sets no addresses of its own: the clinic's, and its manager with the group's.
+    at_home = red_flag_alert(PatientFactory(location=home))
+    assert alerts.recipients(at_home) == ON_CALL
+    assert alerts.manager_recipients(at_home) == [manager.email, "group@clinic.example"]
+    assert group.pk
+
+
+def test_a_location_refuses_an_alert_address_that_is_not_one(db):
+    from django.core.exceptions import ValidationError
+
+    from clinic.models import Location
+
+    with pytest.raises(ValidationError, match="not an email address"):
+        Location(name="Lakeside", alert_emails="oncall@clinic.example; pager").full_clean()
