@@ -9,18 +9,15 @@ reaches a signed-in user within a minute. The switch to every location takes eff
 """
 
 import contextlib
-import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 from django.db.models import Exists, OuterRef
 from django.http import Http404
-from django.utils.functional import empty
 
 from clinic.models import Location, StaffProfile
-from clinic.signin import RENEW_EVERY_SECONDS
+from clinic.signin import keep_reading, minute_old_reading
 
 ALL_LOCATIONS_PERMISSION = "clinic.view_all_locations"
 SESSION_KEY = "all_locations"
@@ -139,29 +136,15 @@ class LocationScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        session = request.session
-        if session.get(SESSION_KEY):
+        if request.session.get(SESSION_KEY):
             request.user.chose_all_locations = True
-        user_id = session.get(USER_ID_KEY)
-        entry = session.get(ROWS_KEY) if user_id is not None else None
-        fresh = entry is not None and entry["user"] == str(user_id) and entry["at"] > time.time() - RENEW_EVERY_SECONDS
-        if fresh and request.user.is_authenticated:
-            request.user._location_rows = entry["rows"]
+        rows = minute_old_reading(request, ROWS_KEY)
+        if rows is not None and request.user.is_authenticated:
+            request.user._location_rows = rows
         response = self.get_response(request)
-        if not fresh:
-            self._remember(request)
+        if rows is None:
+            keep_reading(request, ROWS_KEY, lambda user: getattr(user, "_location_rows_read", None))
         return response
-
-    @staticmethod
-    def _remember(request) -> None:
-        user = getattr(request, "user", None)
-        # Only a user this request loaded, still the session's user, whose locations were read.
-        if user is None or getattr(user, "_wrapped", user) is empty or not user.is_authenticated:
-            return
-        read = getattr(user, "_location_rows_read", None)
-        if read is None or request.session.get(USER_ID_KEY) != str(user.pk):
-            return
-        request.session[ROWS_KEY] = {"user": str(user.pk), "at": int(time.time()), "rows": read}
 
 
 def contact_details(location: Location) -> dict:

@@ -36,6 +36,31 @@ class IdleTimeoutMiddleware:
         return response
 
 
+def minute_old_reading(request, key: str):
+    """What the session keeps under `key` for its signed-in user, if read within the last minute; else None."""
+    user_id = request.session.get(USER_ID_KEY)
+    entry = request.session.get(key) if user_id is not None else None
+    if (
+        entry is not None
+        and entry.get("user") == str(user_id)
+        and entry.get("at", 0) > time.time() - RENEW_EVERY_SECONDS
+    ):
+        return entry.get("value")  # None for an entry kept by an older version: read again
+    return None
+
+
+def keep_reading(request, key: str, read) -> None:
+    """Keep what this request read for its user (`read(user)`, None when it read nothing) for a minute: only
+    for a user this request loaded, signed in and still the session's (not after a sign-out or a sign-in as
+    someone else)."""
+    user = getattr(request, "user", None)
+    if user is None or getattr(user, "_wrapped", user) is empty or not user.is_authenticated:
+        return
+    if request.session.get(USER_ID_KEY) != str(user.pk) or (value := read(user)) is None:
+        return
+    request.session[key] = {"user": str(user.pk), "at": int(time.time()), "value": value}
+
+
 class SessionPermissionsMiddleware:
     """Give the signed-in user the permissions the session read within the last minute.
 
@@ -48,28 +73,15 @@ class SessionPermissionsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user_id = request.session.get(USER_ID_KEY)
-        entry = request.session.get(PERMISSIONS_KEY) if user_id is not None else None
-        fresh = entry is not None and entry["user"] == str(user_id) and entry["at"] > time.time() - RENEW_EVERY_SECONDS
-        if fresh and request.user.is_authenticated and not request.user.is_superuser:
-            request.user._perm_cache = set(entry["permissions"])
+        permissions = minute_old_reading(request, PERMISSIONS_KEY)
+        if permissions is not None and request.user.is_authenticated and not request.user.is_superuser:
+            request.user._perm_cache = set(permissions)
         response = self.get_response(request)
-        if not fresh:
-            self._remember(request)
+        if permissions is None:
+            keep_reading(request, PERMISSIONS_KEY, self._read)
         return response
 
     @staticmethod
-    def _remember(request) -> None:
-        session = request.session
-        user = getattr(request, "user", None)
-        # Only a user this request loaded, still the session's user (not after a sign-out or a
-        # sign-in as someone else), whose permissions were read.
-        if user is None or getattr(user, "_wrapped", user) is empty or not user.is_authenticated:
-            return
-        if session.get(USER_ID_KEY) != str(user.pk) or user.is_superuser or not hasattr(user, "_perm_cache"):
-            return
-        session[PERMISSIONS_KEY] = {
-            "user": str(user.pk),
-            "at": int(time.time()),
-            "permissions": sorted(user._perm_cache),
-        }
+    def _read(user) -> list[str] | None:
+        # A superuser's are all of them: nothing to keep.
+        return None if user.is_superuser or not hasattr(user, "_perm_cache") else sorted(user._perm_cache)

@@ -93,3 +93,12 @@ def test_a_patient_link_session_holds_no_staff_permissions(patient):
     assert opened.status_code == 302
     assert client.get(opened["Location"]).status_code == 200
     assert "patient_link" in client.session and PERMISSIONS_KEY not in client.session
+
+
+def test_a_reading_kept_by_an_older_version_is_read_again_not_an_error(desk_client, front_desk):
+    session = desk_client.session
+    # As the version before the locations kept it: its permissions under their own name.
+    session[PERMISSIONS_KEY] = {"user": str(front_desk.pk), "at": int(time.time()), "permissions": []}
+    session.save()
+    assert permission_reads(desk_client, reverse("pages:dashboard")) == (200, 1)
+    assert permission_reads(desk_client, reverse("clinic:patient-list")) == (200, 0)
