@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.urls import reverse
 from django.utils import timezone
 
+from clinic.formats import month_day, month_day_year, url_maker
 from clinic.models import Patient
 from outcomes.models import Questionnaire
 from outcomes.scoring import (
@@ -115,9 +117,21 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: l
     due_now = due_questionnaires(plans=TreatmentPlan.objects.filter(patient=patient), today=today)
     pending = [r for r in questionnaires if not r.is_submitted and r.due_date <= today]
     pending += [r for r in due_now if r.due_date not in scheduled]
+    # Each row's links and date texts made once (clinic.formats): the answered ones newest first, the pending
+    # ones with their link and paper-form addresses.
+    detail = url_maker("outcomes:questionnaire-detail")
+    answered = list(reversed(submitted))
+    for row in answered:
+        row.url, row.date_text = detail(row.pk), month_day_year(row.due_date)
+    link = url_maker("outcomes:questionnaire-link-create", patient.pk)
+    paper = reverse("outcomes:questionnaire-create", args=[patient.pk])
+    pending = sorted(pending, key=lambda r: r.due_date)
+    for row in pending:
+        row.due_text, due = month_day(row.due_date), row.due_date.isoformat()
+        row.link_url, row.paper_url = link(due), f"{paper}?due={due}"
     return {
-        "questionnaires": list(reversed(questionnaires)),
-        "pending": sorted(pending, key=lambda r: r.due_date),
+        "answered": answered,
+        "pending": pending,
         "summary": summary,
         "chart": chart,
     }

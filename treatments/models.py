@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from clinic.audit import audited
 from clinic.concurrency import VersionedModel
 from clinic.fields import range_check
+from clinic.formats import month_day_year, month_day_year_time, url_maker
 from clinic.models import LocatedQuerySet, Location, Patient
 from intake.models import TcmPattern
 
@@ -373,8 +374,9 @@ class SessionQuerySet(LocatedQuerySet):
 
 
 def with_point_labels(sessions: list["Session"]) -> list["Session"]:
-    """Set `point_labels` on each session: its points in needling order ("BL23", "GB30" with a
-    one-sided L/R as a subscript), from one query, for the session lists of the chart and the plan."""
+    """Ready each session for the session lists of the chart and the plan: `point_labels`, its points in
+    needling order ("BL23", "GB30" with a one-sided L/R as a subscript), from one query; and its row's link,
+    date, pain and signature texts (clinic.formats: the same text as the template filters, made once)."""
     labels: dict[int, list[str]] = {s.pk: [] for s in sessions}
     rows = (
         SessionPoint.objects.filter(session__in=list(labels))
@@ -384,8 +386,13 @@ def with_point_labels(sessions: list["Session"]) -> list["Session"]:
     one_sided = {Side.LEFT: "<sub>L</sub>", Side.RIGHT: "<sub>R</sub>"}
     for session_id, code, side in rows:
         labels[session_id].append(escape(code) + one_sided.get(side, ""))
+    detail = url_maker("treatments:session-detail")
     for session in sessions:
         session.point_labels = mark_safe(", ".join(labels[session.pk]))  # noqa: S308 - every part escaped above
+        session.url, session.date_text = detail(session.pk), month_day_year(session.started_at)
+        after = "" if session.pain_after is None else f" → {session.pain_after}"
+        session.pain_text = f"{session.pain_before}{after}"
+        session.signed_text = month_day_year_time(session.signed_at) if session.signed_at else ""
     return sessions
 
 
