@@ -20,7 +20,7 @@ def month_day_year(value: date | datetime) -> str:
     """As `{{ value|date:"M j, Y" }}`: "Dec 1, 2026", an aware datetime on the clinic's clock."""
     if isinstance(value, datetime):
         value = timezone.localtime(value)
-    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
+    return f"{month_day(value)}, {value.year}"
 
 
 def month_day(value: date) -> str:
@@ -31,7 +31,7 @@ def month_day(value: date) -> str:
 def month_day_year_time(value: datetime) -> str:
     """As `{{ value|date:"M j, Y H:i" }}`: "Dec 1, 2026 14:05"."""
     local = timezone.localtime(value)
-    return f"{month_day_year(local)} {local:%H:%M}"
+    return f"{month_day(local)}, {local.year} {local:%H:%M}"
 
 
 def url_maker(name: str, *fixed) -> Callable[[object], str]:

@@ -44,13 +44,12 @@ def location_field(user, *, label: str = "Location", initial: int | None = None)
     if not scope.several:
         return None
     choices = scope.visible
-    field = forms.ModelChoiceField(
+    return forms.ModelChoiceField(
         queryset=Location.objects.filter(pk__in=[loc.pk for loc in choices]),
         label=label,
         empty_label=None if choices else "No location: ask the clinic manager to add yours",
         initial=initial if initial is not None else next((loc.pk for loc in choices if loc.pk in scope.own), None),
     )
-    return field
 
 
 class PatientForm(forms.ModelForm):

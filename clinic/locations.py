@@ -8,7 +8,6 @@ for a minute, as it keeps the permissions (clinic.signin), so most pages read no
 reaches a signed-in user within a minute. The switch to every location takes effect at once.
 """
 
-import contextlib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -107,12 +106,6 @@ def _locations(user) -> list[Location]:
         location._state.adding, location.works_here = False, values["works_here"]
         rows.append(location)
     return rows
-
-
-def forget_scope(user) -> None:
-    """After a change of locations or of the switch within a request."""
-    with contextlib.suppress(AttributeError):
-        del user._location_scope
 
 
 def chosen_location(user, value) -> Location | None:

@@ -4,7 +4,6 @@ from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
-from clinic.access import get_patient_for, missing_permission_message, permission_required
+from clinic.access import get_patient_for, permission_required, require_perm
 from clinic.audit import readable_changes, record_list, record_view
 from clinic.filters import AuditLogFilter
 from clinic.forms import PatientForm, PatientSearchForm
@@ -84,10 +83,8 @@ def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def location_scope(request: HttpRequest) -> HttpResponse:
     """The navigation's switch: the user's own locations, or (with the permission) every location."""
-    wants_all = request.POST.get("scope") == "all"
-    if wants_all and not request.user.has_perm(ALL_LOCATIONS_PERMISSION):
-        raise PermissionDenied(missing_permission_message(request.user, ALL_LOCATIONS_PERMISSION))
-    if wants_all:
+    if request.POST.get("scope") == "all":
+        require_perm(request.user, ALL_LOCATIONS_PERMISSION)
         request.session[LOCATIONS_SESSION_KEY] = True
     else:
         request.session.pop(LOCATIONS_SESSION_KEY, None)

@@ -331,8 +331,9 @@ def location_outcomes(
     if filters.get("location"):
         raise ValueError("side by side compares every location shown; filter by location on the clinic report")
     plans = plans_with_baseline(**filters).filter(location__in=locations)
-    rows = {row.pop("location"): row for row in plans.order_by().values("location").annotate(**_aggregates())}
-    group = group or _outcomes(plans.aggregate(**_aggregates()))
+    aggregates = _aggregates()
+    rows = {row.pop("location"): row for row in plans.order_by().values("location").annotate(**aggregates)}
+    group = group or _outcomes(plans.aggregate(**aggregates))
     visits = (
         Appointment.objects.filter(plan__in=plans.values("pk"))
         .order_by()
@@ -341,7 +342,7 @@ def location_outcomes(
     )
     attendance = {row.pop("plan__location"): ClinicAttendance(**row) for row in visits}
     # A location with no course yet: counts of 0, and no mean (None, as SQL gives over no rows).
-    empty = {name: 0 if isinstance(aggregate, Count) else None for name, aggregate in _aggregates().items()}
+    empty = {name: 0 if isinstance(aggregate, Count) else None for name, aggregate in aggregates.items()}
     result = []
     for location in locations:
         outcomes = _outcomes(rows.get(location.pk, empty))
@@ -431,6 +432,12 @@ class ClinicAttendance:
     due: int  # visits whose time had come, less those the clinic cancelled or moved
     attended: int  # of due
     no_shows: int  # of due
+
+    @classmethod
+    def total(cls, parts) -> "ClinicAttendance":
+        """The attendance of several selections together (the locations side by side, summed)."""
+        parts = list(parts)
+        return cls(*(sum(getattr(part, name) for part in parts) for name in ("due", "attended", "no_shows")))
 
     @property
     def no_show_percent(self) -> Decimal | None:

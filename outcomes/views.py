@@ -261,9 +261,7 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
         rows, group = report.location_outcomes(locations=scope.visible, group=figures if whole else None, **unfiltered)
         side_by_side = {"rows": rows, "group": group, "funnel": report.funnel_chart(rows, group)}
         if whole:
-            attendance = report.ClinicAttendance(
-                *(sum(getattr(row.attendance, name) for row in rows) for name in ("due", "attended", "no_shows"))
-            )
+            attendance = report.ClinicAttendance.total(row.attendance for row in rows)
     context = {
         "form": form,
         "side_by_side": side_by_side,
@@ -277,20 +275,29 @@ def outcomes_report(request: HttpRequest) -> HttpResponse:
     return render(request, "outcomes/report.html", context)
 
 
+def _csv_download(stem: str):
+    """An attachment named `<stem>-<today>.csv`, never cached (patient names and scores), and its writer."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{date.today():%Y%m%d}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response, csv.writer(response)
+
+
+def _back_to_report(request: HttpRequest) -> HttpResponse:
+    """Never the whole clinic in place of a selection that did not parse: the report page says why."""
+    return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
+
+
 @require_safe
 @permission_required("outcomes.view_report")
 def outcomes_report_csv(request: HttpRequest) -> HttpResponse:
     form = _report_filters(request)
     if form.is_bound and not form.is_valid():
-        # Never the whole clinic in place of a selection that did not parse: the report page says why.
-        return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
+        return _back_to_report(request)
     filters = form.filters()
     several = scope_of(request.user).several  # a location column for a group only
     refresh_stale_outcomes()
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="outcomes-{date.today():%Y%m%d}.csv"'
-    response["Cache-Control"] = "no-store"  # patient names and scores
-    writer = csv.writer(response)
+    response, writer = _csv_download("outcomes")
     writer.writerow(
         [
             "patient",
@@ -364,14 +371,11 @@ def outcomes_by_location_csv(request: HttpRequest) -> HttpResponse:
     """The side-by-side table as a spreadsheet, with the report's filters: figures only, no patient."""
     form = _report_filters(request)
     if form.is_bound and not form.is_valid():
-        return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
+        return _back_to_report(request)
     filters = {key: value for key, value in form.filters().items() if key != "location"}
     refresh_stale_outcomes()
     rows, _group = report.location_outcomes(locations=scope_of(request.user).visible, user=request.user, **filters)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="outcomes-by-location-{date.today():%Y%m%d}.csv"'
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    response, writer = _csv_download("outcomes-by-location")
     writer.writerow(LOCATION_COLUMNS)
     for row in rows:
         f, a = row.outcomes, row.attendance

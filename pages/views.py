@@ -183,9 +183,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
         chosen = str(user.pk) if any(p.pk == user.pk for p in staff) else "all"
     shown = [p for p in staff if chosen in ("all", str(p.pk))]
     location = chosen_location(user, request.GET.get("location"))
-    visible = Appointment.objects.visible_to(user)
-    if location is not None:
-        visible = visible.filter(location=location)
+    visible = Appointment.objects.visible_to(user).at(location)
     visits = visible.on_day(day).filter(practitioner__in=shown)
     rows = list(
         visits.order_by("start", "pk").values(

@@ -192,6 +192,10 @@ class AppointmentQuerySet(LocatedQuerySet):
     def on_day(self, day) -> "AppointmentQuerySet":
         return self.filter(start__gte=start_of_day(day), start__lt=start_of_day(day + timedelta(days=1)))
 
+    def at(self, location) -> "AppointmentQuerySet":
+        """The visits at `location`; all of them when None (no location filter chosen)."""
+        return self if location is None else self.filter(location=location)
+
     def holding(self) -> "AppointmentQuerySet":
         return self.filter(status__in=HOLDING)
 

@@ -387,9 +387,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
     week = _monday(rules.day_from(request.GET.get("week", ""), timezone.localdate()))
     start = start_of_day(week)
     location = chosen_location(request.user, request.GET.get("location"))
-    visible = Appointment.objects.visible_to(request.user)
-    if location is not None:
-        visible = visible.filter(location=location)
+    visible = Appointment.objects.visible_to(request.user).at(location)
     rows = (
         list(
             visible.filter(practitioner=chosen, start__gte=start, start__lt=start + timedelta(days=7))

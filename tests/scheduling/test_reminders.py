@@ -205,6 +205,13 @@ def test_the_reminder_command_sends_both_and_says_how_many(
     assert len(mailoutbox) == 2
 
 
+def two_hours_later(visit, practitioner, user):
+    """The visit moved two hours on, as the desk moves it."""
+    return services.move_appointment(
+        appointment=visit, start=visit.start + timedelta(hours=2), minutes=60, practitioner=practitioner, user=user
+    )
+
+
 def test_a_reminded_patient_is_told_when_the_visit_moves_or_is_cancelled(
     visit, acupuncturist, front_desk, patient, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -212,13 +219,7 @@ def test_a_reminded_patient_is_told_when_the_visit_moves_or_is_cancelled(
     first = calendar_event(mailoutbox[0])
     visit.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.move_appointment(
-            appointment=visit,
-            start=visit.start + timedelta(hours=2),
-            minutes=60,
-            practitioner=acupuncturist,
-            user=front_desk,
-        )
+        two_hours_later(visit, acupuncturist, front_desk)
     moved_mail = mailoutbox[1]
     assert "has moved" in moved_mail.subject and "at 12:30 PM" in moved_mail.body
     moved = calendar_event(moved_mail)
@@ -243,13 +244,7 @@ def test_a_visit_never_reminded_is_moved_or_cancelled_without_an_email(
     visit, acupuncturist, front_desk, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.move_appointment(
-            appointment=visit,
-            start=visit.start + timedelta(hours=2),
-            minutes=60,
-            practitioner=acupuncturist,
-            user=front_desk,
-        )
+        two_hours_later(visit, acupuncturist, front_desk)
         services.cancel_appointment(
             appointment=Appointment.objects.get(pk=visit.pk), reason=CancelReason.PATIENT, user=front_desk
         )
