@@ -1,7 +1,7 @@
 """Where one page's time goes: its queries, then SQL versus template rendering versus the rest.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench \
-        .venv/bin/python bench/profile_page.py chart [--templates] [--explain] [--profile] [--requests 30]
+        .venv/bin/python bench/profile_page.py chart|session-post [--templates] [--explain] [--profile] [--requests 30]
 """
 
 import argparse
@@ -10,10 +10,20 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import Fixture, link_client, manager_client, setup, staff_client  # noqa: E402
+from bench.common import (  # noqa: E402
+    Fixture,
+    form_post,
+    link_client,
+    manager_client,
+    removing_new_sessions,
+    session_post_data,
+    setup,
+    staff_client,
+)
 
 PAGES = [
     "floor",
@@ -21,6 +31,7 @@ PAGES = [
     "search",
     "chart",
     "session-get",
+    "session-post",
     "questionnaire-get",
     "report",
     "day-sheet",
@@ -37,11 +48,6 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the requests")
     args = parser.parse_args()
     setup()
-    from django.db import connection
-    from django.template import base as template_base
-    from django.template.backends import django as django_backend
-    from django.test.utils import CaptureQueriesContext
-
     fx = Fixture()
     client = staff_client(fx.acupuncturist)
     if args.page == "questionnaire-get":
@@ -54,18 +60,32 @@ def main() -> None:
         "search": f"/patients/?q={fx.search}",
         "chart": f"/patients/{fx.chart_patient.pk}/",
         "session-get": f"/plans/{fx.chart_plan.pk}/sessions/new/",
+        "session-post": f"/plans/{fx.post_plan.pk}/sessions/new/",
         "questionnaire-get": "/p/questionnaire/",
         "report": "/reports/outcomes/",
         "day-sheet": fx.day_sheet,
         "week-view": fx.week_view,
     }[args.page]
     n = args.requests
+    posting = args.page == "session-post"
+    data = session_post_data() if posting else None
 
     def timed() -> float:
         started = time.perf_counter()
-        if (status := client.get(url).status_code) != 200:
-            sys.exit(f"{url}: status {status}")
+        response = form_post(client, url, data) if posting else client.get(url)
+        if response.status_code != (302 if posting else 200):
+            sys.exit(f"{url}: status {response.status_code}")
         return time.perf_counter() - started
+
+    with removing_new_sessions(plan=fx.post_plan) if posting else nullcontext():
+        measure(args, n, timed)
+
+
+def measure(args, n, timed) -> None:
+    from django.db import connection
+    from django.template import base as template_base
+    from django.template.backends import django as django_backend
+    from django.test.utils import CaptureQueriesContext
 
     for _ in range(3):
         timed()
@@ -140,6 +160,7 @@ def main() -> None:
         profiler.enable()
         each = sum(timed() for _ in range(n)) / n
         profiler.disable()
+        profiler.dump_stats("/tmp/profile_page.prof")
         print(f"\n{n} requests: {each * 1000:.1f} ms each")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
 

@@ -57,17 +57,20 @@ def _fix_anchor(plan_ids) -> None:
     )
 
 
-def due_questionnaires(*, plans, today: date) -> Iterator[Questionnaire]:
+def due_questionnaires(*, plans, today: date, stream: bool = False) -> Iterator[Questionnaire]:
     """Every questionnaire these plans have had fall due by `today`, as unsaved rows (one query).
 
     The baseline from the day a plan starts, with or without a session; the weekly ones once treatment
-    has begun (outcomes.schedule). A plan that ended without a single session has none.
+    has begun (outcomes.schedule). A plan that ended without a single session has none. `stream` reads
+    the plans in chunks (on PostgreSQL, a server-side cursor: three round trips instead of one), for the
+    daily run over every plan; one patient's few plans are read at once.
     """
     sessions = Session.objects.filter(plan=OuterRef("pk"))
     first_session = sessions.order_by("started_at").values("started_at")[:1]
     last_session = sessions.order_by("-started_at").values("started_at")[:1]
     plans = plans.annotate(anchor=_anchor(), first_session=Subquery(first_session), last_session=Subquery(last_session))
-    for plan in plans.only("id", "patient_id", "status", "start_date").iterator(chunk_size=2000):
+    plans = plans.only("id", "patient_id", "status", "start_date")
+    for plan in plans.iterator(chunk_size=2000) if stream else plans:
         if plan.status != PlanStatus.ACTIVE and plan.last_session is None:
             continue  # never treated, and over: nothing to measure
         # An ended plan's weekly questionnaires stop at its last session.
@@ -92,7 +95,7 @@ def schedule_due(*, today: date, plans=None) -> int:
     a run racing another insert nothing twice.
     """
     plans = plans if plans is not None else TreatmentPlan.objects.all()
-    rows = list(due_questionnaires(plans=plans, today=today))
+    rows = list(due_questionnaires(plans=plans, today=today, stream=True))
     # A subquery, not a list of ids: a run over every plan would pass SQLite too many parameters.
     already = Questionnaire.objects.filter(patient_id__in=plans.values("patient_id"))
     scheduled = set(already.values_list("patient_id", "due_date"))

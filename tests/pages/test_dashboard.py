@@ -1,8 +1,11 @@
 import re
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +33,18 @@ def test_dashboard_query_count_does_not_grow(lac_client, django_assert_max_num_q
 def test_chart_query_count_is_bounded(desk_client, patient, django_assert_max_num_queries):
     with django_assert_max_num_queries(16):
         desk_client.get(reverse("pages:patient-detail", args=[patient.pk]))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side cursors exist on PostgreSQL only")
+def test_chart_reads_the_patients_plans_in_one_round_trip(lac_client, acupuncturist):
+    # A server-side cursor (DECLARE, FETCH, CLOSE) is for the daily run over every plan, not one patient's few.
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    SessionFactory(plan=plan)
+    with CaptureQueriesContext(connection) as captured:
+        response = lac_client.get(reverse("pages:patient-detail", args=[plan.patient_id]))
+    assert response.status_code == 200
+    assert any("treatments_treatmentplan" in q["sql"] for q in captured.captured_queries)
+    assert not [q["sql"] for q in captured.captured_queries if "DECLARE" in q["sql"]]
 
 
 def test_recent_sessions_name_the_patient_and_the_practitioner(lac_client, acupuncturist):
