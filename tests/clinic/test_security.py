@@ -181,6 +181,27 @@ def test_a_promotion_to_manager_asks_for_the_second_factor_on_the_next_page(fron
         session.save()
 
 
+def test_the_user_is_loaded_as_the_orm_would_load_them(front_desk, manager, django_assert_num_queries):
+    """The backend builds its user query once and sends it with each id: the same user, fields and types."""
+    from django.contrib.auth import get_user_model
+
+    from clinic.backends import ClinicModelBackend
+
+    backend = ClinicModelBackend()
+    with django_assert_num_queries(1):
+        loaded = backend.get_user(str(manager.pk))  # the session keeps the id as text
+    stored = get_user_model().objects.get(pk=manager.pk)
+    assert loaded == stored and loaded.role_requires_second_factor is True
+    for field in get_user_model()._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(stored, field.attname), field.name
+    assert backend.get_user(front_desk.pk).role_requires_second_factor is False
+    assert backend.get_user(10**9) is None  # deleted since the session began
+    assert backend.get_user("not-an-id") is None
+    front_desk.is_active = False
+    front_desk.save()
+    assert backend.get_user(front_desk.pk) is None
+
+
 def test_the_role_is_read_with_the_user_not_by_a_query_of_its_own(front_desk, django_assert_num_queries):
     """The every-request role check costs nothing: it comes with the user the request loads anyway."""
     from clinic.backends import ClinicModelBackend
