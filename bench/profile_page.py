@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--templates", action="store_true", help="time spent per template (inclusive)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) every query")
     parser.add_argument("--profile", action="store_true", help="cProfile the requests")
+    parser.add_argument("--save", metavar="PATH", help="with --profile: keep the profile for pstats")
     args = parser.parse_args()
     setup()
     fx = Fixture()
@@ -160,7 +161,8 @@ def measure(args, n, timed) -> None:
         profiler.enable()
         each = sum(timed() for _ in range(n)) / n
         profiler.disable()
-        profiler.dump_stats("/tmp/profile_page.prof")
+        if args.save:
+            profiler.dump_stats(args.save)
         print(f"\n{n} requests: {each * 1000:.1f} ms each")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
 
