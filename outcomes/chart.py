@@ -113,10 +113,9 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: l
     }
     # Due and unanswered: the rows the daily run has made, and any that fell due since (a plan started today
     # has its baseline due before its first session, whether or not the run has scheduled it yet).
-    scheduled = {r.due_date for r in questionnaires}
-    due_now = due_questionnaires(plans=TreatmentPlan.objects.filter(patient=patient), today=today)
+    scheduled = frozenset(r.due_date for r in questionnaires)
     pending = [r for r in questionnaires if not r.is_submitted and r.due_date <= today]
-    pending += [r for r in due_now if r.due_date not in scheduled]
+    pending += due_questionnaires(plans=TreatmentPlan.objects.filter(patient=patient), today=today, scheduled=scheduled)
     # Each row's links and date texts made once (clinic.formats): the answered ones newest first, the pending
     # ones with their link and paper-form addresses.
     detail = url_maker("outcomes:questionnaire-detail")

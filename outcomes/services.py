@@ -57,13 +57,16 @@ def _fix_anchor(plan_ids) -> None:
     )
 
 
-def due_questionnaires(*, plans, today: date, stream: bool = False) -> Iterator[Questionnaire]:
+def due_questionnaires(
+    *, plans, today: date, stream: bool = False, scheduled: frozenset[date] = frozenset()
+) -> Iterator[Questionnaire]:
     """Every questionnaire these plans have had fall due by `today`, as unsaved rows (one query).
 
     The baseline from the day a plan starts, with or without a session; the weekly ones once treatment
     has begun (outcomes.schedule). A plan that ended without a single session has none. `stream` reads
     the plans in chunks (on PostgreSQL, a server-side cursor: three round trips instead of one), for the
-    daily run over every plan; one patient's few plans are read at once.
+    daily run over every plan; one patient's few plans are read at once. One patient's due dates already
+    `scheduled` are left out (no row is made for them).
     """
     sessions = Session.objects.filter(plan=OuterRef("pk"))
     first_session = sessions.order_by("started_at").values("started_at")[:1]
@@ -77,6 +80,8 @@ def due_questionnaires(*, plans, today: date, stream: bool = False) -> Iterator[
         ended_on = None if plan.status == PlanStatus.ACTIVE else timezone.localtime(plan.last_session).date()
         first = timezone.localtime(plan.first_session).date() if plan.first_session else None
         for due in due_dates(baseline=plan.anchor, today=today, ended_on=ended_on, first_session=first):
+            if due.due_date in scheduled:
+                continue
             yield Questionnaire(
                 patient_id=plan.patient_id,
                 plan_id=plan.pk,

@@ -1,6 +1,7 @@
 """Point catalogue, protocols, the course of care, sessions and their parts, addenda and fees."""
 
 from decimal import Decimal
+from html import escape  # Django's escape() is this, wrapped in a SafeString per call
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,7 +9,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from clinic.audit import audited
