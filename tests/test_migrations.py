@@ -313,3 +313,25 @@ def test_one_location_is_made_from_the_clinic_and_given_to_every_row_and_it_goes
     assert apps.get_model("scheduling", "ScheduleSettings").objects.get(pk=1).beds == 6
     assert apps.get_model("treatments", "Session").objects.count() == 1
     latest()
+
+
+def test_the_locations_are_not_undone_while_two_share_a_bed_at_the_same_time(people):
+    from django.db.migrations.exceptions import IrreversibleError
+
+    from clinic.models import Location
+    from scheduling.models import Appointment, AppointmentSlot
+
+    patient, clinician = people
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    for location in (patient.location, Location.objects.create(name="Eastside")):  # bed 1 at each, at 9:00
+        visit = Appointment.objects.create(
+            patient=patient, practitioner=clinician, booked_by=clinician, location=location, start=start, minutes=15
+        )
+        AppointmentSlot.objects.create(
+            appointment=visit, practitioner=clinician, location=location, slot=start, lane=location.pk, place=1
+        )
+    shared = r"same bed is booked at two or more locations at once in 1 quarter hour \("
+    with pytest.raises(IrreversibleError, match=shared):
+        migrate([("scheduling", "0003_locations")])
+    latest()
+    assert AppointmentSlot.objects.filter(slot=start, place=1).count() == 2  # nothing lost
