@@ -15,7 +15,14 @@ MANAGER = "Manager"
 _PATIENT_REGISTRY = ["clinic.view_patient", "clinic.add_patient", "clinic.change_patient"]
 _PATIENT_LINKS = ["clinic.view_patientlink", "clinic.add_patientlink"]
 # The front desk records the administrative intake and the red-flag screen; no clinical notes.
-_INTAKE_ENTRY = ["intake.view_intake", "intake.add_intake", "intake.change_intake", "intake.view_referral"]
+_INTAKE_ENTRY = [
+    "intake.view_intake",
+    "intake.add_intake",
+    "intake.change_intake",
+    "intake.view_referral",
+    # The letter a patient with a red flag carries to the doctor: the signs and the instructions, no notes.
+    "intake.print_referral_letter",
+]
 _CLINICAL_READ = [
     "intake.view_intake",
     "intake.view_clinicalassessment",
@@ -76,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # (docs/architecture.md, "Roles and access").
         "clinic.view_patient",
         *_CLINICAL_READ,
+        "intake.print_referral_letter",
         "treatments.view_superbill",
         "treatments.view_fee",
         "treatments.change_fee",

@@ -447,6 +447,7 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "-id"]
+        permissions = [("print_referral_letter", "Can print the referral letter of an open referral")]
         indexes = [models.Index(fields=["patient", "closed_at"], name="referral_patient_open_idx")]
         constraints = [
             # A referral is closed only with where the patient went, when, and the result.

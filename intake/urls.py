@@ -12,6 +12,7 @@ urlpatterns = [
     path("intakes/<int:pk>/assessment/", views.assessment_update, name="assessment-update"),
     path("intakes/<int:pk>/review/", views.intake_review, name="intake-review"),
     path("referrals/<int:pk>/", views.referral_detail, name="referral-detail"),
+    path("referrals/<int:pk>/letter.pdf", views.referral_letter, name="referral-letter"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert-detail"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("p/intake/", views.patient_intake, name="patient-intake"),

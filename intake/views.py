@@ -8,10 +8,10 @@ from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_patient_for, may_read_field, permission_required, require_perm
-from clinic.audit import record_view
+from clinic.audit import record_disclosure, record_view
 from clinic.concurrency import StaleRecordError
 from clinic.links import after_link, finish_link, handout_page, link_for_session, patient_page
-from intake import rules, services
+from intake import letters, rules, services
 from intake.access import get_alert_for, get_intake_for, get_referral_for
 from intake.forms import AlertAcknowledgeForm, ClinicalAssessmentForm, IntakeForm, OnlineIntakeForm, ReferralCloseForm
 from intake.models import Alert, ClinicalAssessment, Intake, Referral
@@ -175,6 +175,23 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "intake/referral_detail.html", {"referral": referral, "patient": referral.patient, "form": form}
     )
+
+
+@require_safe
+@permission_required("intake.print_referral_letter")
+def referral_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter the patient carries to the emergency department or their physician (an open referral's)."""
+    referral = get_referral_for(request.user, pk)
+    if not referral.is_open:
+        closed = format_date(timezone.localtime(referral.closed_at), "M j, Y")
+        messages.info(request, f"This referral was closed on {closed}: a letter is printed for an open referral only.")
+        return redirect(referral)
+    letter = letters.referral_letter(referral)
+    record_disclosure(referral, document="Referral letter", to="the patient, for the physician who assesses them")
+    response = HttpResponse(letters.referral_letter_pdf(letter), content_type="application/pdf")
+    filename = f"referral-{referral.patient.chart_number}-{letter.printed_on:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 def _acknowledged_message(request: HttpRequest, alert: Alert, acknowledged: bool) -> None:
