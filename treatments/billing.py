@@ -26,9 +26,15 @@ CPT_DESCRIPTIONS: dict[str, str] = {
     MANUAL_THERAPY: "Manual therapy (Tui Na), each 15 minutes",
 }
 
-# Manual therapy on the same day as acupuncture is a distinct service; payers' NCCI edits
-# bundle 97140 into 97810-97814 unless the claim line carries modifier 59.
-DISTINCT_SERVICE_MODIFIER = "59"
+# Payers' NCCI procedure-to-procedure edits bundle manual therapy (97140) into acupuncture (97810-97814)
+# on the same date of service. The edit may be bypassed only when the record shows the manual therapy
+# was distinct: for Tui Na beside needling, given to a separate anatomic region. XS ("separate
+# structure") is the subset of modifier 59 CMS prefers for exactly that, so the claim says why; it is
+# never added without the session recording the separate region.
+SEPARATE_STRUCTURE_MODIFIER = "XS"
+# Printed beside a 97140 line that bundles: billed without a modifier, it is expected to be paid as part
+# of the acupuncture codes (or denied as included in them), and says so rather than surprise the patient.
+BUNDLED_NOTE = "No separate region recorded: expected to bundle into the acupuncture codes (NCCI)."
 
 UNIT_MINUTES = 15
 # A timed unit is billable once more than half of it was spent (the "8-minute rule").
@@ -40,10 +46,16 @@ class CptLine:
     code: str
     units: int
     modifiers: tuple[str, ...] = ()
+    # True for 97140 beside acupuncture the same date with no separate region recorded (BUNDLED_NOTE).
+    bundled: bool = False
 
     @property
     def description(self) -> str:
         return CPT_DESCRIPTIONS[self.code]
+
+    @property
+    def note(self) -> str:
+        return BUNDLED_NOTE if self.bundled else ""
 
 
 def timed_units(minutes: int) -> int:
@@ -88,28 +100,43 @@ def add_on_units(*, contact_minutes: int, reinsertions: int, initial: bool) -> i
     return min(units - 1, reinsertions) if initial else min(units, 1 + reinsertions)
 
 
-def _manual_therapy_lines(*, tuina_minutes: int, acupuncture_same_day: bool) -> list[CptLine]:
+def _manual_therapy_lines(*, tuina_minutes: int, acupuncture_same_day: bool, separate_region: bool) -> list[CptLine]:
+    """97140 for the Tui Na minutes: XS only when acupuncture is billed the same date and the session
+    records Tui Na to a region separate from the needling; beside acupuncture without it, no modifier and
+    `bundled`; on a date without acupuncture, no modifier (there is nothing to bundle into)."""
     units = timed_units(tuina_minutes)
     if not units:
         return []
-    return [CptLine(MANUAL_THERAPY, units, (DISTINCT_SERVICE_MODIFIER,) if acupuncture_same_day else ())]
+    if not acupuncture_same_day:
+        return [CptLine(MANUAL_THERAPY, units)]
+    if separate_region:
+        return [CptLine(MANUAL_THERAPY, units, (SEPARATE_STRUCTURE_MODIFIER,))]
+    return [CptLine(MANUAL_THERAPY, units, bundled=True)]
 
 
 def cpt_lines(
-    *, contact_minutes: int, electroacupuncture: bool, reinsertions: int, tuina_minutes: int = 0
+    *,
+    contact_minutes: int,
+    electroacupuncture: bool,
+    reinsertions: int,
+    tuina_minutes: int = 0,
+    tuina_separate_region: bool = False,
 ) -> list[CptLine]:
     """The claim lines for one session, as if it were the only session of its day.
 
     `contact_minutes` is personal one-on-one acupuncture time, not needle retention. With electrical
     stimulation 97813, otherwise 97810, for the first unit; then one add-on (+97814 / +97811) for each
     further unit of time that had a re-insertion of needles: min(units - 1, reinsertions) (see
-    `add_on_units`). Tui Na minutes are billed on their own as 97140. A superbill reads `day_cpt_lines`,
-    which also applies "one initial code per day" across the patient's other sessions of that date.
+    `add_on_units`). Tui Na minutes are billed on their own as 97140, with XS only when
+    `tuina_separate_region` (see `_manual_therapy_lines`). A superbill reads `day_cpt_lines`, which also
+    applies "one initial code per day" across the patient's other sessions of that date.
     """
     lines = _acupuncture_lines(
         contact_minutes=contact_minutes, reinsertions=reinsertions, electroacupuncture=electroacupuncture, initial=True
     )
-    return lines + _manual_therapy_lines(tuina_minutes=tuina_minutes, acupuncture_same_day=bool(lines))
+    return lines + _manual_therapy_lines(
+        tuina_minutes=tuina_minutes, acupuncture_same_day=bool(lines), separate_region=tuina_separate_region
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +150,7 @@ class SessionTime:
     electroacupuncture: bool
     reinsertions: int  # needle re-insertions recorded on the session
     tuina_minutes: int = 0
+    tuina_separate_region: bool = False  # the practitioner recorded Tui Na to a region apart from the needling
 
 
 def day_cpt_lines(sessions: Iterable[SessionTime]) -> dict[int, list[CptLine]]:
@@ -146,8 +174,10 @@ def day_cpt_lines(sessions: Iterable[SessionTime]) -> dict[int, list[CptLine]]:
       stimulation and a later one did, the day bills 97810 and the later session's units as +97814;
       97810 is never raised to 97813 for time that was performed without stimulation (CMS guidance;
       the conservative choice), and the day never carries both 97810 and 97813.
-    - Tui Na (97140) carries modifier 59 whenever acupuncture is billed on the same date, in the same
-      session or another: payers' NCCI edits bundle by date of service, not by visit.
+    - Tui Na (97140) beside acupuncture billed on the same date, in the same session or another (payers'
+      NCCI edits bundle by date of service, not by visit), carries XS only when its session records the
+      Tui Na given to a region separate from the needling; otherwise it has no modifier and is marked
+      `bundled`. On a date without acupuncture it has no modifier.
     """
     by_day: dict[date, list[SessionTime]] = defaultdict(list)
     for session in sessions:
@@ -168,7 +198,9 @@ def day_cpt_lines(sessions: Iterable[SessionTime]) -> dict[int, list[CptLine]]:
             )
             initial_billed = initial_billed or bool(lines)
             lines += _manual_therapy_lines(
-                tuina_minutes=session.tuina_minutes, acupuncture_same_day=acupuncture_same_day
+                tuina_minutes=session.tuina_minutes,
+                acupuncture_same_day=acupuncture_same_day,
+                separate_region=session.tuina_separate_region,
             )
             result[session.id] = lines
     return result
@@ -252,3 +284,62 @@ def validate_icd10(raw: str) -> str:
 
 def describe_icd10(code: str) -> str:
     return _COMMON.get(code, "")
+
+
+# --- ICD-10-CM Excludes1 ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Excludes1:
+    """One Excludes1 note of the tabular list: codes under `at` are never coded with codes under `excludes`.
+
+    Both cover every code that starts with them ("M54.4-" covers M54.40-M54.42, "S39.012" covers
+    S39.012A/D/S); `excludes` is written as the tabular list writes it, with a dash where it has children.
+    The note is the same rule read from either side.
+    """
+
+    at: str  # the category whose note it is, e.g. "M54.5"
+    at_title: str  # its title, lower case, as the message names it
+    excludes: str  # the excluded category or code, e.g. "M54.4-"
+    excluded_title: str  # the excluded condition, as the note words it
+
+    def forbids(self, first: str, second: str) -> bool:
+        excluded = self.excludes.rstrip("-")
+        return (first.startswith(self.at) and second.startswith(excluded)) or (
+            second.startswith(self.at) and first.startswith(excluded)
+        )
+
+
+# Checked against the ICD-10-CM tabular list, FY2025-FY2026 (docs/clinical-rules.md, "Billing", has the
+# table and its sources). Only notes confirmed there are encoded: a pair not listed here is allowed.
+EXCLUDES1: tuple[Excludes1, ...] = (
+    Excludes1("M54.1", "radiculopathy", "M51.1-", "radiculopathy with lumbar and other intervertebral disc disorder"),
+    Excludes1("M54.1", "radiculopathy", "M50.1-", "radiculopathy with cervical disc disorder"),
+    Excludes1("M54.1", "radiculopathy", "M47.2-", "radiculopathy with spondylosis"),
+    Excludes1("M54.3", "sciatica", "G57.0", "lesion of sciatic nerve"),
+    Excludes1("M54.3", "sciatica", "M51.1-", "sciatica due to intervertebral disc disorder"),
+    Excludes1("M54.3", "sciatica", "M54.4-", "sciatica with lumbago"),
+    Excludes1("M54.4", "lumbago with sciatica", "M51.1-", "lumbago with sciatica due to intervertebral disc disorder"),
+    Excludes1("M54.5", "low back pain", "S39.012", "low back strain"),
+    Excludes1("M54.5", "low back pain", "M51.2-", "lumbago due to intervertebral disc displacement"),
+    Excludes1("M54.5", "low back pain", "M54.4-", "lumbago with sciatica"),
+)
+
+
+def excludes1_conflicts(codes: Iterable[str]) -> list[str]:
+    """A message for each pair of the (normalised) codes that an Excludes1 note forbids on one claim.
+
+    Each message names both codes as typed, in their order, and the note: "M54.41 and M54.50 cannot be
+    billed together: ICD-10-CM Excludes1 at M54.5 (low back pain) excludes lumbago with sciatica (M54.4-)."
+    """
+    codes = list(dict.fromkeys(codes))
+    messages = []
+    for i, first in enumerate(codes):
+        for second in codes[i + 1 :]:
+            note = next((note for note in EXCLUDES1 if note.forbids(first, second)), None)
+            if note is not None:
+                messages.append(
+                    f"{first} and {second} cannot be billed together: ICD-10-CM Excludes1 at {note.at} "
+                    f"({note.at_title}) excludes {note.excluded_title} ({note.excludes})."
+                )
+    return messages

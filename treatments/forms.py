@@ -73,7 +73,12 @@ class DiagnosisCodesField(forms.CharField):
                 errors.append(str(error))
         if errors:
             raise forms.ValidationError(errors)
-        return list(dict.fromkeys(cleaned))
+        cleaned = list(dict.fromkeys(cleaned))
+        # Codes an Excludes1 note forbids together are refused here, so a claim never carries them.
+        conflicts = billing.excludes1_conflicts(cleaned)
+        if conflicts:
+            raise forms.ValidationError(conflicts)
+        return cleaned
 
 
 class TreatmentPlanForm(VersionedFormMixin, forms.ModelForm):
@@ -140,6 +145,7 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
             "tuina_minutes",
             "tuina_techniques",
             "tuina_regions",
+            "tuina_separate_region",
             "cupping_kind",
             "cupping_minutes",
             "moxibustion_kind",
@@ -193,6 +199,13 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
             self.add_error("moxibustion_kind", "Choose the kind of moxibustion used on these points.")
         if cleaned.get("tuina_techniques") and not cleaned.get("tuina_minutes"):
             self.add_error("tuina_minutes", "Enter the Tui Na minutes for the techniques ticked.")
+        if cleaned.get("tuina_separate_region"):
+            # The record must show the separate region that modifier XS claims (docs/clinical-rules.md).
+            if not cleaned.get("tuina_minutes"):
+                self.add_error("tuina_separate_region", "Enter the Tui Na minutes, or untick the separate region.")
+            if not (cleaned.get("tuina_regions") or "").strip() and "tuina_regions" not in self.errors:
+                message = "Name the region Tui Na was given to: it is the region billed as separate."
+                self.add_error("tuina_regions", message)
         if cleaned.get("cupping_kind") and not cleaned.get("cupping_minutes"):
             self.add_error("cupping_minutes", "Enter how long the cups stayed on.")
         return cleaned

@@ -428,6 +428,15 @@ class Session(VersionedModel):
     )
     tuina_techniques = models.JSONField("Tui Na techniques", default=list, blank=True)
     tuina_regions = models.CharField("Tui Na regions", max_length=200, blank=True)
+    # Declared by the practitioner, never inferred: Tui Na was given to an anatomic region separate from the
+    # region(s) needled that day. Only then does 97140 beside acupuncture carry modifier XS (billing.py).
+    tuina_separate_region = models.BooleanField(
+        "Tui Na to a region separate from the needling",
+        default=False,
+        help_text="Tick only when the Tui Na regions above are apart from every region needled that day: "
+        "the superbill then bills 97140 with modifier XS. Unticked, 97140 is expected to bundle into the "
+        "acupuncture codes.",
+    )
     cupping_kind = models.CharField("cupping", max_length=12, choices=CuppingKind.choices, blank=True)
     cupping_minutes = models.PositiveSmallIntegerField(
         "cupping (minutes)", null=True, blank=True, validators=[MaxValueValidator(60)]

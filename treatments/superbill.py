@@ -25,6 +25,7 @@ class SuperbillLine:
     units: int
     pointers: str
     fee: Decimal
+    note: str = ""  # for a biller, e.g. that 97140 is expected to bundle into the acupuncture codes
 
     @property
     def amount(self) -> Decimal:
@@ -68,8 +69,8 @@ def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
     """The session's claim lines with "one initial code per day" applied across the patient's day.
 
     One query: the patient's signed sessions on the session's local date of service (and the session
-    itself, signed or not), each with its minutes, re-insertions and whether it used electrical
-    stimulation.
+    itself, signed or not), each with its minutes, re-insertions, whether it used electrical
+    stimulation and whether it recorded Tui Na to a separate region.
     """
     service_date = timezone.localtime(session.started_at).date()
     day_start = timezone.make_aware(datetime.combine(service_date, time.min))
@@ -79,7 +80,15 @@ def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
         .filter(Q(signed_at__isnull=False) | Q(pk=session.pk))
         .annotate(electroacupuncture=Exists(ElectroPair.objects.filter(session=OuterRef("pk"))))
         .order_by()
-        .values_list("pk", "started_at", "contact_minutes", "electroacupuncture", "reinsertions", "tuina_minutes")
+        .values_list(
+            "pk",
+            "started_at",
+            "contact_minutes",
+            "electroacupuncture",
+            "reinsertions",
+            "tuina_minutes",
+            "tuina_separate_region",
+        )
     )
     day = [
         billing.SessionTime(
@@ -90,8 +99,9 @@ def billed_cpt_lines(session: Session) -> list[billing.CptLine]:
             electroacupuncture=electroacupuncture,
             reinsertions=reinsertions,
             tuina_minutes=tuina_minutes,
+            tuina_separate_region=separate_region,
         )
-        for pk, started_at, contact_minutes, electroacupuncture, reinsertions, tuina_minutes in rows
+        for pk, started_at, contact_minutes, electroacupuncture, reinsertions, tuina_minutes, separate_region in rows
     ]
     return billing.day_cpt_lines(day)[session.pk]
 
@@ -112,6 +122,7 @@ def build_superbill(session: Session) -> Superbill:
             units=line.units,
             pointers=pointers,
             fee=fees.get(line.code, Decimal("0.00")),
+            note=line.note,
         )
         for line in cpt
     ]
@@ -190,7 +201,7 @@ def superbill_pdf(bill: Superbill) -> bytes:
             table.row(
                 [
                     line.code,
-                    _text(line.description),
+                    _text(f"{line.description}. {line.note}" if line.note else line.description),
                     line.modifiers,
                     str(line.units),
                     line.pointers,

@@ -96,19 +96,49 @@ def test_negative_reinsertions_are_refused():
         cpt_lines(contact_minutes=30, electroacupuncture=False, reinsertions=-1)
 
 
-def test_tuina_is_manual_therapy_with_modifier_59_beside_acupuncture():
-    lines = cpt_lines(contact_minutes=30, electroacupuncture=False, reinsertions=1, tuina_minutes=20)
-    assert lines[-1] == CptLine("97140", 1, ("59",))
+def test_tuina_to_a_separate_region_beside_acupuncture_carries_xs():
+    lines = cpt_lines(
+        contact_minutes=30, electroacupuncture=False, reinsertions=1, tuina_minutes=20, tuina_separate_region=True
+    )
+    assert lines[-1] == CptLine("97140", 1, ("XS",))
+
+
+def test_tuina_beside_acupuncture_without_a_separate_region_has_no_modifier_and_bundles():
+    lines = cpt_lines(contact_minutes=30, electroacupuncture=True, reinsertions=1, tuina_minutes=20)
+    assert lines[-1] == CptLine("97140", 1, (), bundled=True)
+
+
+def test_modifier_59_is_never_added_automatically():
+    for separate in (False, True):
+        lines = cpt_lines(
+            contact_minutes=45,
+            electroacupuncture=False,
+            reinsertions=2,
+            tuina_minutes=30,
+            tuina_separate_region=separate,
+        )
+        assert all("59" not in line.modifiers for line in lines)
 
 
 def test_tuina_units_do_not_need_reinsertions():
     lines = cpt_lines(contact_minutes=30, electroacupuncture=False, reinsertions=0, tuina_minutes=30)
-    assert lines == [CptLine("97810", 1), CptLine("97140", 2, ("59",))]
+    assert lines == [CptLine("97810", 1), CptLine("97140", 2, bundled=True)]
 
 
-def test_tuina_alone_needs_no_modifier():
-    lines = cpt_lines(contact_minutes=5, electroacupuncture=False, reinsertions=0, tuina_minutes=30)
+@pytest.mark.parametrize("separate", [False, True])
+def test_tuina_alone_needs_no_modifier_and_does_not_bundle(separate):
+    lines = cpt_lines(
+        contact_minutes=5, electroacupuncture=False, reinsertions=0, tuina_minutes=30, tuina_separate_region=separate
+    )
     assert lines == [CptLine("97140", 2)]
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_no_tuina_no_97140_line(separate):
+    lines = cpt_lines(
+        contact_minutes=30, electroacupuncture=False, reinsertions=1, tuina_minutes=0, tuina_separate_region=separate
+    )
+    assert [line.code for line in lines] == ["97810", "97811"]
 
 
 def test_short_tuina_is_not_billed():
@@ -141,6 +171,7 @@ def visit(
     tuina: int = 0,
     day: date = DAY,
     reinsertions: int | None = None,
+    separate: bool = False,
 ) -> SessionTime:
     """A session; unless told, with a re-insertion for every further unit of its time."""
     return SessionTime(
@@ -151,6 +182,7 @@ def visit(
         electroacupuncture=electro,
         reinsertions=all_reinserted(minutes) if reinsertions is None else reinsertions,
         tuina_minutes=tuina,
+        tuina_separate_region=separate,
     )
 
 
@@ -162,10 +194,15 @@ def initial_codes(lines_by_session: dict[int, list[CptLine]]) -> list[str]:
 @pytest.mark.parametrize("electro", [False, True])
 @pytest.mark.parametrize("tuina", [0, 20])
 @pytest.mark.parametrize("reinsertions", [0, 1, 5])
-def test_one_session_bills_as_a_session_on_its_own(minutes, electro, tuina, reinsertions):
-    assert day_cpt_lines([visit(1, 9, minutes, electro, tuina, reinsertions=reinsertions)]) == {
+@pytest.mark.parametrize("separate", [False, True])
+def test_one_session_bills_as_a_session_on_its_own(minutes, electro, tuina, reinsertions, separate):
+    assert day_cpt_lines([visit(1, 9, minutes, electro, tuina, reinsertions=reinsertions, separate=separate)]) == {
         1: cpt_lines(
-            contact_minutes=minutes, electroacupuncture=electro, reinsertions=reinsertions, tuina_minutes=tuina
+            contact_minutes=minutes,
+            electroacupuncture=electro,
+            reinsertions=reinsertions,
+            tuina_minutes=tuina,
+            tuina_separate_region=separate,
         )
     }
 
@@ -261,17 +298,32 @@ def test_a_day_with_no_billable_acupuncture_has_no_initial_code():
     assert day_cpt_lines([visit(1, 9, 5), visit(2, 14, 7)]) == {1: [], 2: []}
 
 
-def test_tuina_beside_acupuncture_in_another_session_of_the_day_carries_modifier_59():
+def test_tuina_to_a_separate_region_beside_acupuncture_in_another_session_of_the_day_carries_xs():
+    lines = day_cpt_lines([visit(1, 9, 30), visit(2, 14, 0, tuina=30, separate=True)])
+    assert lines[2] == [CptLine("97140", 2, ("XS",))]
+    tuina_first = day_cpt_lines([visit(1, 9, 0, tuina=30, separate=True), visit(2, 14, 20)])
+    assert tuina_first == {1: [CptLine("97140", 2, ("XS",))], 2: [CptLine("97810", 1)]}
+
+
+def test_tuina_beside_acupuncture_in_another_session_of_the_day_bundles_without_a_separate_region():
     lines = day_cpt_lines([visit(1, 9, 30), visit(2, 14, 0, tuina=30)])
-    assert lines[2] == [CptLine("97140", 2, ("59",))]
+    assert lines[2] == [CptLine("97140", 2, bundled=True)]
     tuina_first = day_cpt_lines([visit(1, 9, 0, tuina=30), visit(2, 14, 20)])
-    assert tuina_first == {1: [CptLine("97140", 2, ("59",))], 2: [CptLine("97810", 1)]}
+    assert tuina_first[1] == [CptLine("97140", 2, bundled=True)]
+
+
+def test_each_sessions_own_record_decides_its_modifier():
+    # The needling session's tick says nothing about the Tui Na of another session that day.
+    lines = day_cpt_lines([visit(1, 9, 30, separate=True), visit(2, 14, 0, tuina=30)])
+    assert lines[2] == [CptLine("97140", 2, bundled=True)]
 
 
 def test_tuina_on_a_day_without_acupuncture_needs_no_modifier():
-    lines = day_cpt_lines([visit(1, 9, 5, tuina=30), visit(2, 9, 30, tuina=15, day=DAY + timedelta(days=1))])
+    lines = day_cpt_lines(
+        [visit(1, 9, 5, tuina=30, separate=True), visit(2, 9, 30, tuina=15, day=DAY + timedelta(days=1))]
+    )
     assert lines[1] == [CptLine("97140", 2)]
-    assert lines[2] == [CptLine("97810", 1), CptLine("97811", 1), CptLine("97140", 1, ("59",))]
+    assert lines[2] == [CptLine("97810", 1), CptLine("97811", 1), CptLine("97140", 1, bundled=True)]
 
 
 # --- re-insertions across the day ----------------------------------------------------------------
@@ -429,3 +481,73 @@ def test_every_common_code_is_a_billable_child_of_its_known_category():
 @pytest.mark.parametrize("code", ["M54.2", "M54.6", "M54.89", "M51.26", "M51.27", "M47.816", "S33.5XXA"])
 def test_codes_of_other_categories_keep_the_shape_check_only(code):
     assert billing.validate_icd10(code) == code
+
+
+# --- ICD-10-CM Excludes1 ---------------------------------------------------------------------
+
+# One pair per encoded note: a code under the note's category and a code under what it excludes.
+EXCLUDED_PAIRS = [
+    ("M54.16", "M51.16", "Excludes1 at M54.1 (radiculopathy) excludes radiculopathy with lumbar and other"),
+    ("M54.12", "M50.12", "Excludes1 at M54.1 (radiculopathy) excludes radiculopathy with cervical disc disorder"),
+    ("M54.17", "M47.27", "Excludes1 at M54.1 (radiculopathy) excludes radiculopathy with spondylosis (M47.2-)"),
+    ("M54.31", "G57.01", "Excludes1 at M54.3 (sciatica) excludes lesion of sciatic nerve (G57.0)"),
+    ("M54.32", "M51.17", "Excludes1 at M54.3 (sciatica) excludes sciatica due to intervertebral disc disorder"),
+    ("M54.30", "M54.42", "Excludes1 at M54.3 (sciatica) excludes sciatica with lumbago (M54.4-)"),
+    ("M54.41", "M51.16", "Excludes1 at M54.4 (lumbago with sciatica) excludes lumbago with sciatica due to"),
+    ("M54.50", "S39.012A", "Excludes1 at M54.5 (low back pain) excludes low back strain (S39.012)"),
+    ("M54.59", "M51.26", "Excludes1 at M54.5 (low back pain) excludes lumbago due to intervertebral disc displacement"),
+    ("M54.51", "M54.40", "Excludes1 at M54.5 (low back pain) excludes lumbago with sciatica (M54.4-)"),
+]
+
+
+def test_every_encoded_note_has_a_pair_tested():
+    notes = {(note.at, note.excludes) for note in billing.EXCLUDES1}
+    tested = {
+        next((n.at, n.excludes) for n in billing.EXCLUDES1 if n.forbids(first, second))
+        for first, second, _ in EXCLUDED_PAIRS
+    }
+    assert tested == notes
+
+
+@pytest.mark.parametrize(("first", "second", "rule"), EXCLUDED_PAIRS)
+def test_an_excludes1_pair_is_refused_in_either_order(first, second, rule):
+    for codes in ([first, second], [second, first]):
+        (message,) = billing.excludes1_conflicts(codes)
+        assert message.startswith(f"{codes[0]} and {codes[1]} cannot be billed together: ICD-10-CM {rule}")
+
+
+@pytest.mark.parametrize(("first", "second", "rule"), EXCLUDED_PAIRS)
+def test_an_excludes1_pair_is_refused_among_other_codes(first, second, rule):
+    # Z79.01 and M62.830 (muscle spasm of back) exclude nothing here.
+    (message,) = billing.excludes1_conflicts(["Z79.01", first, "M62.830", second])
+    assert f"{first} and {second} cannot be billed together" in message and rule in message
+
+
+def test_the_message_names_the_rule_and_both_codes():
+    assert billing.excludes1_conflicts(["M54.41", "M54.50"]) == [
+        "M54.41 and M54.50 cannot be billed together: ICD-10-CM Excludes1 at M54.5 (low back pain) excludes "
+        "lumbago with sciatica (M54.4-)."
+    ]
+
+
+def test_each_forbidden_pair_is_named_once():
+    # M54.42 is excluded beside M54.30 and M54.50, M51.16 beside M54.30 and M54.42: four pairs, four messages.
+    messages = billing.excludes1_conflicts(["M54.30", "M54.42", "M54.50", "M51.16"])
+    pairs = [message.split(" cannot")[0] for message in messages]
+    assert pairs == ["M54.30 and M54.42", "M54.30 and M51.16", "M54.42 and M54.50", "M54.42 and M51.16"]
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ["M54.16", "M54.50"],  # radiculopathy with low back pain: neither note names the other
+        ["M54.30", "M54.50"],  # sciatica with low back pain: neither note names the other
+        ["M51.16", "M54.50"],  # M54.5 excludes M51.2- (displacement as lumbago), not M51.1-
+        ["M54.31", "M54.32"],  # sciatica on both sides
+        ["M54.17", "M54.42"],
+        ["M54.41"],
+        [],
+    ],
+)
+def test_codes_no_excludes1_note_names_together_are_allowed(codes):
+    assert billing.excludes1_conflicts(codes) == []

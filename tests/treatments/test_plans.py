@@ -13,7 +13,7 @@ from treatments.models import TreatmentPlan
 
 def plan_data(**overrides):
     return {
-        "diagnosis_codes": "m5442, M51.16",
+        "diagnosis_codes": "m5416, M54.50",
         "tcm_pattern": "blood_stagnation",
         "planned_sessions": "10",
         "frequency": "Twice weekly for 3 weeks, then weekly",
@@ -28,7 +28,7 @@ def test_create_a_plan(lac_client, acupuncturist):
     response = lac_client.post(reverse("treatments:plan-create", args=[patient.pk]), plan_data())
     plan = TreatmentPlan.objects.get()
     assert response.status_code == 302 and response["Location"] == plan.get_absolute_url()
-    assert plan.diagnosis_codes == ["M54.42", "M51.16"]
+    assert plan.diagnosis_codes == ["M54.16", "M54.50"]
     assert (plan.patient, plan.practitioner, plan.status) == (patient, acupuncturist, "active")
 
 
@@ -51,6 +51,55 @@ def test_bad_plan_input_is_shown_beside_the_field(lac_client, patient, overrides
     assert message in " ".join(form.errors[field])
     assert form.data["goals"] == "Sit through a work day; ODI under 20."
     assert not TreatmentPlan.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "M54.41, M54.50",
+            "M54.41 and M54.50 cannot be billed together: ICD-10-CM Excludes1 at M54.5 (low back pain) excludes "
+            "lumbago with sciatica (M54.4-).",
+        ),
+        (
+            "m5116 M54.17",
+            "M51.16 and M54.17 cannot be billed together: ICD-10-CM Excludes1 at M54.1 (radiculopathy) excludes "
+            "radiculopathy with lumbar and other intervertebral disc disorder (M51.1-).",
+        ),
+        (
+            "M54.59, M54.32, M54.42",
+            "M54.32 and M54.42 cannot be billed together: ICD-10-CM Excludes1 at M54.3 (sciatica) excludes "
+            "sciatica with lumbago (M54.4-).",
+        ),
+    ],
+)
+def test_codes_an_excludes1_note_forbids_together_are_refused_beside_the_field(lac_client, patient, typed, message):
+    response = lac_client.post(reverse("treatments:plan-create", args=[patient.pk]), plan_data(diagnosis_codes=typed))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert message in form.errors["diagnosis_codes"]
+    assert form.data["diagnosis_codes"] == typed  # the typed text is kept, to correct
+    assert f'value="{typed}"' in response.content.decode()
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_an_edit_that_adds_an_excluded_code_is_refused(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, diagnosis_codes=["M54.41"])
+    data = plan_data(diagnosis_codes="M54.41, M51.16", status="active", version=plan.version)
+    response = lac_client.post(reverse("treatments:plan-update", args=[plan.pk]), data)
+    assert response.status_code == 200
+    assert "Excludes1 at M54.4 (lumbago with sciatica)" in " ".join(response.context["form"].errors["diagnosis_codes"])
+    plan.refresh_from_db()
+    assert plan.diagnosis_codes == ["M54.41"]
+
+
+def test_codes_no_excludes1_note_names_together_are_accepted(lac_client, patient):
+    response = lac_client.post(
+        reverse("treatments:plan-create", args=[patient.pk]),
+        plan_data(diagnosis_codes="M54.31, M54.32, M54.50, M54.16"),
+    )
+    assert response.status_code == 302
+    assert TreatmentPlan.objects.get().diagnosis_codes == ["M54.31", "M54.32", "M54.50", "M54.16"]
 
 
 def test_common_codes_are_offered(lac_client, patient):

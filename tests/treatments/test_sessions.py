@@ -102,6 +102,16 @@ def test_another_practitioners_protocol_is_not_offered(lac_client, plan):
         ({"reinsertions": "-1"}, "reinsertions", "greater than or equal to 0"),
         ({"reinsertions": "21"}, "reinsertions", "less than or equal to 20"),
         ({"tuina_techniques": ["rolling"]}, "tuina_minutes", "Tui Na minutes"),
+        (
+            {"tuina_separate_region": "on", "tuina_minutes": "20"},
+            "tuina_regions",
+            "Name the region Tui Na was given to",
+        ),
+        (
+            {"tuina_separate_region": "on", "tuina_regions": "Left shoulder"},
+            "tuina_separate_region",
+            "Enter the Tui Na minutes",
+        ),
     ],
 )
 def test_bad_session_fields_are_shown_beside_the_field(lac_client, plan, overrides, field, message):
@@ -111,6 +121,35 @@ def test_bad_session_fields_are_shown_beside_the_field(lac_client, plan, overrid
     assert message in " ".join(form.errors[field])
     assert form.data["session-subjective"] == "Leg pain 6/10, sleeping better."
     assert not Session.objects.exists()
+
+
+def test_the_separate_region_for_tui_na_is_recorded_only_when_ticked(lac_client, plan):
+    post_session(lac_client, plan, points=["BL23"], tuina_minutes="20", tuina_regions="Left shoulder")
+    assert Session.objects.get().tuina_separate_region is False
+    Session.objects.all().delete()
+    response = post_session(
+        lac_client,
+        plan,
+        points=["BL23"],
+        tuina_minutes="20",
+        tuina_regions="Left shoulder (trapezius)",
+        tuina_separate_region="on",
+    )
+    assert response.status_code == 302
+    session = Session.objects.get()
+    assert session.tuina_separate_region is True
+    page = lac_client.get(session.get_absolute_url()).content.decode()
+    assert "Left shoulder (trapezius) (a region separate from the needling)" in page
+
+
+def test_the_separate_region_of_a_signed_session_cannot_be_changed(plan):
+    session = SessionFactory(plan=plan, signed=True, tuina_minutes=20, tuina_regions="Left shoulder")
+    session.tuina_separate_region = True
+    with pytest.raises(SignedSessionError):
+        session.save()
+    with pytest.raises(SignedSessionError):
+        Session.objects.filter(pk=session.pk).update(tuina_separate_region=True)
+    assert Session.objects.get(pk=session.pk).tuina_separate_region is False
 
 
 def test_negative_reinsertions_are_refused_beside_the_field(lac_client, plan):

@@ -31,7 +31,7 @@ def wire_bl25_to_bl40(session, *, minutes):
 
 @pytest.fixture
 def signed_session(acupuncturist):
-    plan = TreatmentPlanFactory(practitioner=acupuncturist, diagnosis_codes=["M54.42", "M51.16"])
+    plan = TreatmentPlanFactory(practitioner=acupuncturist, diagnosis_codes=["M54.16", "M54.50"])
     session = SessionFactory(plan=plan, contact_minutes=40, points=["BL23", "BL25"])
     wire_bl25_to_bl40(session, minutes=20)
     session.tuina_minutes = 15
@@ -43,19 +43,72 @@ def signed_session(acupuncturist):
 
 def test_the_bill_has_cpt_lines_codes_fees_and_provider(signed_session, acupuncturist):
     bill = build_superbill(signed_session)
+    # Tui Na beside acupuncture with no separate region recorded: no modifier, marked as bundling.
     assert [(line.code, line.units, line.modifiers) for line in bill.lines] == [
         ("97813", 1, ""),
         ("97814", 2, ""),
-        ("97140", 1, "59"),
+        ("97140", 1, ""),
     ]
+    assert [bool(line.note) for line in bill.lines] == [False, False, True]
     assert [line.pointers for line in bill.lines] == ["A,B"] * 3
-    assert [code for _, code, _ in bill.diagnoses] == ["M54.42", "M51.16"]
+    assert [code for _, code, _ in bill.diagnoses] == ["M54.16", "M54.50"]
     # Fees from the clinic's schedule loaded by the migration: 85 + 2 x 60 + 45.
     assert bill.total == Decimal("250.00")
     profile = acupuncturist.staff_profile
     assert (bill.npi, bill.credentials) == (profile.npi, profile.credentials)
     assert profile.licence_number in bill.licence
     assert bill.patient_dob == signed_session.patient.date_of_birth
+
+
+def tuina_session(plan, *, minutes: int, separate: bool, regions: str = "Left shoulder (trapezius)"):
+    """A signed session of needling (BL23, BL25) with Tui Na, to a separate region if `separate`."""
+    session = SessionFactory(
+        plan=plan,
+        contact_minutes=minutes,
+        points=["BL23", "BL25"],
+        tuina_minutes=20,
+        tuina_regions=regions,
+        tuina_separate_region=separate,
+    )
+    return sign_session(session=session, user=plan.practitioner)
+
+
+def test_tuina_to_a_recorded_separate_region_bills_97140_with_xs(desk_client, acupuncturist):
+    session = tuina_session(TreatmentPlanFactory(practitioner=acupuncturist), minutes=30, separate=True)
+    bill = build_superbill(session)
+    assert [(line.code, line.modifiers, line.note) for line in bill.lines if line.code == "97140"] == [
+        ("97140", "XS", "")
+    ]
+    response = desk_client.get(reverse("treatments:superbill-pdf", args=[session.pk]))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "XS" in text and "bundle" not in text
+
+
+def test_tuina_without_a_recorded_separate_region_has_no_modifier_and_says_it_bundles(
+    lac_client, desk_client, acupuncturist
+):
+    session = tuina_session(TreatmentPlanFactory(practitioner=acupuncturist), minutes=30, separate=False)
+    (line,) = [line for line in build_superbill(session).lines if line.code == "97140"]
+    assert (line.modifiers, line.units) == ("", 1)
+    page = lac_client.get(reverse("treatments:superbill", args=[session.pk])).content.decode()
+    assert "expected to bundle into the acupuncture codes" in page
+    assert ">59<" not in page and ">XS<" not in page
+    response = desk_client.get(reverse("treatments:superbill-pdf", args=[session.pk]))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "bundle" in text
+
+
+def test_tuina_without_acupuncture_that_day_needs_no_modifier_whatever_was_recorded(acupuncturist):
+    session = tuina_session(TreatmentPlanFactory(practitioner=acupuncturist), minutes=5, separate=True)
+    assert [(line.code, line.modifiers, line.note) for line in build_superbill(session).lines] == [("97140", "", "")]
+
+
+def test_no_tuina_no_97140_line(acupuncturist):
+    session = SessionFactory(
+        plan=TreatmentPlanFactory(practitioner=acupuncturist), contact_minutes=30, points=["BL23"], tuina_minutes=0
+    )
+    session = sign_session(session=session, user=acupuncturist)
+    assert [line.code for line in build_superbill(session).lines] == ["97810", "97811"]
 
 
 def test_payments_reduce_the_balance(signed_session):
@@ -68,7 +121,7 @@ def test_html_superbill_is_print_ready(lac_client, signed_session):
     response = lac_client.get(reverse("treatments:superbill", args=[signed_session.pk]))
     page = response.content.decode()
     assert response.status_code == 200
-    for text in ("97813", "97814", "97140", "M54.42", "M51.16", signed_session.patient.family_name, "250.00"):
+    for text in ("97813", "97814", "97140", "M54.16", "M54.50", signed_session.patient.family_name, "250.00"):
         assert text in page
     assert "superbill.pdf" in page
 
@@ -79,7 +132,7 @@ def test_pdf_superbill_carries_the_same_content(desk_client, signed_session):
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "no-store"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    for expected in ("97813", "97814", "97140", "M54.42", signed_session.patient.family_name, "250.00"):
+    for expected in ("97813", "97814", "97140", "M54.16", signed_session.patient.family_name, "250.00"):
         assert expected in text
 
 
