@@ -316,13 +316,47 @@ EXCLUDES1: tuple[Excludes1, ...] = (
     Excludes1("M54.1", "radiculopathy", "M51.1-", "radiculopathy with lumbar and other intervertebral disc disorder"),
     Excludes1("M54.1", "radiculopathy", "M50.1-", "radiculopathy with cervical disc disorder"),
     Excludes1("M54.1", "radiculopathy", "M47.2-", "radiculopathy with spondylosis"),
+    Excludes1("M54.1", "radiculopathy", "M79.2", "neuralgia and neuritis NOS"),
     Excludes1("M54.3", "sciatica", "G57.0", "lesion of sciatic nerve"),
     Excludes1("M54.3", "sciatica", "M51.1-", "sciatica due to intervertebral disc disorder"),
     Excludes1("M54.3", "sciatica", "M54.4-", "sciatica with lumbago"),
+    Excludes1(
+        "M54.3", "sciatica", "M51.361", "intervertebral disc degeneration, lumbar region with lower extremity pain only"
+    ),
+    Excludes1(
+        "M54.3",
+        "sciatica",
+        "M51.371",
+        "intervertebral disc degeneration, lumbosacral region with lower extremity pain only",
+    ),
     Excludes1("M54.4", "lumbago with sciatica", "M51.1-", "lumbago with sciatica due to intervertebral disc disorder"),
+    Excludes1(
+        "M54.4",
+        "lumbago with sciatica",
+        "M51.362",
+        "intervertebral disc degeneration, lumbar region with discogenic back pain and lower extremity pain",
+    ),
+    Excludes1(
+        "M54.4",
+        "lumbago with sciatica",
+        "M51.372",
+        "intervertebral disc degeneration, lumbosacral region with discogenic back pain and lower extremity pain",
+    ),
     Excludes1("M54.5", "low back pain", "S39.012", "low back strain"),
     Excludes1("M54.5", "low back pain", "M51.2-", "lumbago due to intervertebral disc displacement"),
     Excludes1("M54.5", "low back pain", "M54.4-", "lumbago with sciatica"),
+    Excludes1(
+        "M54.5",
+        "low back pain",
+        "M51.360",
+        "intervertebral disc degeneration, lumbar region with discogenic back pain only",
+    ),
+    Excludes1(
+        "M54.5",
+        "low back pain",
+        "M51.370",
+        "intervertebral disc degeneration, lumbosacral region with discogenic back pain only",
+    ),
 )
 
 

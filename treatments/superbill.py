@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from io import BytesIO
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Sum
@@ -11,6 +10,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from clinic.locations import contact_details
+from clinic.pdf import pdf_bytes, pdf_text
 from treatments import billing
 from treatments.models import ElectroPair, Fee, Session
 
@@ -149,23 +149,18 @@ def build_superbill(session: Session) -> Superbill:
     )
 
 
-def _text(value: str) -> str:
-    # The core PDF fonts are Latin-1; replace what they cannot draw rather than fail.
-    return value.replace("—", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
-
-
 def superbill_pdf(bill: Superbill) -> bytes:
     pdf = FPDF(format="letter")
-    pdf.set_title(_text(f"Superbill {bill.patient_name} {bill.service_date:%Y-%m-%d}"))
-    pdf.set_author(_text(bill.clinic_name))
+    pdf.set_title(pdf_text(f"Superbill {bill.patient_name} {bill.service_date:%Y-%m-%d}"))
+    pdf.set_author(pdf_text(bill.clinic_name))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 8, _text(bill.clinic_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, pdf_text(bill.clinic_name), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     pdf.cell(
         0,
         5,
-        _text(f"{bill.clinic_address} | {bill.clinic_phone} | Tax ID {bill.tax_id}"),
+        pdf_text(f"{bill.clinic_address} | {bill.clinic_phone} | Tax ID {bill.tax_id}"),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -186,13 +181,13 @@ def superbill_pdf(bill: Superbill) -> bytes:
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(40, 6, label)
         pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, _text(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(0, 6, "Diagnoses (ICD-10-CM)", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     for letter, code, description in bill.diagnoses:
-        pdf.cell(0, 5, _text(f"{letter}. {code}  {description}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5, pdf_text(f"{letter}. {code}  {description}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     widths = (20, 78, 18, 12, 20, 22, 22)
     with pdf.table(col_widths=widths, text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT")) as table:
@@ -201,7 +196,7 @@ def superbill_pdf(bill: Superbill) -> bytes:
             table.row(
                 [
                     line.code,
-                    _text(f"{line.description}. {line.note}" if line.note else line.description),
+                    pdf_text(f"{line.description}. {line.note}" if line.note else line.description),
                     line.modifiers,
                     str(line.units),
                     line.pointers,
@@ -220,8 +215,8 @@ def superbill_pdf(bill: Superbill) -> bytes:
     pdf.multi_cell(
         0,
         5,
-        _text(f"I certify that the services above were provided by me. Signed electronically by {bill.practitioner}."),
+        pdf_text(
+            f"I certify that the services above were provided by me. Signed electronically by {bill.practitioner}."
+        ),
     )
-    buffer = BytesIO()
-    pdf.output(buffer)
-    return buffer.getvalue()
+    return pdf_bytes(pdf)

@@ -497,7 +497,36 @@ EXCLUDED_PAIRS = [
     ("M54.50", "S39.012A", "Excludes1 at M54.5 (low back pain) excludes low back strain (S39.012)"),
     ("M54.59", "M51.26", "Excludes1 at M54.5 (low back pain) excludes lumbago due to intervertebral disc displacement"),
     ("M54.51", "M54.40", "Excludes1 at M54.5 (low back pain) excludes lumbago with sciatica (M54.4-)"),
+    ("M54.10", "M79.2", "Excludes1 at M54.1 (radiculopathy) excludes neuralgia and neuritis NOS (M79.2)"),
+    ("M54.31", "M51.361", "Excludes1 at M54.3 (sciatica) excludes intervertebral disc degeneration, lumbar region"),
+    ("M54.30", "M51.371", "Excludes1 at M54.3 (sciatica) excludes intervertebral disc degeneration, lumbosacral"),
+    ("M54.42", "M51.362", "Excludes1 at M54.4 (lumbago with sciatica) excludes intervertebral disc degeneration"),
+    ("M54.40", "M51.372", "Excludes1 at M54.4 (lumbago with sciatica) excludes intervertebral disc degeneration"),
+    ("M54.50", "M51.360", "Excludes1 at M54.5 (low back pain) excludes intervertebral disc degeneration, lumbar"),
+    ("M54.59", "M51.370", "Excludes1 at M54.5 (low back pain) excludes intervertebral disc degeneration, lumbosa"),
 ]
+
+
+def _tabular_excludes1(category: str) -> set[str]:
+    """The codes an Excludes1 note of the CDC/CMS tabular list names at `category` (simple-icd-10-cm carries the
+    April 1, 2026 release's XML): "lumbago with sciatica (M54.4-)" -> "M54.4"."""
+    import re
+
+    import simple_icd_10_cm as tabular
+
+    return {re.search(r"\(([A-Z][0-9A-Z.]+)-?\)$", note).group(1) for note in tabular.get_excludes1(category)}
+
+
+@pytest.mark.parametrize("category", sorted({note.at for note in billing.EXCLUDES1}))
+def test_the_notes_encoded_are_the_tabular_lists_own_every_one_of_them(category):
+    encoded = {note.excludes.rstrip("-") for note in billing.EXCLUDES1 if note.at == category}
+    assert encoded == _tabular_excludes1(category)
+
+
+def test_the_notes_read_from_the_other_side_are_encoded_too():
+    # M51.1's own note excludes lumbar radiculitis NOS (M54.16) and sciatica NOS (M54.3): pairs already refused.
+    for excluded in _tabular_excludes1("M51.1"):
+        assert billing.excludes1_conflicts(["M51.16", excluded]), excluded
 
 
 def test_every_encoded_note_has_a_pair_tested():
