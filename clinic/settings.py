@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "treatments",
     "scheduling",
     "outcomes",
+    "records",
     "pages",
 ]
 

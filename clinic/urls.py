@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("treatments.urls")),
     path("", include("scheduling.urls")),
     path("", include("outcomes.urls")),
+    path("", include("records.urls")),
     path("admin/", admin.site.urls),
 ]
 
