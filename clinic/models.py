@@ -222,6 +222,7 @@ class Patient(models.Model):
             # A chart number is what staff quote on the phone; it must never be blank.
             models.CheckConstraint(condition=~Q(chart_number=""), name="patient_chart_number_not_blank"),
         ]
+        permissions = [("disclose_record", "Can produce a patient's whole record for them (right of access)")]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.chart_number})"

@@ -71,6 +71,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "intake.view_alert",
         "intake.change_alert",
         *_TREATMENT,
+        # The patient's right of access: their whole record, produced on request and logged as a disclosure.
+        "clinic.disclose_record",
         "treatments.view_superbill",
         "treatments.add_payment",
         "outcomes.view_questionnaire",
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_patient",
         *_CLINICAL_READ,
         "intake.print_referral_letter",
+        "clinic.disclose_record",
         "treatments.view_superbill",
         "treatments.view_fee",
         "treatments.change_fee",

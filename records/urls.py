@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401 - the capabilities of issue 19 add their paths here
+from django.urls import path
+
+from records import views
 
 app_name = "records"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("patients/<int:pk>/record/", views.patient_record_view, name="patient-record"),
+]

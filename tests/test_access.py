@@ -56,6 +56,7 @@ ACCESS: dict[str, tuple] = {
     "intake:intake-review": (lambda o: {"pk": o.intake.pk}, everyone(405)),  # POST only
     "intake:referral-detail": (lambda o: {"pk": o.referral.pk}, staff()),
     "intake:referral-letter": (lambda o: {"pk": o.referral.pk}, staff()),
+    "records:patient-record": (lambda o: {"pk": o.patient.pk}, staff(front_desk=403)),
     # Alerts are clinical: the manager reads them (and is sent escalations), acupuncturists acknowledge them.
     "intake:alert-detail": (lambda o: {"pk": o.alert.pk}, staff(front_desk=403)),
     "intake:alert-acknowledge": (lambda o: {"pk": o.alert.pk}, everyone(405)),  # POST only
