@@ -22,10 +22,21 @@ from fpdf import FPDF
 from clinic.locations import contact_details
 from clinic.models import Location, Patient
 from clinic.pdf import pdf_bytes, pdf_text
-from intake.models import Alert, ClinicalAssessment, Consent, Intake, Referral
+from intake.models import (
+    PAIN_LOCATIONS,
+    PRIOR_TREATMENTS,
+    PULSE_QUALITIES,
+    Alert,
+    ClinicalAssessment,
+    Consent,
+    Intake,
+    Referral,
+)
+from intake.rules import RED_FLAGS
 from outcomes.models import Questionnaire
 from scheduling.models import Appointment
 from treatments.models import (
+    TUINA_TECHNIQUES,
     Addendum,
     AdverseEvent,
     ElectroPair,
@@ -38,6 +49,16 @@ from treatments.models import (
 
 # Bookkeeping, not record: ids, row versions, search keys, the pointer back to the patient, a recount flag.
 HIDDEN = {"id", "version", "patient", "phone_digits", "family_key", "given_key", "outcome_stale", "position"}
+
+
+# Lists of choices kept as codes, printed by their labels, as the pages show them.
+LIST_LABELS: dict[tuple[type[models.Model], str], dict[str, str]] = {
+    (Intake, "pain_locations"): dict(PAIN_LOCATIONS),
+    (Intake, "prior_treatments"): dict(PRIOR_TREATMENTS),
+    (ClinicalAssessment, "pulse_qualities"): dict(PULSE_QUALITIES),
+    (Referral, "flags"): {flag.key: flag.label for flag in RED_FLAGS},
+    (Session, "tuina_techniques"): dict(TUINA_TECHNIQUES),
+}
 
 
 @dataclass(frozen=True)
@@ -170,7 +191,8 @@ def _value(obj: models.Model, field: models.Field, names: dict) -> str:
     if isinstance(value, (date, datetime)):
         return _when(value)
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
+        labels = LIST_LABELS.get((type(obj), field.name), {})
+        return ", ".join(labels.get(item, str(item)) for item in value)
     if isinstance(value, dict):
         return "; ".join(f"{key}: {item}" for key, item in value.items())
     return str(value)

@@ -55,6 +55,7 @@ def test_the_record_holds_everything_the_clinic_keeps(lac_client, treated):
     for held in (
         "Date of birth: Apr 9, 1971",
         "Chief complaint: Left leg pain after lifting boxes",  # the intake
+        "Pain location: Low back, Buttock, Thigh",  # choices kept as codes, printed by their labels
         "Goals: Walk 30 minutes without pain",  # the plan
         "O - objective: SLR positive at 50 degrees",  # the session note (the dash drawn as a hyphen)
         "Point: BL23",
