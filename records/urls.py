@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401 - the capabilities of issue 19 add their paths here
+from django.urls import path
+
+from records import views
 
 app_name = "records"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("plans/<int:plan_pk>/progress-report/", views.progress_report_create, name="progress-report-create"),
+    path("progress-reports/<int:pk>/", views.progress_report_detail, name="progress-report-detail"),
+    path("progress-reports/<int:pk>/pdf/", views.progress_report_pdf, name="progress-report-pdf"),
+]
