@@ -79,6 +79,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "outcomes.add_questionnaire",
         # Acupuncturists read every schedule and log sessions from it (which completes the visit).
         "scheduling.view_appointment",
+        # The progress report for a payer or physician: clinical text, written and read by the clinician.
+        "records.view_progressreport",
+        "records.add_progressreport",
     ],
     MANAGER: [
         # The manager reads the registry; registering and editing patients is the front desk's
@@ -91,6 +94,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.view_fee",
         "treatments.change_fee",
         "outcomes.view_report",
+        # Progress reports are read (and printed again for a payer), not written, by the manager.
+        "records.view_progressreport",
         "auditlog.view_logentry",
         # The manager sets visit lengths, opening hours, beds and the reminder time, and reads the schedule.
         "scheduling.view_appointment",

@@ -69,6 +69,30 @@ class OutcomeSummary:
         return score - drop
 
 
+def course_summary(scored: list[Questionnaire], *, first_session_at=None) -> OutcomeSummary:
+    """Change from baseline and responder status of one course of care's scored questionnaires (in due-date
+    order), against its own baseline, as the chart and the progress report show them (the report's rules:
+    outcomes.scoring). `first_session_at` is the course's first session, None before any."""
+    latest = scored[-1] if scored else None
+    baseline = baseline_of(scored) if latest else None
+    compared = baseline is not None and latest != baseline
+    summary = OutcomeSummary(
+        baseline=baseline,
+        latest=latest,
+        change=change(baseline.odi_score, latest.odi_score) if compared else None,
+        responder=is_responder(baseline.odi_score, latest.odi_score) if compared else None,
+        band=odi_band(latest.odi_score) if latest else None,
+    )
+    if baseline is not None:
+        # As the report counts it (outcomes.summary), from the rows at hand: the chart writes nothing.
+        summary.baseline_before_treatment = taken_before_treatment(
+            scored_week(*[getattr(baseline, name) for name in SCORED_COLUMNS]),
+            first_session_at=first_session_at,
+            first_session_day=timezone.localtime(first_session_at).date() if first_session_at else None,
+        )
+    return summary
+
+
 def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: list | None = None) -> dict:
     """Context for the chart's outcomes section: a bounded number of queries whatever the number of questionnaires.
 
@@ -79,28 +103,16 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: l
     submitted = [r for r in questionnaires if r.is_submitted]
     scored = [r for r in submitted if r.odi_score is not None]
     latest = scored[-1] if scored else None
-    # Change and responder status are within the latest score's course of care, against its own baseline,
-    # as the outcomes report counts them: an earlier course's baseline says nothing of this one.
-    baseline = baseline_of([r for r in scored if r.plan_id == latest.plan_id]) if latest else None
-    summary = OutcomeSummary(
-        baseline=baseline,
-        latest=latest,
-        change=change(baseline.odi_score, latest.odi_score) if baseline and latest and latest != baseline else None,
-        responder=is_responder(baseline.odi_score, latest.odi_score)
-        if baseline and latest and latest != baseline
-        else None,
-        band=odi_band(latest.odi_score) if latest else None,
-    )
     if sessions is None:
         sessions = list(Session.objects.filter(patient=patient).values_list("plan_id", "started_at"))
-    if baseline is not None:
-        # As the report counts it (outcomes.summary), from the rows at hand: the chart writes nothing.
-        first = min((started for plan_id, started in sessions if plan_id == baseline.plan_id), default=None)
-        summary.baseline_before_treatment = taken_before_treatment(
-            scored_week(*[getattr(baseline, name) for name in SCORED_COLUMNS]),
-            first_session_at=first,
-            first_session_day=timezone.localtime(first).date() if first else None,
-        )
+    # Change and responder status are within the latest score's course of care, against its own baseline,
+    # as the outcomes report counts them: an earlier course's baseline says nothing of this one.
+    plan_id = latest.plan_id if latest else None
+    summary = course_summary(
+        [r for r in scored if latest and r.plan_id == plan_id],
+        first_session_at=min((started for pk, started in sessions if latest and pk == plan_id), default=None),
+    )
+    baseline = summary.baseline
     session_dates = sorted({timezone.localtime(started).date().isoformat() for _plan, started in sessions})
     chart = {
         "dates": [r.due_date.isoformat() for r in submitted],

@@ -8,3 +8,9 @@ class RecordsConfig(AppConfig):
 
     name = "records"
     verbose_name = "Records that leave the clinic"
+
+    def ready(self) -> None:
+        from records.panels import plan_progress_panel
+        from treatments.panels import register_plan_panel
+
+        register_plan_panel(plan_progress_panel)

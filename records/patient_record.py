@@ -34,6 +34,7 @@ from intake.models import (
 )
 from intake.rules import RED_FLAGS
 from outcomes.models import Questionnaire
+from records.models import ProgressReport
 from scheduling.models import Appointment
 from treatments.models import (
     TUINA_TECHNIQUES,
@@ -136,6 +137,12 @@ KINDS: list[tuple[str, type[models.Model], Callable[[Patient], models.QuerySet],
     ),
     ("Appointments", Appointment, lambda p: Appointment.objects.filter(patient=p).order_by("start"), "start"),
     ("Payments", Payment, lambda p: Payment.objects.filter(session__patient=p).order_by("paid_on", "pk"), "paid_on"),
+    (
+        "Progress reports",
+        ProgressReport,
+        lambda p: ProgressReport.objects.filter(patient=p).order_by("created_at"),
+        "created_at",
+    ),
 ]
 
 

@@ -6,4 +6,7 @@ app_name = "records"
 
 urlpatterns = [
     path("patients/<int:pk>/record/", views.patient_record_view, name="patient-record"),
+    path("plans/<int:plan_pk>/progress-report/", views.progress_report_create, name="progress-report-create"),
+    path("progress-reports/<int:pk>/", views.progress_report_detail, name="progress-report-detail"),
+    path("progress-reports/<int:pk>/pdf/", views.progress_report_pdf, name="progress-report-pdf"),
 ]

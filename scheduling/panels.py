@@ -11,14 +11,15 @@ from scheduling.models import Appointment, Kind, Status, due_condition, start_of
 from treatments.models import PlanStatus, Session, TreatmentPlan
 
 
-def course_figures(plan) -> dict:
-    """The plan's visits by state, in one query: booked (to come), attended, no-shows, due to date."""
-    now = timezone.now()
+def course_figures(plan, *, now=None) -> dict:
+    """The plan's visits by state, in one query: booked (to come), attended, no-shows, due to date (by `now`,
+    the present unless a document reports as of an earlier moment)."""
+    now = now or timezone.now()
     figures = Appointment.objects.filter(plan=plan).aggregate(
         booked=Count("pk", filter=Q(status=Status.BOOKED, start__gte=now)),
         # Attended among the visits due, so adherence never passes 100 % (an early arrival counts once due).
         attended=Count("pk", filter=due_condition(now) & Q(status__in=(Status.ARRIVED, Status.COMPLETED))),
-        no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+        no_shows=Count("pk", filter=Q(status=Status.NO_SHOW, start__lt=now)),
         due=Count("pk", filter=due_condition(now)),
     )
     figures["planned"] = plan.planned_sessions

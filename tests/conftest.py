@@ -125,6 +125,7 @@ def objects(db, acupuncturist):
 
     from intake.models import Alert, Referral
     from outcomes.models import Questionnaire
+    from records.services import issue_progress_report
     from scheduling.models import Appointment
     from tests.factories import IntakeFactory, SessionFactory, TreatmentPlanFactory
 
@@ -147,4 +148,7 @@ def objects(db, acupuncturist):
         session=SessionFactory(plan=plan),
         signed_session=SessionFactory(plan=plan, signed=True),
         questionnaire=Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 10, 1), week=0),
+        progress_report=issue_progress_report(
+            plan=plan, user=acupuncturist, assessment="Steady progress against the goals.", recipient="payer"
+        ),
     )

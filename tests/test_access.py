@@ -99,6 +99,10 @@ ACCESS: dict[str, tuple] = {
     "scheduling:appointment-session": (lambda o: {"pk": o.appointment.pk}, staff(front_desk=403, manager=403)),
     "scheduling:course-book": (lambda o: {"plan_pk": o.plan.pk}, staff(acupuncturist=403, manager=403)),
     "scheduling:schedule-settings": (None, staff(front_desk=403, acupuncturist=403)),
+    # Records that leave the clinic: the progress report is clinical text; acupuncturists write it, managers read it.
+    "records:progress-report-create": (lambda o: {"plan_pk": o.plan.pk}, staff(front_desk=403, manager=403)),
+    "records:progress-report-detail": (lambda o: {"pk": o.progress_report.pk}, staff(front_desk=403)),
+    "records:progress-report-pdf": (lambda o: {"pk": o.progress_report.pk}, staff(front_desk=403)),
     "outcomes:report": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report-csv": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report-locations-csv": (None, staff(front_desk=403, acupuncturist=403)),

@@ -65,7 +65,14 @@ def test_the_record_holds_everything_the_clinic_keeps(lac_client, treated):
         "ODI (%): 42",
     ):
         assert held in text, held
-    for section in ("Intakes (1)", "Consents (4)", "Sessions (1)", "Points needled (2)", "Questionnaires (1)"):
+    for section in (
+        "Intakes (1)",
+        "Consents (4)",
+        "Sessions (1)",
+        "Points needled (2)",
+        "Questionnaires (1)",
+        "Progress reports (0)",
+    ):
         assert section in text, section
 
 
