@@ -15,7 +15,7 @@ from django.utils.dateformat import format as format_date
 from fpdf import FPDF
 
 from clinic.locations import contact_details
-from clinic.pdf import pdf_bytes, pdf_text
+from clinic.pdf import letterhead, paragraph, pdf_bytes, pdf_text
 from intake import rules
 from intake.models import Referral
 
@@ -115,22 +115,16 @@ def _when(moment: datetime) -> str:
     return format_date(moment, "M j, Y, H:i")
 
 
-def _para(pdf: FPDF, text: str, *, size: int = 10, style: str = "", height: int = 5) -> None:
-    pdf.set_font("Helvetica", style, size)
-    pdf.multi_cell(0, height, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
-
-
 def referral_letter_pdf(letter: ReferralLetter) -> bytes:
     pdf = FPDF(format="letter")
     pdf.set_title(pdf_text(f"Referral letter {letter.patient_name} {letter.printed_on:%Y-%m-%d}"))
     pdf.set_author(pdf_text(letter.clinic_name))
     pdf.add_page()
     contact = [part for part in (letter.clinic_address, letter.clinic_phone) if part]
-    _para(pdf, letter.clinic_name, size=15, style="B", height=8)
-    _para(pdf, " | ".join(contact), size=9)
+    letterhead(pdf, letter.clinic_name, *contact)
     pdf.ln(4)
-    _para(pdf, letter.title, size=13, style="B", height=7)
-    _para(pdf, f"{format_date(letter.printed_on, 'M j, Y')}. {letter.addressee}", height=6)
+    paragraph(pdf, letter.title, size=13, style="B", height=7)
+    paragraph(pdf, f"{format_date(letter.printed_on, 'M j, Y')}. {letter.addressee}", height=6)
     pdf.ln(2)
     for label, value in (
         ("Patient", letter.patient_name),
@@ -143,7 +137,7 @@ def referral_letter_pdf(letter: ReferralLetter) -> bytes:
         pdf.set_font("Helvetica", "", 10)
         pdf.cell(0, 6, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    _para(pdf, letter.summary)
+    paragraph(pdf, letter.summary)
     source = letter.recorded_from[:1].lower() + letter.recorded_from[1:]
     recorded = f"Recorded {_when(letter.recorded_at)}, from the {source}"
     recorded += f" (by {letter.recorded_by})." if letter.recorded_by else "."
@@ -162,9 +156,9 @@ def referral_letter_pdf(letter: ReferralLetter) -> bytes:
     )
     for heading, lines in sections:
         pdf.ln(2)
-        _para(pdf, heading, size=11, style="B", height=7)
+        paragraph(pdf, heading, size=11, style="B", height=7)
         for line in lines:
-            _para(pdf, line)
+            paragraph(pdf, line)
     pdf.ln(10)
-    _para(pdf, "Clinician: ______________________________   Signature: ______________________", height=6)
+    paragraph(pdf, "Clinician: ______________________________   Signature: ______________________", height=6)
     return pdf_bytes(pdf)

@@ -11,6 +11,7 @@ from clinic.access import get_patient_for, may_read_field, permission_required, 
 from clinic.audit import record_disclosure, record_view
 from clinic.concurrency import StaleRecordError
 from clinic.links import after_link, finish_link, handout_page, link_for_session, patient_page
+from clinic.pdf import pdf_response
 from intake import letters, rules, services
 from intake.access import get_alert_for, get_intake_for, get_referral_for
 from intake.forms import AlertAcknowledgeForm, ClinicalAssessmentForm, IntakeForm, OnlineIntakeForm, ReferralCloseForm
@@ -188,10 +189,8 @@ def referral_letter(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(referral)
     letter = letters.referral_letter(referral)
     record_disclosure(referral, document="Referral letter", to="the patient, for the physician who assesses them")
-    response = HttpResponse(letters.referral_letter_pdf(letter), content_type="application/pdf")
     filename = f"referral-{referral.patient.chart_number}-{letter.printed_on:%Y%m%d}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return pdf_response(letters.referral_letter_pdf(letter), filename)
 
 
 def _acknowledged_message(request: HttpRequest, alert: Alert, acknowledged: bool) -> None:

@@ -21,7 +21,7 @@ from fpdf import FPDF
 
 from clinic.locations import contact_details
 from clinic.models import Location, Patient
-from clinic.pdf import pdf_bytes, pdf_text
+from clinic.pdf import letterhead, paragraph, pdf_bytes, pdf_text
 from intake.models import (
     PAIN_LOCATIONS,
     PRIOR_TREATMENTS,
@@ -246,11 +246,9 @@ def patient_record_pdf(record: PatientRecord) -> bytes:
     pdf.add_page()
 
     def para(text: str, *, size: int = 9, style: str = "", height: float = 4.5) -> None:
-        pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(0, height, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+        paragraph(pdf, text, size=size, style=style, height=height)
 
-    para(record.clinic_name, size=15, style="B", height=8)
-    para(" | ".join(part for part in (record.clinic_address, record.clinic_phone) if part))
+    letterhead(pdf, record.clinic_name, record.clinic_address, record.clinic_phone)
     pdf.ln(3)
     para(f"Health record of {record.patient_name} (chart {record.chart_number})", size=13, style="B", height=7)
     para(

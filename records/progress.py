@@ -20,7 +20,7 @@ from django.utils.html import escape
 from fpdf import FPDF
 
 from clinic.locations import contact_details
-from clinic.pdf import pdf_bytes, pdf_text
+from clinic.pdf import letterhead, paragraph, pdf_bytes, pdf_text
 from outcomes import scoring
 from outcomes.chart import OutcomeSummary, PainChange, course_summary
 from outcomes.models import Questionnaire
@@ -367,14 +367,9 @@ class _ReportPdf(FPDF):
         self.cell(0, 5, pdf_text(f"{self.footer_text} | page {self.page_no()} of {{nb}}"), align="C")
 
 
-def _para(pdf: FPDF, text: str, *, size: int = 10, style: str = "", height: float = 5) -> None:
-    pdf.set_font("Helvetica", style, size)
-    pdf.multi_cell(0, height, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
-
-
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(2)
-    _para(pdf, text, size=11, style="B", height=7)
+    paragraph(pdf, text, size=11, style="B", height=7)
 
 
 def _pairs(pdf: FPDF, rows: list[tuple[str, str]]) -> None:
@@ -398,12 +393,10 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
     pdf.set_author(pdf_text(data.clinic_name))
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
-    contact = [part for part in (data.clinic_address, data.clinic_phone, data.clinic_email) if part]
-    _para(pdf, data.clinic_name, size=15, style="B", height=8)
-    _para(pdf, " | ".join(contact), size=9)
+    letterhead(pdf, data.clinic_name, data.clinic_address, data.clinic_phone, data.clinic_email)
     pdf.ln(3)
-    _para(pdf, "Progress report", size=14, style="B", height=8)
-    _para(pdf, "Acupuncture course of care for low back pain / sciatica", size=10)
+    paragraph(pdf, "Progress report", size=14, style="B", height=8)
+    paragraph(pdf, "Acupuncture course of care for low back pain / sciatica", size=10)
     pdf.ln(2)
     _pairs(
         pdf,
@@ -418,7 +411,7 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
     )
     _heading(pdf, "Diagnoses (ICD-10-CM)")
     for code, description in data.diagnoses or [("-", "none recorded on the plan")]:
-        _para(pdf, f"{code}  {description}".rstrip())
+        paragraph(pdf, f"{code}  {description}".rstrip())
     _heading(pdf, "Plan of care")
     _pairs(
         pdf,
@@ -432,10 +425,10 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
         ],
     )
     _heading(pdf, "Attendance")
-    _para(pdf, data.attendance)
+    paragraph(pdf, data.attendance)
     _heading(pdf, "Objective measures")
-    _para(pdf, ODI_SCALE, size=9, height=4.5)
-    _para(pdf, PAIN_SCALE, size=9, height=4.5)
+    paragraph(pdf, ODI_SCALE, size=9, height=4.5)
+    paragraph(pdf, PAIN_SCALE, size=9, height=4.5)
     pdf.ln(1)
     if data.measures:
         pdf.set_font("Helvetica", "", 9)
@@ -455,11 +448,11 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
                     ]
                 )
         pdf.ln(1)
-    _para(pdf, data.responder_text, style="B")
+    paragraph(pdf, data.responder_text, style="B")
     if data.threshold_text:
-        _para(pdf, data.threshold_text, size=9)
+        paragraph(pdf, data.threshold_text, size=9)
     for line in data.missing + data.notes:
-        _para(pdf, line, size=9)
+        paragraph(pdf, line, size=9)
     if data.rows:
         pdf.ln(2)
         pdf.set_font("Helvetica", "", 9)
@@ -482,19 +475,21 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
         if pdf.will_page_break(95):
             pdf.add_page()
         _heading(pdf, "Trend over the course of care")
-        _para(
+        paragraph(
             pdf,
             "ODI (left axis, %) and back and leg pain now (right axis, NRS 0-10) by questionnaire due date.",
             size=9,
         )
         pdf.image(BytesIO(data.chart_svg.encode()), x=pdf.l_margin, w=pdf.epw)
     _heading(pdf, "Clinician's assessment")
-    _para(pdf, data.assessment or "-")
+    paragraph(pdf, data.assessment or "-")
     if pdf.will_page_break(30):
         pdf.add_page()
     pdf.ln(8)
-    _para(pdf, f"Clinician: {data.signature_line}")
-    _para(pdf, f"Issued electronically by {data.clinician} on {format_date(data.issued_at, 'M j, Y, H:i')}.", size=9)
+    paragraph(pdf, f"Clinician: {data.signature_line}")
+    paragraph(
+        pdf, f"Issued electronically by {data.clinician} on {format_date(data.issued_at, 'M j, Y, H:i')}.", size=9
+    )
     pdf.ln(6)
-    _para(pdf, "Signature: ________________________________   Date: ________________", height=6)
+    paragraph(pdf, "Signature: ________________________________   Date: ________________", height=6)
     return pdf_bytes(pdf)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_disclosure, record_view
+from clinic.pdf import pdf_response
 from records import progress, services
 from records.access import get_progress_report_for
 from records.forms import DisclosureForm, ProgressReportForm
@@ -27,10 +28,8 @@ def patient_record_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         record = patient_record(patient, recipient=form.disclosed_to)
         record_disclosure(patient, document="Patient's record (PDF)", to=form.disclosed_to)
-        response = HttpResponse(patient_record_pdf(record), content_type="application/pdf")
         filename = f"record-{patient.chart_number}-{record.produced_at:%Y%m%d}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return pdf_response(patient_record_pdf(record), filename, download=True)
     return render(request, "records/patient_record.html", {"patient": patient, "form": form})
 
 
@@ -87,8 +86,5 @@ def progress_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_progress_report_for(request.user, pk)
     data = progress.progress_report(report)
     _disclose(report, "PDF")
-    response = HttpResponse(progress.progress_report_pdf(data), content_type="application/pdf")
     filename = f"progress-report-{report.plan.patient.chart_number}-{data.issued_at:%Y%m%d}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(progress.progress_report_pdf(data), filename)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from clinic.locations import contact_details
-from clinic.pdf import pdf_bytes, pdf_text
+from clinic.pdf import letterhead, pdf_bytes, pdf_text
 from treatments import billing
 from treatments.models import ElectroPair, Fee, Session
 
@@ -154,16 +154,7 @@ def superbill_pdf(bill: Superbill) -> bytes:
     pdf.set_title(pdf_text(f"Superbill {bill.patient_name} {bill.service_date:%Y-%m-%d}"))
     pdf.set_author(pdf_text(bill.clinic_name))
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 8, pdf_text(bill.clinic_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(
-        0,
-        5,
-        pdf_text(f"{bill.clinic_address} | {bill.clinic_phone} | Tax ID {bill.tax_id}"),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    letterhead(pdf, bill.clinic_name, bill.clinic_address, bill.clinic_phone, f"Tax ID {bill.tax_id}")
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 7, "SUPERBILL - Statement of services", new_x="LMARGIN", new_y="NEXT")

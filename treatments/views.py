@@ -16,6 +16,7 @@ from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_view
 from clinic.concurrency import StaleRecordError
 from clinic.errors import conflict
+from clinic.pdf import pdf_response
 from intake.safety import may_treat, treatment_check
 from treatments import billing, services
 from treatments.access import get_plan_for, get_session_for
@@ -392,11 +393,8 @@ def superbill(request: HttpRequest, session: Session) -> HttpResponse:
 def superbill_pdf_view(request: HttpRequest, session: Session) -> HttpResponse:
     record_view(session)
     bill = build_superbill(session)
-    response = HttpResponse(superbill_pdf(bill), content_type="application/pdf")
     filename = f"superbill-{session.patient.chart_number}-{bill.service_date:%Y%m%d}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(superbill_pdf(bill), filename)
 
 
 @require_POST

@@ -1,6 +1,5 @@
 """The referral letter of an open red-flag referral: what it says, who may print it, and the audit trail."""
 
-import io
 from datetime import UTC, date, datetime
 
 import pytest
@@ -8,18 +7,13 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from clinic.models import Location, StaffProfile
 from intake.letters import referral_letter
 from intake.models import Referral
 from intake.services import close_referral
+from tests.documents import pdf_text
 from tests.factories import IntakeFactory, PatientFactory
-
-
-def pdf_text(response) -> str:
-    assert response["Content-Type"] == "application/pdf"
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.content)).pages)
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The patient's own record (right of access): everything held, for whom, logged as a disclosure."""
 
-import io
 from datetime import date, timedelta
 
 import pytest
@@ -9,21 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from clinic.models import Location, StaffProfile
 from outcomes.models import Questionnaire
 from records.forms import Relationship
 from records.patient_record import patient_record
+from tests.documents import pdf_text
 from tests.factories import IntakeFactory, PatientFactory, SessionFactory, TreatmentPlanFactory
 from treatments.services import add_addendum, record_payment
 
 FOR_THE_PATIENT = {"recipient": "Ana  Bergström", "relationship": Relationship.PATIENT}
-
-
-def pdf_text(response) -> str:
-    assert response["Content-Type"] == "application/pdf"
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.content)).pages)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The progress report of a course of care: what it says, who may write and read it, the audit trail, a plan
 with little or nothing to report, and its queries."""
 
-import io
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from clinic.fields import Source
 from clinic.models import Location, StaffProfile
@@ -22,14 +20,10 @@ from records.models import ProgressReport
 from records.progress import progress_report
 from records.services import issue_progress_report
 from scheduling.models import Appointment
+from tests.documents import pdf_text
 from tests.factories import SessionFactory, TreatmentPlanFactory
 
 ASSESSMENT = "Leg pain and function improved steadily; two further sessions to consolidate, then discharge."
-
-
-def pdf_text(response) -> str:
-    assert response["Content-Type"] == "application/pdf"
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.content)).pages)
 
 
 def at(day, hour=9):
