@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401 - the capabilities of issue 19 add their paths here
+from django.urls import path
+
+from records import views
 
 app_name = "records"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("patients/<int:pk>/record.fhir.json", views.patient_fhir, name="patient-fhir"),
+    path("records/fhir-bulk.zip", views.bulk_fhir, name="fhir-bulk"),
+]
