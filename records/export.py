@@ -135,7 +135,7 @@ def bulk_resources(patients: QuerySet) -> Iterator[tuple[str, Iterator]]:
 
     def session_stream(procedures: bool):
         # The plans' codes for the reasons, read once (a few short strings per plan), not once per session.
-        codes = {pk: fhir.plan_codes(plan) for pk, plan in ((p.pk, p) for p in plans.only("pk", "diagnosis_codes"))}
+        codes = {plan.pk: fhir.plan_codes(plan) for plan in plans.only("pk", "diagnosis_codes").iterator(CHUNK)}
         queryset = sessions.order_by("pk")
         if not procedures:
             for session in queryset.select_related("location").iterator(chunk_size=CHUNK):

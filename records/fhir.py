@@ -305,6 +305,18 @@ def _extension(url: str, **values) -> dict:
     return {"url": local(f"StructureDefinition/{url}"), "extension": parts}
 
 
+def _needling(p) -> str:
+    """One needled point as the note reads it: "BL23 bilateral, tonify, 25 min, 30 mm, de qi"."""
+    parts = [f"{p.point.code} {p.get_side_display().lower()}", p.get_technique_display().lower()]
+    if p.retention_minutes is not None:
+        parts.append(f"{p.retention_minutes} min")
+    if p.depth_mm is not None:
+        parts.append(f"{p.depth_mm} mm")
+    if p.de_qi:
+        parts.append("de qi")
+    return ", ".join(parts)
+
+
 def procedure_id(session_pk: int, kind: str) -> str:
     return f"procedure-{session_pk}-{kind}"
 
@@ -313,24 +325,25 @@ def procedure_resources(session, points: Sequence, electro_pairs: Sequence, plan
     """The modalities recorded on a session, one Procedure each: acupuncture (when points were needled),
     electroacupuncture (when pairs were stimulated), Tui Na, cupping and moxibustion (when recorded).
 
+    The points needled are the acupuncture Procedure's `bodySite`s (coded in the clinic's point system, the
+    side in the text) and its note gives each one's side, technique, retention, depth and de qi. (A complex
+    extension per point was the first design; serialising it cost ten times as much, docs/fhir.md.)
+
     `points` are the session's SessionPoint rows with their Point; `electro_pairs` its ElectroPair rows.
     """
     found: list[tuple[str, list[dict], list[str]]] = []
+    sites: list[dict] = []
     if points:
-        extensions = [
-            _extension(
-                "needled-point",
-                point=p.point.code,
-                side=p.side,
-                technique=p.technique,
-                retentionMinutes=p.retention_minutes,
-                depthMm=p.depth_mm,
-                deQi=p.de_qi,
-            )
+        sites = [
+            {
+                "coding": [
+                    {"system": local("CodeSystem/acupuncture-point"), "code": p.point.code, "display": p.point.pinyin}
+                ],
+                "text": f"{p.point.code} {p.point.pinyin} ({p.get_side_display().lower()})",
+            }
             for p in points
         ]
-        described = ", ".join(f"{p.point.code} ({p.get_side_display().lower()})" for p in points)
-        found.append(("acupuncture", extensions, [f"Points needled: {described}."]))
+        found.append(("acupuncture", [], ["Points needled: " + "; ".join(_needling(p) for p in points) + "."]))
     if electro_pairs:
         extensions = [
             _extension(
@@ -383,6 +396,7 @@ def procedure_resources(session, points: Sequence, electro_pairs: Sequence, plan
                     "performedDateTime": _instant(session.started_at),
                     "performer": [{"actor": ref("Practitioner", practitioner_id(session.practitioner_id))}],
                     "reasonReference": [ref("Condition", condition_id(session.plan_id, code)) for code in plan_codes_],
+                    "bodySite": sites if kind == "acupuncture" else None,
                     "note": [{"text": " ".join(notes)}],
                 }
             )

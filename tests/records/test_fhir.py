@@ -144,9 +144,11 @@ def test_every_resource_type_validates_and_round_trips_the_scores(record):
     kinds = {r.id.rsplit("-", 1)[1] for r in resources if r.get_resource_type() == "Procedure"}
     assert kinds == {"acupuncture", "electroacupuncture", "tuina", "cupping", "moxibustion"}
     needling = found[f"procedure-{full.pk}-acupuncture"]
-    points = [{part.url: part for part in ext.extension}["point"].valueString for ext in needling.extension]
+    points = [site.coding[0].code for site in needling.bodySite]
     assert points == list(full.points.order_by("position", "id").values_list("point__code", flat=True))
-    assert "BL23" in needling.note[0].text
+    assert "BL23 bilateral, even, 25 min" in needling.note[0].text
+    electro = found[f"procedure-{full.pk}-electroacupuncture"].extension[0]
+    assert {part.url: part for part in electro.extension}["frequencyHz"].valueDecimal == Decimal("2.0")
     assert found[f"flag-{rows['referral'].pk}"].status == "active"
 
 
