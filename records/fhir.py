@@ -26,6 +26,7 @@ from intake.rules import PHQ9_ITEMS, RED_FLAGS_BY_KEY
 from outcomes.models import ODI_FIELDS, PHQ9_FIELDS
 from outcomes.models import Questionnaire as QuestionnaireRow
 from treatments.billing import COMMON_ICD10
+from treatments.models import TUINA_TECHNIQUES
 
 LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -337,9 +338,16 @@ def procedure_resources(session, points: Sequence, electro_pairs: Sequence, plan
         sites = [
             {
                 "coding": [
-                    {"system": local("CodeSystem/acupuncture-point"), "code": p.point.code, "display": p.point.pinyin}
+                    _drop_empty(
+                        {
+                            "system": local("CodeSystem/acupuncture-point"),
+                            "code": p.point.code,
+                            "display": _text(p.point.pinyin),
+                        }
+                    )
                 ],
-                "text": f"{p.point.code} {p.point.pinyin} ({p.get_side_display().lower()})",
+                "text": " ".join(filter(None, [p.point.code, _text(p.point.pinyin)]))
+                + f" ({p.get_side_display().lower()})",
             }
             for p in points
         ]
@@ -365,7 +373,8 @@ def procedure_resources(session, points: Sequence, electro_pairs: Sequence, plan
     if session.tuina_minutes:
         notes = [f"{session.tuina_minutes} minutes."]
         if session.tuina_techniques:
-            notes.append("Techniques: " + ", ".join(str(t) for t in session.tuina_techniques) + ".")
+            labels = dict(TUINA_TECHNIQUES)
+            notes.append("Techniques: " + ", ".join(str(labels.get(t, t)) for t in session.tuina_techniques) + ".")
         if _text(session.tuina_regions):
             notes.append(f"Regions: {session.tuina_regions.strip()}.")
         found.append(("tuina", [], notes))
