@@ -222,7 +222,13 @@ class Patient(models.Model):
             # A chart number is what staff quote on the phone; it must never be blank.
             models.CheckConstraint(condition=~Q(chart_number=""), name="patient_chart_number_not_blank"),
         ]
-        permissions = [("disclose_record", "Can produce a patient's whole record for them (right of access)")]
+        permissions = [
+            # The patient's right of access: their whole record, produced on request (records.views).
+            ("disclose_record", "Can produce a patient's whole record for them (right of access)"),
+            # The patient's record as a FHIR Bundle (records.views), and the whole clinic as bulk NDJSON.
+            ("export_fhir", "Can export a patient's record as FHIR"),
+            ("export_fhir_bulk", "Can export every patient's record as FHIR (bulk)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.chart_number})"

@@ -77,6 +77,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.add_payment",
         "outcomes.view_questionnaire",
         "outcomes.add_questionnaire",
+        # A patient's record as FHIR, for another clinician or the patient (docs/fhir.md).
+        "clinic.export_fhir",
         # Acupuncturists read every schedule and log sessions from it (which completes the visit).
         "scheduling.view_appointment",
         # The progress report for a payer or physician: clinical text, written and read by the clinician.
@@ -96,6 +98,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "outcomes.view_report",
         # Progress reports are read (and printed again for a payer), not written, by the manager.
         "records.view_progressreport",
+        # A patient's record as FHIR, and the whole clinic's for another system (docs/fhir.md).
+        "clinic.export_fhir",
+        "clinic.export_fhir_bulk",
         "auditlog.view_logentry",
         # The manager sets visit lengths, opening hours, beds and the reminder time, and reads the schedule.
         "scheduling.view_appointment",

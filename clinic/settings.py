@@ -32,6 +32,9 @@ CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "120 River Street, Suite 4, Springfie
 CLINIC_TAX_ID = env_str("CLINIC_TAX_ID", "00-0000000")
 # Where patients reach the app: the reminder command builds links from it (no request to ask).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The clinic's namespace in its FHIR export (docs/fhir.md): identifier systems, its own code systems and
+# extensions live under it. Set it once and keep it: a receiving system matches records by it.
+FHIR_SYSTEM_URI = env_str("FHIR_SYSTEM_URI", SITE_URL.rstrip("/") + "/fhir")
 # Numbers a patient is told to call, shown as tappable links wherever urgent advice is given.
 EMERGENCY_NUMBER = env_str("EMERGENCY_NUMBER", "911")
 CRISIS_LINE = env_str("CRISIS_LINE", "988")

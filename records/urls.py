@@ -9,4 +9,6 @@ urlpatterns = [
     path("plans/<int:plan_pk>/progress-report/", views.progress_report_create, name="progress-report-create"),
     path("progress-reports/<int:pk>/", views.progress_report_detail, name="progress-report-detail"),
     path("progress-reports/<int:pk>/pdf/", views.progress_report_pdf, name="progress-report-pdf"),
+    path("patients/<int:pk>/record.fhir.json", views.patient_fhir, name="patient-fhir"),
+    path("records/fhir-bulk.zip", views.bulk_fhir, name="fhir-bulk"),
 ]

@@ -1,8 +1,9 @@
 """Records that leave the clinic: the progress report (written by the acupuncturist, printed as a page or a PDF for a
-payer or physician) and the patient's own record."""
+payer or physician), the patient's own record, and the FHIR export (one patient's Bundle for clinicians and
+managers, the whole clinic for managers)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -10,8 +11,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.access import get_patient_for, permission_required
 from clinic.audit import record_disclosure, record_view
+from clinic.models import Patient
 from clinic.pdf import pdf_response
-from records import progress, services
+from records import export, progress, services
 from records.access import get_progress_report_for
 from records.forms import DisclosureForm, ProgressReportForm
 from records.models import ProgressReport
@@ -80,6 +82,24 @@ def progress_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _recipient(request: HttpRequest, default: str) -> str:
+    """Who the export is for, as the person downloading it says (`?to=`), for the audit trail."""
+    given = " ".join((request.GET.get("to") or "").split())[:200]
+    return given or default
+
+
+@require_safe
+@permission_required("clinic.export_fhir")
+def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient's record as a FHIR R4 Bundle (collection), JSON; audited as a disclosure."""
+    patient = get_patient_for(request.user, pk)
+    to = _recipient(request, f"downloaded by {request.user.get_username()}, recipient not stated")
+    response = HttpResponse(export.export_patient(patient=patient, to=to), content_type="application/fhir+json")
+    filename = f"record-{patient.chart_number}-{timezone.localdate():%Y%m%d}.fhir.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @require_safe
 @permission_required("records.view_progressreport")
 def progress_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
@@ -88,3 +108,17 @@ def progress_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     _disclose(report, "PDF")
     filename = f"progress-report-{report.plan.patient.chart_number}-{data.issued_at:%Y%m%d}.pdf"
     return pdf_response(progress.progress_report_pdf(data), filename)
+
+
+@require_safe
+@permission_required("clinic.export_fhir_bulk")
+def bulk_fhir(request: HttpRequest) -> StreamingHttpResponse:
+    """Every patient of the manager's locations as FHIR Bulk Data NDJSON files in one zip, streamed.
+
+    The audit entry names every patient before the first byte is sent.
+    """
+    patients = Patient.objects.visible_to(request.user)
+    export.audit_bulk(patients, to=_recipient(request, f"downloaded by {request.user.get_username()}"))
+    response = StreamingHttpResponse(export.zip_stream(patients), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="fhir-bulk-{timezone.localdate():%Y%m%d}.zip"'
+    return response

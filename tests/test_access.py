@@ -106,6 +106,10 @@ ACCESS: dict[str, tuple] = {
     "outcomes:report": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report-csv": (None, staff(front_desk=403, acupuncturist=403)),
     "outcomes:report-locations-csv": (None, staff(front_desk=403, acupuncturist=403)),
+    # Records that leave the clinic: a patient's FHIR Bundle for clinicians and managers, the whole clinic's
+    # bulk export for the manager (docs/fhir.md).
+    "records:patient-fhir": (lambda o: {"pk": o.patient.pk}, staff(front_desk=403)),
+    "records:fhir-bulk": (None, staff(front_desk=403, acupuncturist=403)),
 }
 
 # The Django admin guards itself (is_staff plus model permissions) and is tested by Django.
