@@ -94,6 +94,11 @@ def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     """The patient's record as a FHIR R4 Bundle (collection), JSON; audited as a disclosure."""
     patient = get_patient_for(request.user, pk)
     to = _recipient(request, f"downloaded by {request.user.get_username()}, recipient not stated")
+    if "recipient" in request.GET:  # from the patient's record page, which asks who receives it
+        form = DisclosureForm(request.GET)
+        if not form.is_valid():
+            return render(request, "records/patient_record.html", {"patient": patient, "form": form}, status=400)
+        to = form.disclosed_to
     response = HttpResponse(export.export_patient(patient=patient, to=to), content_type="application/fhir+json")
     filename = f"record-{patient.chart_number}-{timezone.localdate():%Y%m%d}.fhir.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

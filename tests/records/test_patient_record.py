@@ -122,3 +122,22 @@ def test_the_queries_do_not_grow_with_the_record(acupuncturist, db):
         return len(captured.captured_queries)
 
     assert count(1) == count(12) <= 25
+
+
+def test_the_record_page_also_gives_the_fhir_bundle_to_the_person_named(lac_client, treated):
+    page = lac_client.get(reverse("records:patient-record", args=[treated.pk])).content.decode()
+    fhir = reverse("records:patient-fhir", args=[treated.pk])
+    assert f'formaction="{fhir}"' in page
+    refused = lac_client.get(fhir, {"recipient": "", "relationship": Relationship.PATIENT})
+    assert refused.status_code == 400 and "This field is required" in refused.content.decode()
+    assert not LogEntry.objects.filter(additional_data__document="FHIR record export (Bundle)").exists()
+    response = lac_client.get(fhir, FOR_THE_PATIENT)
+    assert response.status_code == 200 and response["Content-Type"] == "application/fhir+json"
+    entry = LogEntry.objects.get(additional_data__document="FHIR record export (Bundle)")
+    assert entry.additional_data["disclosed_to"] == "Ana Bergström (the patient)"
+
+
+def test_the_bulk_export_is_in_the_managers_menu_only(manager_client, lac_client):
+    bulk = reverse("records:fhir-bulk")
+    assert bulk in manager_client.get(reverse("pages:dashboard")).content.decode()
+    assert bulk not in lac_client.get(reverse("pages:dashboard")).content.decode()
