@@ -66,11 +66,13 @@ ICD10_DISPLAY = dict(COMMON_ICD10)
 # The pain questions of the weekly questionnaire: (field, local code, text, LOINC coding or None). "Now" is a
 # point-in-time 0-10 rating, which LOINC 72514-3 is; LOINC has no term checked here for "worst in the past
 # week", so those carry the clinic's code only.
-PAIN_ITEMS: tuple[tuple[str, str, str, bool], ...] = (
-    ("back_pain_now", "back-pain-now", "Back pain now (0-10)", True),
-    ("back_pain_worst", "back-pain-worst-week", "Worst back pain in the past week (0-10)", False),
-    ("leg_pain_now", "leg-pain-now", "Leg pain now (0-10)", True),
-    ("leg_pain_worst", "leg-pain-worst-week", "Worst leg pain in the past week (0-10)", False),
+# (column, code, text, coded with LOINC 72514-3, where): back and leg pain share the LOINC code of a 0-10
+# rating, so each says where the pain is (bodySite), or a receiver would read two ratings of one pain.
+PAIN_ITEMS: tuple[tuple[str, str, str, bool, str], ...] = (
+    ("back_pain_now", "back-pain-now", "Back pain now (0-10)", True, "Lower back"),
+    ("back_pain_worst", "back-pain-worst-week", "Worst back pain in the past week (0-10)", False, "Lower back"),
+    ("leg_pain_now", "leg-pain-now", "Leg pain now (0-10)", True, "Leg"),
+    ("leg_pain_worst", "leg-pain-worst-week", "Worst leg pain in the past week (0-10)", False, "Leg"),
 )
 
 PROCEDURES: dict[str, str] = {
@@ -554,13 +556,13 @@ def observations(row) -> list[Observation]:
                 response_id(row.pk, "odi") if odi_answered else None,
             )
         )
-    for field, code, text, has_loinc in PAIN_ITEMS:
+    for field, code, text, has_loinc, site in PAIN_ITEMS:
         value = getattr(row, field)
         if value is None:
             continue
         coding = [{"system": LOINC, "code": LOINC_PAIN_NRS[0], "display": LOINC_PAIN_NRS[1]}] if has_loinc else []
         coding.append({"system": local("CodeSystem/questionnaire-item"), "code": code, "display": text})
-        found.append(_observation(row, code, coding, text, {"valueInteger": value}, None))
+        found.append(_observation(row, code, coding, text, {"valueInteger": value, "bodySite": {"text": site}}, None))
     if row.phq9_total is not None:
         found.append(
             _observation(

@@ -39,6 +39,9 @@ class ProgressReport(models.Model):
         "referral) and the medical necessity of further care.",
     )
     created_at = models.DateTimeField("issued")
+    # What the report prints of the plan and of its author as they were when it was issued (records.progress:
+    # `as_issued`): a plan edited or closed later, or a licence renewed, does not change a report a payer has.
+    as_issued = models.JSONField("the plan and its author as issued", default=dict, editable=False)
 
     objects = LocatedQuerySet.as_manager()
 

@@ -24,7 +24,14 @@ from clinic.pdf import letterhead, paragraph, pdf_bytes, pdf_text
 from outcomes import scoring
 from outcomes.chart import OutcomeSummary, PainChange, course_summary
 from outcomes.models import Questionnaire
-from outcomes.scoring import MEANINGFUL_FRACTION, ODI_MEANINGFUL_POINTS, PAIN_MEANINGFUL_POINTS, odi_band
+from outcomes.scoring import (
+    MEANINGFUL_FRACTION,
+    ODI_BAND_LABELS,
+    ODI_MEANINGFUL_POINTS,
+    PAIN_MEANINGFUL_POINTS,
+    OdiBand,
+    odi_band,
+)
 from records.models import ProgressReport
 from scheduling.panels import course_figures
 from treatments import billing
@@ -133,6 +140,10 @@ class ProgressReportData:
         change = f"{odi.points:+d} points" + (f" ({odi.percent:+} %)" if odi.percent is not None else "")
         if summary.responder:
             return f"Responder: yes. The ODI changed {change} from the baseline, {MCID}."
+        if odi.points > 0:
+            return (
+                f"Responder: no. The ODI worsened by {odi.points} points from the baseline (higher is more disability)."
+            )
         return f"Responder: not yet. The ODI changed {change} from the baseline, less than {MCID}."
 
     @property
@@ -165,12 +176,39 @@ def _percent(baseline: int, latest: int) -> str:
     return "" if percent is None else f"{percent:+}"
 
 
+# The ODI bands as a payer or physician reads them: Fairbank's top band says "bed-bound or exaggerating", which
+# a report about one patient must not say of them.
+REPORT_BANDS = {**ODI_BAND_LABELS, OdiBand.BED_BOUND: "Bed-bound"}
+
+
+def as_issued(plan, author) -> dict:
+    """What a report prints of its plan and its author, kept on the report when it is issued (JSON)."""
+    profile = getattr(author, "staff_profile", None)
+    return {
+        "diagnoses": [[code, billing.describe_icd10(code)] for code in plan.diagnosis_codes],
+        "tcm_pattern": plan.get_tcm_pattern_display(),
+        "plan_start": plan.start_date.isoformat(),
+        "plan_status": plan.get_status_display(),
+        "frequency": plan.frequency,
+        "planned_sessions": plan.planned_sessions,
+        "goals": plan.goals,
+        "clinician": author.get_full_name() or author.get_username(),
+        "credentials": profile.credentials if profile else "",
+        "licence": f"{profile.licence_state} {profile.licence_number}".strip() if profile else "",
+        "npi": profile.npi if profile else "",
+    }
+
+
 def progress_report(report: ProgressReport) -> ProgressReportData:
     """What `report` says. Four queries: sessions, questionnaires, visits (one aggregate each), and the count
     of locations `contact_details` reads; the report's plan, patient, location and author are the caller's."""
     plan, patient, moment = report.plan, report.plan.patient, report.created_at
     clinic = contact_details(patient.location)
-    starts = sorted(plan.sessions.filter(started_at__lte=moment).values_list("started_at", flat=True))
+    # Counted as the report was issued: the sessions and answers on record then (a session logged later with an
+    # earlier date is not counted), and the plan and author as they were (`as_issued`, kept on the report).
+    issued = report.as_issued or as_issued(plan, report.author)
+    logged = plan.sessions.filter(started_at__lte=moment, created_at__lte=moment)
+    starts = sorted(logged.values_list("started_at", flat=True))
     answered = list(Questionnaire.objects.filter(plan=plan, submitted_at__lte=moment).order_by("due_date", "pk"))
     scored = [r for r in answered if r.odi_score is not None]
     summary = course_summary(scored, first_session_at=starts[0] if starts else None)
@@ -199,13 +237,12 @@ def progress_report(report: ProgressReport) -> ProgressReportData:
             measure = _pain(name, getattr(baseline, column), getattr(latest, column))
             if measure is not None:
                 measures.append(measure)
-    profile = getattr(report.author, "staff_profile", None)
     rows = [
         ScoreRow(
             r.due_date,
             r.week,
             r.odi_score,
-            odi_band(r.odi_score).label if r.odi_score is not None else "",
+            REPORT_BANDS[odi_band(r.odi_score)] if r.odi_score is not None else "",
             r.back_pain_now,
             r.leg_pain_now,
         )
@@ -221,13 +258,13 @@ def progress_report(report: ProgressReport) -> ProgressReportData:
         patient_name=patient.full_name,
         patient_dob=patient.date_of_birth,
         chart_number=patient.chart_number,
-        diagnoses=[(code, billing.describe_icd10(code)) for code in plan.diagnosis_codes],
-        tcm_pattern=plan.get_tcm_pattern_display(),
-        plan_start=plan.start_date,
-        plan_status=plan.get_status_display(),
-        frequency=plan.frequency,
-        planned_sessions=plan.planned_sessions,
-        goals=plan.goals,
+        diagnoses=[tuple(diagnosis) for diagnosis in issued["diagnoses"]],
+        tcm_pattern=issued["tcm_pattern"],
+        plan_start=date.fromisoformat(issued["plan_start"]),
+        plan_status=issued["plan_status"],
+        frequency=issued["frequency"],
+        planned_sessions=issued["planned_sessions"],
+        goals=issued["goals"],
         sessions_attended=len(starts),
         first_session=days[0] if days else None,
         last_session=days[-1] if days else None,
@@ -237,10 +274,10 @@ def progress_report(report: ProgressReport) -> ProgressReportData:
         measures=measures,
         chart_svg=progress_chart_svg(rows, days, threshold=summary.meaningful_threshold),
         assessment=report.assessment,
-        clinician=report.author.get_full_name() or report.author.get_username(),
-        credentials=profile.credentials if profile else "",
-        licence=f"{profile.licence_state} {profile.licence_number}".strip() if profile else "",
-        npi=profile.npi if profile else "",
+        clinician=issued["clinician"],
+        credentials=issued["credentials"],
+        licence=issued["licence"],
+        npi=issued["npi"],
     )
     data.missing, data.notes = _gaps(data, answered, scored)
     return data

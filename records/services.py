@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from records import progress
 from records.models import ProgressReport
 from treatments.models import TreatmentPlan
 
@@ -22,4 +23,5 @@ def issue_progress_report(
         recipient=recipient,
         recipient_name=recipient_name.strip(),
         created_at=timezone.now(),
+        as_issued=progress.as_issued(plan, user),
     )

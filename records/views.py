@@ -84,7 +84,8 @@ def progress_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _recipient(request: HttpRequest, default: str) -> str:
     """Who the export is for, as the person downloading it says (`?to=`), for the audit trail."""
-    given = " ".join((request.GET.get("to") or "").split())[:200]
+    # Printable characters only: the audit entry is JSON, and PostgreSQL refuses a NUL in it.
+    given = " ".join("".join(ch for ch in request.GET.get("to") or "" if ch.isprintable()).split())[:200]
     return given or default
 
 

@@ -50,6 +50,9 @@ class Superbill:
     diagnoses: list[tuple[str, str, str]]  # (pointer letter, code, description)
     lines: list[SuperbillLine]
     paid: Decimal
+    # Codes an Excludes1 note forbids together, on a plan saved before the rule or by another path: the form
+    # refuses them now, and the superbill says so rather than print a claim a payer rejects.
+    conflicts: tuple[str, ...] = ()
 
     @property
     def total(self) -> Decimal:
@@ -146,6 +149,7 @@ def build_superbill(session: Session) -> Superbill:
         diagnoses=diagnoses,
         lines=lines,
         paid=paid,
+        conflicts=tuple(billing.excludes1_conflicts(plan.diagnosis_codes)),
     )
 
 

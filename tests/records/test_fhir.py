@@ -269,3 +269,23 @@ def test_ids_are_stable_across_exports(record):
     first = [r.id for r in export.patient_resources(patient)]
     assert first == [r.id for r in export.patient_resources(patient)]
     assert len(first) == len(set(first))
+
+
+def test_back_and_leg_pain_say_where_the_pain_is(record):
+    patient, _ = record
+    pains = [
+        r
+        for r in export.patient_resources(patient)
+        if r.get_resource_type() == "Observation" and "pain" in r.code.text.lower()
+    ]
+    assert pains and {r.bodySite.text for r in pains} == {"Lower back", "Leg"}
+    for r in pains:
+        assert ("Back" in r.code.text or "back" in r.code.text) == (r.bodySite.text == "Lower back")
+
+
+def test_an_unprintable_recipient_is_cleaned_not_a_500(record, lac_client):
+    patient, _ = record
+    response = lac_client.get(reverse("records:patient-fhir", args=[patient.pk]), {"to": "Dr\x00 Patel\x07"})
+    assert response.status_code == 200
+    entry = LogEntry.objects.get(additional_data__document="FHIR record export (Bundle)")
+    assert entry.additional_data["disclosed_to"] == "Dr Patel"

@@ -119,6 +119,40 @@ def test_a_non_responder_is_said_to_be_one(acupuncturist):
     assert data.responder_text.startswith("Responder: not yet. The ODI changed -6 points (-15.0 %)")
 
 
+def test_a_worsening_is_called_one(acupuncturist):
+    plan = make_plan(acupuncturist, sessions=6, weeks=[(0, 30, 5, 5), (6, 38, 6, 6)])
+    text = progress_report(issue(plan, acupuncturist)).responder_text
+    assert text == "Responder: no. The ODI worsened by 8 points from the baseline (higher is more disability)."
+
+
+def test_the_top_band_is_bed_bound_never_exaggerating(acupuncturist):
+    plan = make_plan(acupuncturist, sessions=2, weeks=[(0, 86, 9, 9), (1, 70, 8, 8)])
+    data = progress_report(issue(plan, acupuncturist))
+    assert [row.band for row in data.rows] == ["Bed-bound", "Crippling back pain"]
+
+
+def test_a_report_prints_the_same_again_after_the_plan_and_the_author_change(course, acupuncturist):
+    report = issue(course, acupuncturist)
+    before = progress_report(ProgressReport.objects.get(pk=report.pk))
+    course.diagnosis_codes, course.goals, course.status = ["M54.50"], "Something else", "completed"
+    course.save()
+    StaffProfile.objects.filter(user=acupuncturist).update(licence_number="AC-9999")
+    # A session logged after the report, dated before it: not on the report as issued.
+    SessionFactory(plan=course, started_at=report.created_at - timedelta(hours=1), points=["BL23"])
+    after = progress_report(ProgressReport.objects.get(pk=report.pk))
+    assert (
+        after.diagnoses
+        == before.diagnoses
+        == [
+            ("M54.42", "Lumbago with sciatica, left side"),
+            ("M51.16", "Intervertebral disc disorders with radiculopathy, lumbar region"),
+        ]
+    )
+    assert (after.goals, after.plan_status, after.licence) == (before.goals, before.plan_status, before.licence)
+    assert after.licence and not after.licence.endswith("AC-9999") and after.plan_status == "Active"
+    assert after.sessions_attended == before.sessions_attended == 8
+
+
 def test_the_html_page_is_print_ready_with_the_chart(lac_client, course, acupuncturist):
     report = issue(course, acupuncturist)
     page = lac_client.get(report.get_absolute_url()).content.decode()

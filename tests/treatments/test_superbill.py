@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.factories import SessionFactory, TreatmentPlanFactory
-from treatments.models import ElectroPair, Payment, Point, Session
+from treatments.models import ElectroPair, Payment, Point, Session, TreatmentPlan
 from treatments.services import sign_session
 from treatments.superbill import build_superbill
 
@@ -403,3 +403,14 @@ def test_the_superbill_page_reads_the_same_number_of_queries_however_many_paymen
         pay(desk_client, signed_session, amount="1.00")
     with django_assert_max_num_queries(budget):
         desk_client.get(url)
+
+
+def test_a_plan_saved_with_codes_that_exclude_each_other_is_flagged_on_the_superbill(desk_client, signed_session):
+    plan = signed_session.plan
+    url = reverse("treatments:superbill", args=[signed_session.pk])
+    assert 'data-testid="excludes1"' not in desk_client.get(url).content.decode()
+    # Saved before the rule (or past the form): the superbill says what the form would now refuse.
+    TreatmentPlan.objects.filter(pk=plan.pk).update(diagnosis_codes=["M54.41", "M54.50"])
+    page = desk_client.get(url).content.decode()
+    assert 'data-testid="excludes1"' in page
+    assert "M54.41 and M54.50 cannot be billed together" in page
