@@ -29,8 +29,14 @@ def booking_data(practitioner, day, hour="10:00", **extra):
 
 
 def today_visit(patient, practitioner, user, *, minutes_ago=30, **fields):
-    """An appointment earlier today (rows made directly: the services book only from now on)."""
-    start = (timezone.now() - timedelta(minutes=minutes_ago)).replace(second=0, microsecond=0)
+    """An appointment `minutes_ago` from now (negative: later), kept within today whatever the hour the suite
+    runs: three hours ahead at 10 p.m. is 11:59 p.m. (rows made directly: the services book only from now on)."""
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = now - timedelta(minutes=minutes_ago)
+    start = min(max(start, midnight), midnight + timedelta(days=1) - timedelta(minutes=1)).replace(
+        second=0, microsecond=0
+    )
     return Appointment.objects.create(
         patient=patient, practitioner=practitioner, start=start, minutes=60, booked_by=user, **fields
     )
