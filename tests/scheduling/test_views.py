@@ -29,14 +29,15 @@ def booking_data(practitioner, day, hour="10:00", **extra):
 
 
 def today_visit(patient, practitioner, user, *, minutes_ago=30, **fields):
-    """An appointment `minutes_ago` from now (negative: later), kept within today whatever the hour the suite
-    runs: three hours ahead at 10 p.m. is 11:59 p.m. (rows made directly: the services book only from now on)."""
+    """An appointment `minutes_ago` from now (negative: later; a day or more: an earlier day). One meant for
+    today stays within today whatever the hour the suite runs: three hours ahead at 10 p.m. is 11:59 p.m.,
+    half an hour ago at 0:10 a.m. is midnight (rows made directly: the services book only from now on)."""
     now = timezone.localtime()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     start = now - timedelta(minutes=minutes_ago)
-    start = min(max(start, midnight), midnight + timedelta(days=1) - timedelta(minutes=1)).replace(
-        second=0, microsecond=0
-    )
+    if abs(minutes_ago) < 12 * 60:
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = min(max(start, midnight), midnight + timedelta(days=1) - timedelta(minutes=1))
+    start = start.replace(second=0, microsecond=0)
     return Appointment.objects.create(
         patient=patient, practitioner=practitioner, start=start, minutes=60, booked_by=user, **fields
     )
