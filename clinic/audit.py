@@ -110,17 +110,10 @@ def record_view(instance: Model) -> None:
 def record_disclosure(instance: Model, *, document: str, to: str) -> None:
     """A document about one record that leaves the clinic (printed, downloaded): a read entry for the record,
     with its patient (so the audit log's patient filter finds it), what was produced and for whom."""
-    get_additional_data = getattr(instance, "get_additional_data", None)
-    details = get_additional_data() if callable(get_additional_data) else {}
-    LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(instance),
-        object_pk=str(instance.pk),
-        object_id=instance.pk if isinstance(instance.pk, int) else None,
-        object_repr=f"{document}: {instance}"[:2000],
-        action=LogEntry.Action.ACCESS,
-        additional_data={**(details or {}), "document": document, "disclosed_to": to},
-        cid=get_cid(),
-    )
+    entry = _entry(instance, LogEntry.Action.ACCESS, None)
+    entry.object_repr = f"{document}: {instance}"[:2000]
+    entry.additional_data = {**(entry.additional_data or {}), "document": document, "disclosed_to": to}
+    LogEntry.objects.bulk_create([entry])  # `_entry` gave it the request's user and address
 
 
 def record_export(model: type[Model], *, description: str, action=LogEntry.Action.ACCESS, **details) -> None:
