@@ -16,7 +16,6 @@ from fpdf import FPDF
 
 from clinic.locations import contact_details
 from clinic.pdf import letterhead, paragraph, pdf_bytes, pdf_text
-from intake import rules
 from intake.models import Referral
 
 # What the patient is told, in the words of the patient pages (an emergency) or as safety-netting advice
@@ -101,7 +100,7 @@ def referral_letter(referral: Referral, *, today: date | None = None) -> Referra
         patient_dob=patient.date_of_birth,
         chart_number=patient.chart_number,
         patient_phone=patient.phone,
-        signs=[rules.RED_FLAGS_BY_KEY[key].label for key in referral.flags if key in rules.RED_FLAGS_BY_KEY],
+        signs=referral.flag_labels,
         recorded_at=timezone.localtime(referral.opened_at, clinic["time_zone"]),
         recorded_from=referral.get_source_display(),
         recorded_by=(by.get_full_name() or by.get_username()) if by else "",
