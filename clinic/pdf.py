@@ -23,6 +23,16 @@ def paragraph(pdf: FPDF, text: str, *, size: int = 10, style: str = "", height: 
     pdf.multi_cell(0, height, pdf_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
 
+def label_rows(pdf: FPDF, rows, *, width: float = 40, height: float = 6) -> None:
+    """A column of bold labels and their values beside them ("Patient  Ana Bergström"), a value wrapping
+    under itself when it is long."""
+    for label, value in rows:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(width, height, pdf_text(label))
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(0, height, pdf_text(value), align="L", new_x="LMARGIN", new_y="NEXT")
+
+
 def letterhead(pdf: FPDF, name: str, *details: str) -> None:
     """The clinic's name, then its address, phone and the like on one line: the top of every document."""
     paragraph(pdf, name, size=15, style="B", height=8)

@@ -15,7 +15,7 @@ from django.utils.dateformat import format as format_date
 from fpdf import FPDF
 
 from clinic.locations import contact_details
-from clinic.pdf import letterhead, paragraph, pdf_bytes, pdf_text
+from clinic.pdf import label_rows, letterhead, paragraph, pdf_bytes, pdf_text
 from intake.models import Referral
 
 # What the patient is told, in the words of the patient pages (an emergency) or as safety-netting advice
@@ -125,16 +125,13 @@ def referral_letter_pdf(letter: ReferralLetter) -> bytes:
     paragraph(pdf, letter.title, size=13, style="B", height=7)
     paragraph(pdf, f"{format_date(letter.printed_on, 'M j, Y')}. {letter.addressee}", height=6)
     pdf.ln(2)
-    for label, value in (
+    patient = (
         ("Patient", letter.patient_name),
         ("Date of birth", format_date(letter.patient_dob, "M j, Y")),
         ("Chart number", letter.chart_number),
         ("Phone", letter.patient_phone or "-"),
-    ):
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(35, 6, label)
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
+    )
+    label_rows(pdf, patient, width=35)
     pdf.ln(2)
     paragraph(pdf, letter.summary)
     source = letter.recorded_from[:1].lower() + letter.recorded_from[1:]

@@ -20,7 +20,7 @@ from django.utils.html import escape
 from fpdf import FPDF
 
 from clinic.locations import contact_details
-from clinic.pdf import letterhead, paragraph, pdf_bytes, pdf_text
+from clinic.pdf import label_rows, letterhead, paragraph, pdf_bytes, pdf_text
 from outcomes import scoring
 from outcomes.chart import OutcomeSummary, PainChange, course_summary
 from outcomes.models import Questionnaire
@@ -409,14 +409,6 @@ def _heading(pdf: FPDF, text: str) -> None:
     paragraph(pdf, text, size=11, style="B", height=7)
 
 
-def _pairs(pdf: FPDF, rows: list[tuple[str, str]]) -> None:
-    for label, value in rows:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(42, 5.5, pdf_text(label))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(0, 5.5, pdf_text(value), align="L", new_x="LMARGIN", new_y="NEXT")
-
-
 def _score(value: int | None, unit: str = "") -> str:
     return "-" if value is None else f"{value}{unit}"
 
@@ -435,7 +427,7 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
     paragraph(pdf, "Progress report", size=14, style="B", height=8)
     paragraph(pdf, "Acupuncture course of care for low back pain / sciatica", size=10)
     pdf.ln(2)
-    _pairs(
+    label_rows(
         pdf,
         [
             ("Patient", data.patient_name),
@@ -445,12 +437,14 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
             ("Addressed to", data.addressee),
             ("Dates of service", data.dates_of_service),
         ],
+        width=42,
+        height=5.5,
     )
     _heading(pdf, "Diagnoses (ICD-10-CM)")
     for code, description in data.diagnoses or [("-", "none recorded on the plan")]:
         paragraph(pdf, f"{code}  {description}".rstrip())
     _heading(pdf, "Plan of care")
-    _pairs(
+    label_rows(
         pdf,
         [
             ("Start date", format_date(data.plan_start, "M j, Y")),
@@ -460,6 +454,8 @@ def progress_report_pdf(data: ProgressReportData) -> bytes:
             ("Planned sessions", str(data.planned_sessions)),
             ("Goals", data.goals),
         ],
+        width=42,
+        height=5.5,
     )
     _heading(pdf, "Attendance")
     paragraph(pdf, data.attendance)

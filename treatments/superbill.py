@@ -10,7 +10,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from clinic.locations import contact_details
-from clinic.pdf import letterhead, pdf_bytes, pdf_text
+from clinic.pdf import label_rows, letterhead, pdf_bytes, pdf_text
 from treatments import billing
 from treatments.models import ElectroPair, Fee, Session
 
@@ -172,11 +172,7 @@ def superbill_pdf(bill: Superbill) -> bytes:
         ("Date of service", f"{bill.service_date:%m/%d/%Y}"),
         ("Place of service", bill.place_of_service),
     ]
-    for label, value in rows:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(40, 6, label)
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
+    label_rows(pdf, rows)
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(0, 6, "Diagnoses (ICD-10-CM)", new_x="LMARGIN", new_y="NEXT")
