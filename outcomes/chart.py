@@ -107,10 +107,10 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: l
         sessions = list(Session.objects.filter(patient=patient).values_list("plan_id", "started_at"))
     # Change and responder status are within the latest score's course of care, against its own baseline,
     # as the outcomes report counts them: an earlier course's baseline says nothing of this one.
-    plan_id = latest.plan_id if latest else None
+    plan_id = latest.plan_id if latest else None  # no latest: nothing scored, no session matches None
     summary = course_summary(
-        [r for r in scored if latest and r.plan_id == plan_id],
-        first_session_at=min((started for pk, started in sessions if latest and pk == plan_id), default=None),
+        [r for r in scored if r.plan_id == plan_id],
+        first_session_at=min((started for pk, started in sessions if pk == plan_id), default=None),
     )
     baseline = summary.baseline
     session_dates = sorted({timezone.localtime(started).date().isoformat() for _plan, started in sessions})
