@@ -48,8 +48,8 @@ def _sessions(queryset: QuerySet) -> QuerySet:
     )
 
 
-def _session_resources(session, codes_by_plan: dict[int, list[str]] | None, plan=None) -> list:
-    codes = fhir.plan_codes(plan) if plan is not None else (codes_by_plan or {}).get(session.plan_id, [])
+def _session_resources(session, plan) -> list:
+    codes = fhir.plan_codes(plan) if plan is not None else []
     return [
         fhir.encounter_resource(session, codes),
         *fhir.procedure_resources(session, list(session.points.all()), list(session.electro_pairs.all()), codes),
@@ -80,7 +80,7 @@ def patient_resources(patient: Patient) -> list:
     for plan in plans:
         resources += fhir.condition_resources(plan)
     for session in sessions:
-        resources += _session_resources(session, None, plans_by_pk.get(session.plan_id))
+        resources += _session_resources(session, plans_by_pk.get(session.plan_id))
     if rows:
         resources += fhir.questionnaire_resources()
     for row in rows:
