@@ -152,3 +152,58 @@ def objects(db, acupuncturist):
             plan=plan, user=acupuncturist, assessment="Steady progress against the goals.", recipient="payer"
         ),
     )
+
+
+@pytest.fixture
+def rich_objects(objects, acupuncturist, front_desk):
+    """`objects` and more of what the pages show, so a page walked by the accessibility and HTML-validity
+    tests (tests/every_page.py) renders its fuller markup: answered and overdue questionnaires (the chart's
+    scores, the dashboard's overdue panel), the red-flag patient under treatment with signed and unsigned
+    notes and a visit checked in today (the pink red-flag rows), a cancelled and a missed visit."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from clinic.fields import Source
+    from outcomes.models import ODI_FIELDS, Questionnaire
+    from outcomes.services import submit_questionnaire
+    from scheduling.models import Appointment, CancelReason, Status
+    from tests.factories import SessionFactory, TreatmentPlanFactory
+
+    plan = objects.plan
+    for week, odi in ((1, 3), (2, 2)):
+        questionnaire = Questionnaire.objects.create(
+            patient=plan.patient, plan=plan, due_date=date(2026, 10, 1) + timedelta(weeks=week), week=week
+        )
+        answers = dict.fromkeys(ODI_FIELDS, odi) | {"back_pain_now": 5 - week, "back_pain_worst": 7, "pgic": 3}
+        answers |= {"leg_pain_now": 4, "leg_pain_worst": 6, "analgesic_days": 2, "work_days_off": 0}
+        submit_questionnaire(questionnaire=questionnaire, answers=answers, source=Source.ONLINE)
+    Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=date(2026, 10, 29), week=4)  # overdue
+
+    # The red-flag patient (an open referral, a self-harm alert) under treatment too.
+    flagged_plan = TreatmentPlanFactory(patient=objects.patient, practitioner=acupuncturist)
+    SessionFactory(plan=flagged_plan, signed=True)
+    SessionFactory(plan=flagged_plan, started_at=timezone.now() - timedelta(hours=3))
+    now = timezone.now()
+    visits = {
+        Status.ARRIVED: (objects.patient, now - timedelta(minutes=10)),
+        Status.NO_SHOW: (plan.patient, now - timedelta(days=2)),
+        Status.CANCELLED: (plan.patient, now + timedelta(days=3)),
+        Status.BOOKED: (objects.patient, now + timedelta(days=1)),
+    }
+    for status, (patient, start) in visits.items():
+        extra = {}
+        if status == Status.CANCELLED:
+            extra = {"cancel_reason": CancelReason.PATIENT, "cancelled_at": now, "cancelled_by": front_desk}
+        elif status == Status.ARRIVED:
+            extra = {"arrived_at": start}
+        Appointment.objects.create(
+            patient=patient,
+            practitioner=acupuncturist,
+            start=start,
+            minutes=45,
+            status=status,
+            booked_by=front_desk,
+            **extra,
+        )
+    return objects

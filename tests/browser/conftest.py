@@ -93,3 +93,17 @@ def sign_in(page, live_server, username: str, password: str = "correct-horse-bat
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_results(page, live_server) -> list[dict]:
+    """axe-core's violations of WCAG 2.0/2.1 A and AA (every impact) on the page as it stands."""
+    page.add_script_tag(url=f"{live_server.url}/static/vendor/axe-core/axe.min.js")  # same origin: CSP allows it
+    return page.evaluate("async (tags) => (await axe.run(document, {runOnly: tags})).violations", AXE_TAGS)
+
+
+def axe_violations(page, live_server) -> list:
+    """(rule id, target selectors of each node) of every violation: empty when the page passes."""
+    return [(v["id"], [node["target"] for node in v["nodes"]]) for v in axe_results(page, live_server)]

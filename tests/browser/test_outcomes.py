@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from clinic.links import issue_link
 from intake.models import Referral
 from outcomes.models import Questionnaire
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import axe_violations, sign_in
 from tests.factories import SessionFactory, TreatmentPlanFactory
 
 
@@ -79,6 +79,7 @@ def test_tapping_yes_shows_the_instructions_at_once_and_saves_the_sign_before_an
     question.get_by_text("Yes", exact=True).tap()
     expect(urgent).to_be_visible()
     expect(urgent).to_contain_text("emergency department today")
+    assert not axe_violations(phone_page, live_server)  # the red heading keeps 4.5:1 (WCAG AA)
     expect(urgent.get_by_role("link", name="Call 911")).to_have_attribute("href", "tel:911")
     # The tap itself sent the answer: the referral is open while the page is still unsubmitted.
     expect(urgent).to_contain_text("Your answer has reached the clinic")

@@ -20,18 +20,10 @@ from playwright.sync_api import expect
 from outcomes.models import Questionnaire
 from scheduling import rules, services
 from scheduling.models import Appointment, CancelReason, Kind, OpeningHours, Status, opening_hours
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import axe_violations, sign_in
 from tests.factories import IntakeFactory, PatientFactory, SessionFactory, TreatmentPlanFactory
 
 SHOTS = Path(os.environ.get("SCHEDULE_SHOTS", Path(tempfile.gettempdir()) / "shots"))
-
-
-def axe_violations(page, live_server) -> list:
-    """As tests/browser/test_treatments.py runs it: WCAG 2.0/2.1 A and AA, every impact."""
-    page.add_script_tag(url=f"{live_server.url}/static/vendor/axe-core/axe.min.js")  # same origin: CSP allows it
-    tags = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
-    results = page.evaluate(f"async () => (await axe.run(document, {{runOnly: {tags}}})).violations")
-    return [(v["id"], [node["target"] for node in v["nodes"]]) for v in results]
 
 
 def shoot(page, name: str) -> None:

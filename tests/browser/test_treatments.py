@@ -5,7 +5,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import axe_violations, sign_in
 from tests.factories import SessionFactory, TreatmentPlanFactory
 from treatments.models import Addendum, Payment, Session
 
@@ -49,13 +49,6 @@ def test_acupuncturist_logs_a_session_from_the_previous_one_signs_amends_and_pri
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
     assert "97810" in text and plan.patient.family_name in text
-
-
-def axe_violations(page, live_server) -> list:
-    page.add_script_tag(url=f"{live_server.url}/static/vendor/axe-core/axe.min.js")  # same origin: CSP allows it
-    tags = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
-    results = page.evaluate(f"async () => (await axe.run(document, {{runOnly: {tags}}})).violations")
-    return [(v["id"], [node["target"] for node in v["nodes"]]) for v in results]
 
 
 def test_the_front_desk_records_a_payment_on_the_superbill(page, live_server, acupuncturist, front_desk):

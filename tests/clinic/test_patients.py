@@ -238,14 +238,14 @@ def test_a_search_that_is_refused_says_why_and_lists_no_one(desk_client, registr
     body = response.content.decode()
     error = re.search(r'<div class="col-12 text-danger small" id="patient-search-error"[^>]*>([^<]*)</div>', body)
     assert error and message in error.group(1)
-    assert ('hx-swap-oob="true"' in error.group()) is htmx  # the partial sets the message beside the box
+    assert ('data-hx-swap-oob="true"' in error.group()) is htmx  # the partial sets the message beside the box
     assert "No search was run: correct the search above." in body
     assert "Okafor" not in body
 
 
 def test_a_good_htmx_search_clears_the_message_beside_the_box(desk_client, registry):
     body = desk_client.get(reverse("clinic:patient-list"), {"q": "okafor"}, HTTP_HX_REQUEST="true").content.decode()
-    assert '<div class="col-12 text-danger small" id="patient-search-error" hx-swap-oob="true"></div>' in body
+    assert '<div class="col-12 text-danger small" id="patient-search-error" data-hx-swap-oob="true"></div>' in body
 
 
 # Eight reads, one for the locations the user sees, one more for the red-flag markers of the whole page, and the
