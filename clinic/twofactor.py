@@ -105,7 +105,7 @@ class CodeForm(forms.Form):
 
 class VerifyForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label="6-digit code or backup code",
         max_length=20,
         help_text="The six digits from your authenticator app, or one of your backup codes.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "autofocus": True}),
