@@ -327,3 +327,13 @@ def test_the_audit_log_shows_the_entries_in_words(manager_client, other_manager)
     body = manager_client.get(reverse("clinic:audit-log")).content.decode()
     assert "Two-factor sign-in reset for boss2 (Ola Berg) by boss (Dana Whitfield)" in body
     assert "Backup codes made for boss2" in body
+
+
+def test_the_admins_staff_accounts_list_links_to_the_page(manager_client, manager, admin_client):
+    manager.is_staff = True  # admin access, as the deployment gives a manager
+    manager.save(update_fields=["is_staff"])
+    page = reverse("clinic:staff-signin")
+    for client in (manager_client, admin_client):
+        listing = client.get(reverse("admin:auth_user_changelist"))
+        assert listing.status_code == 200
+        assert f'href="{page}"' in listing.content.decode()
