@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
@@ -61,3 +62,12 @@ def get_patient_for(user, pk: int) -> Patient:
     if not user.has_perm("clinic.view_patient"):
         raise PermissionDenied(missing_permission_message(user, "clinic.view_patient"))
     return get_object_or_404(Patient.objects.visible_to(user), pk=pk)
+
+
+def get_staff_account_for(user, pk: int):
+    """A staff account the user may manage (the permission is the view's); 404 for one that does not exist, and
+    for a superuser's unless the user is one (a manager never sees those, as in the admin)."""
+    accounts = get_user_model()._default_manager.all()
+    if not user.is_superuser:
+        accounts = accounts.filter(is_superuser=False)
+    return get_object_or_404(accounts, pk=pk)

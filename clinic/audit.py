@@ -116,6 +116,16 @@ def record_disclosure(instance: Model, *, document: str, to: str) -> None:
     LogEntry.objects.bulk_create([entry])  # `_entry` gave it the request's user and address
 
 
+def record_account_event(user: Model, *, description: str, action=LogEntry.Action.UPDATE, **details) -> None:
+    """A change to a staff account's sign-in (backup codes made or used, a second factor reset, a lockout
+    lifted): one entry about that account, in words, with who did it and from where, as the request gives
+    them (the library's middleware). It names no patient; `details` (JSON) keep what the words say."""
+    entry = _entry(user, action, None)
+    entry.object_repr = description[:2000]
+    entry.additional_data = {"account": user.get_username(), **details}
+    LogEntry.objects.bulk_create([entry])  # `_entry` gave it the request's user and address
+
+
 def record_export(model: type[Model], *, description: str, action=LogEntry.Action.ACCESS, **details) -> None:
     """One entry for many records of `model` at once: an export or a page listing them (a read), or
     rows a scheduled job created (`action` CREATE).

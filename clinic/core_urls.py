@@ -1,5 +1,6 @@
 """The core's own pages, in the `clinic` namespace: the patient registry, the audit log, patient links,
-signing in (Django's views, with the two-factor steps) and the health check."""
+signing in (Django's views, with the two-factor steps and backup codes), staff sign-in security (a manager's
+reset of a second factor, a lockout lifted) and the health check."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
@@ -27,5 +28,9 @@ urlpatterns = [
     path("accounts/stay-signed-in/", views.stay_signed_in, name="stay-signed-in"),
     path("accounts/2fa/setup/", twofactor.twofactor_setup, name="twofactor-setup"),
     path("accounts/2fa/verify/", twofactor.twofactor_verify, name="twofactor-verify"),
+    path("accounts/2fa/backup-codes/", twofactor.twofactor_backup_codes, name="twofactor-backup-codes"),
+    path("staff/sign-in/", views.staff_signin, name="staff-signin"),
+    path("staff/<int:pk>/reset-second-factor/", views.reset_second_factor, name="reset-second-factor"),
+    path("staff/<int:pk>/lift-lockout/", views.lift_lockout, name="lift-lockout"),
     path("healthz/", HealthCheckView.as_view(checks=["health_check.checks.Database"]), name="healthz"),
 ]

@@ -283,6 +283,12 @@ class StaffProfile(models.Model):
 
     class Meta:
         verbose_name = "staff profile"
+        permissions = [
+            # A lost phone: the manager removes a staff member's second factor so they set it up again.
+            ("reset_second_factor", "Can reset a staff member's two-factor sign-in"),
+            # Too many wrong passwords or codes: the manager lets the staff member try again before the cool-off.
+            ("lift_lockout", "Can lift a staff member's sign-in lockout"),
+        ]
 
     def __str__(self) -> str:
         name = self.user.get_full_name() or self.user.get_username()

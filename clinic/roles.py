@@ -112,6 +112,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_staffprofile",
         "clinic.add_staffprofile",
         "clinic.change_staffprofile",
+        # A staff member's lost phone or lockout: reset their second factor, let them sign in again (audited).
+        "clinic.reset_second_factor",
+        "clinic.lift_lockout",
         # A group's locations: their details, who works where, and the switch to every location's patients.
         "clinic.view_location",
         "clinic.add_location",

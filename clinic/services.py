@@ -1,9 +1,17 @@
-"""Writes that the core makes: registering a patient with a fresh chart number; adding a location."""
+"""Writes that the core makes: registering a patient with a fresh chart number; adding a location; a staff
+member's second factor (backup codes, a manager's reset) and sign-in lockout."""
 
+from auditlog.models import LogEntry
+from axes.utils import reset as reset_axes_attempts
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.audit import record_account_event
 from clinic.models import Location, Patient, StaffProfile
 
 CHART_PREFIX = "P"
@@ -56,3 +64,114 @@ def add_location(*, location: Location) -> Location:
         profile, _ = StaffProfile.objects.get_or_create(user=user)
         profile.locations.add(first)
     return location
+
+
+# --- two-factor recovery (clinic.twofactor) ---------------------------------------------------------------
+
+BACKUP_CODE_COUNT = 10
+BACKUP_DEVICE_NAME = "Backup codes"
+
+
+def account_name(user) -> str:
+    full = user.get_full_name()
+    return f"{user.get_username()} ({full})" if full else user.get_username()
+
+
+@transaction.atomic
+def issue_backup_codes(*, user) -> list[str]:
+    """Give the user a fresh set of single-use backup codes, cancelling any earlier ones; returns the codes,
+    to be shown to them once. django-otp keeps them on the user's one static device."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True})
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.token_set.all().delete()
+    codes: set[str] = set()
+    while len(codes) < BACKUP_CODE_COUNT:
+        codes.add(StaticToken.random_token())
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in sorted(codes)])
+    device.throttle_reset()
+    record_account_event(
+        user,
+        description=f"Backup codes made for {account_name(user)}: {len(codes)} new, any earlier ones cancelled",
+        action=LogEntry.Action.CREATE,
+        event="backup_codes_issued",
+        count=len(codes),
+    )
+    return sorted(codes)
+
+
+def backup_codes_left(user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def is_backup_code(code: str) -> bool:
+    """A backup code is eight letters and digits (django-otp's base32); an authenticator's code is six digits."""
+    return not (len(code) == 6 and code.isdigit())
+
+
+@transaction.atomic
+def verify_second_factor(*, user, code: str):
+    """The user's confirmed device that accepts `code` (a backup code is spent by it), or None.
+
+    An authenticator's six digits are tried on the authenticator devices, anything else on the backup codes:
+    each device throttles its own failures (django-otp), and a typo in one kind does not slow the other.
+    """
+    backup = is_backup_code(code)
+    for device in devices_for_user(user, confirmed=True):
+        if isinstance(device, StaticDevice) == backup and device.verify_token(code):
+            if backup:
+                left = backup_codes_left(user)
+                record_account_event(
+                    user,
+                    description=f"Backup code used by {account_name(user)} to sign in: {left} left",
+                    event="backup_code_used",
+                    left=left,
+                )
+            return device
+    return None
+
+
+@transaction.atomic
+def reset_second_factor(*, user, by) -> int:
+    """Remove every second factor of `user` (authenticator apps, backup codes): they set one up again at their
+    next sign-in (at once, if their role requires one). Returns how many devices were removed."""
+    apps = TOTPDevice.objects.filter(user=user).count()
+    codes = backup_codes_left(user)
+    removed = 0
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+        removed += 1
+    record_account_event(
+        user,
+        description=(
+            f"Two-factor sign-in reset for {account_name(user)} by {account_name(by)}: {apps} authenticator "
+            f"app(s) and {codes} backup code(s) removed"
+        ),
+        action=LogEntry.Action.DELETE,
+        event="second_factor_reset",
+        by=by.get_username(),
+        devices=removed,
+    )
+    return removed
+
+
+@transaction.atomic
+def lift_lockout(*, user, by) -> int:
+    """Clear the failed sign-in attempts counted against `user`'s username (django-axes), so a lockout ends
+    now rather than after the cool-off. Returns how many attempt records were cleared (0: nothing to lift)."""
+    cleared = reset_axes_attempts(username=user.get_username())
+    if cleared:
+        record_account_event(
+            user,
+            description=f"Sign-in lockout lifted for {account_name(user)} by {account_name(by)}",
+            event="lockout_lifted",
+            by=by.get_username(),
+            cleared=cleared,
+        )
+    return cleared
+
+
+def reset_failures_after_sign_in(*, user) -> None:
+    """A second factor passed: as after a right password (AXES_RESET_ON_SUCCESS), earlier failures no longer
+    count towards a lockout."""
+    if settings.AXES_RESET_ON_SUCCESS:
+        reset_axes_attempts(username=user.get_username())

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Single-use backup codes for a lost phone (clinic.twofactor).
+    "django_otp.plugins.otp_static",
     "csp",
     "health_check",
     "clinic",
@@ -253,6 +255,9 @@ TWO_FACTOR_REQUIRED_PERMISSIONS = [
     "auth.add_user",
     "auth.change_user",
     "outcomes.view_report",
+    # Whoever may take away someone else's second factor must use one.
+    "clinic.reset_second_factor",
+    "clinic.lift_lockout",
 ]
 
 # Content Security Policy (django-csp): nothing inline, nothing from another site.

@@ -1,17 +1,21 @@
-"""Staff views of the core: the patient registry and the audit trail."""
+"""Staff views of the core: the patient registry, the audit trail and staff sign-in security."""
 
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit.decorators import ratelimit
 
-from clinic.access import get_patient_for, permission_required, require_perm
+from clinic import services
+from clinic.access import get_patient_for, get_staff_account_for, permission_required, require_perm
 from clinic.audit import readable_changes, record_list, record_view
 from clinic.filters import AuditLogFilter
 from clinic.forms import PatientForm, PatientSearchForm
@@ -20,7 +24,8 @@ from clinic.locations import ALL_LOCATIONS_PERMISSION
 from clinic.locations import SESSION_KEY as LOCATIONS_SESSION_KEY
 from clinic.models import Patient
 from clinic.security import safe_next
-from clinic.services import register_patient
+from clinic.services import account_name, backup_codes_left, register_patient
+from clinic.twofactor import requires_second_factor, sign_in_failures, staff_accounts_for
 
 PAGE_SIZE = 25
 LIST_COLUMNS = ("pk", "chart_number", "family_name", "given_name", "date_of_birth", "phone", "email", "is_active")
@@ -149,3 +154,62 @@ def stay_signed_in(request: HttpRequest) -> HttpResponse:
     the form shows as a warning before anything typed is sent and lost.
     """
     return HttpResponse(status=204)
+
+
+@require_safe
+@permission_required("clinic.reset_second_factor")
+def staff_signin(request: HttpRequest) -> HttpResponse:
+    """Each staff member's second factor and lockout, with the manager's reset and lift for each."""
+    page = Paginator(staff_accounts_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    failures = sign_in_failures([account.get_username() for account in page])
+    for account in page:
+        account.failures = failures.get(account.get_username(), 0)
+        account.locked_out = account.failures >= settings.AXES_FAILURE_LIMIT
+    context = {"page": page, "failure_limit": settings.AXES_FAILURE_LIMIT}
+    return render(request, "clinic/staff_signin.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinic.reset_second_factor")
+def reset_second_factor(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST removes the staff member's authenticator apps and backup codes."""
+    account = get_staff_account_for(request.user, pk)
+    if account.pk == request.user.pk:
+        # Otherwise a stolen session could take over the account's second factor.
+        raise PermissionDenied("You cannot reset your own two-factor sign-in. Ask another manager to reset it.")
+    if request.method == "POST":
+        services.reset_second_factor(user=account, by=request.user)
+        messages.success(
+            request,
+            f"Two-factor sign-in reset for {account_name(account)}: they set it up again at their next sign-in.",
+        )
+        return redirect("clinic:staff-signin")
+    context = {
+        "account": account,
+        "action": "reset",
+        "has_app": TOTPDevice.objects.filter(user=account, confirmed=True).exists(),
+        "codes_left": backup_codes_left(account),
+        "required": requires_second_factor(account),
+    }
+    return render(request, "clinic/staff_signin_confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinic.lift_lockout")
+def lift_lockout(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST clears the failed sign-ins counted against the staff member's username."""
+    account = get_staff_account_for(request.user, pk)
+    if request.method == "POST":
+        if services.lift_lockout(user=account, by=request.user):
+            messages.success(request, f"Sign-in lockout lifted for {account_name(account)}: they may sign in now.")
+        else:
+            messages.info(request, f"{account_name(account)} had no failed sign-ins to clear.")
+        return redirect("clinic:staff-signin")
+    failures = sign_in_failures([account.get_username()]).get(account.get_username(), 0)
+    context = {
+        "account": account,
+        "action": "lift",
+        "failures": failures,
+        "locked_out": failures >= settings.AXES_FAILURE_LIMIT,
+    }
+    return render(request, "clinic/staff_signin_confirm.html", context)

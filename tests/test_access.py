@@ -43,6 +43,12 @@ ACCESS: dict[str, tuple] = {
     # The session form's "still typing" ping: POST only.
     "clinic:stay-signed-in": (None, everyone(405)),
     "clinic:twofactor-verify": (None, staff(front_desk=302, acupuncturist=302)),
+    # Backup codes: anyone signed in sees how many they have left (and is told to set up two-factor first).
+    "clinic:twofactor-backup-codes": (None, staff()),
+    # A staff member's second factor and lockout: the manager's, by permission (each action asks to confirm).
+    "clinic:staff-signin": (None, staff(front_desk=403, acupuncturist=403)),
+    "clinic:reset-second-factor": (lambda o: {"pk": o.plan.practitioner.pk}, staff(front_desk=403, acupuncturist=403)),
+    "clinic:lift-lockout": (lambda o: {"pk": o.plan.practitioner.pk}, staff(front_desk=403, acupuncturist=403)),
     # The load balancer's health check: no login, reports only whether the database answers.
     "clinic:healthz": (None, everyone(200)),
     # A patient link with an unknown token: the same friendly 404 for everyone.

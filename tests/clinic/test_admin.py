@@ -49,6 +49,8 @@ WRITABLE = {
     # A group's locations: names, addresses, clocks and beds; the manager sets them up.
     "clinic.Location",
     "otp_totp.TOTPDevice",
+    # Backup codes: a superuser's, like the TOTP devices; managers reset them from the staff sign-in page.
+    "otp_static.StaticDevice",
     "treatments.Fee",
     "treatments.Point",
     "treatments.Protocol",
