@@ -57,6 +57,7 @@ def test_the_page_shows_its_progress_as_words_and_a_progress_element(client, que
     html = client.get(FORM).content.decode()
     assert '<p class="mb-1 fw-semibold" id="step-progress-label">Step 2 of 4: your pain</p>' in html
     assert '<progress max="4" value="2" aria-labelledby="step-progress-label">' in html
+    assert 'Call <a href="tel:5550102400">(555) 010-2400</a>' in html  # the clinic's number, to tap
 
 
 def test_reopening_the_link_resumes_at_the_first_unfinished_step_with_the_answers_filled_in(client, questionnaire):
