@@ -123,6 +123,7 @@ def test_the_pain_scale_is_one_row_of_eleven_at_360_px(phone_page, live_server, 
         "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })"
     )
     assert len(boxes) == 11
+    print(f"Pain scale at 360 px: cells {min(w for _x, _y, w, _h in boxes):.1f} x {boxes[0][3]:.0f} px")
     assert len({round(y) for _x, y, _w, _h in boxes}) == 1  # one line
     assert min(w for _x, _y, w, _h in boxes) >= 24 and min(h for *_rest, h in boxes) >= 44
     assert boxes[-1][0] + boxes[-1][2] <= 360
