@@ -1,9 +1,12 @@
 """The weekly questionnaire as forms built from its data (outcomes/data), for patients and for staff.
 
-Patients answer in two steps: the warning signs first, posted and acted on by themselves
-(`WarningSignsForm`), then everything else (`QuestionnaireForm`). Staff copy a paper form in one page
-(`PaperQuestionnaireForm`), whose warning-sign answers are still saved alone when the rest is refused.
+Patients answer in four steps: the warning signs first, posted and acted on by themselves
+(`WarningSignsForm`), then their pain, the ODI and the rest (`QuestionnaireForm` with `step`, one part of
+it each; `STEPS`). Staff copy a paper form in one page (`PaperQuestionnaireForm`), whose warning-sign
+answers are still saved alone when the rest is refused.
 """
+
+from dataclasses import dataclass
 
 from django import forms
 from django.utils import timezone
@@ -26,6 +29,23 @@ PAIN_LABELS = {
 }
 TAMPERED = "That answer is not one of the choices. Please choose again."
 NOT_AT_BASELINE = "The baseline (week 0) does not ask this: leave it blank, as the patient had no treatment yet."
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of the patient's questionnaire, numbered as the patient sees it (1 is the warning signs)."""
+
+    number: int
+    key: str
+    title: str
+
+
+WARNING_SIGNS_STEP = Step(1, "warning-signs", "warning signs")
+# Steps 2 to 4, each a part of `QuestionnaireForm`: the pain scales, the ODI, then everything else of
+# the week (days, the PGIC from week 1, the PHQ-9 at weeks 4 and 12).
+STEPS = (Step(2, "pain", "your pain"), Step(3, "odi", "everyday life"), Step(4, "rest", "the last questions"))
+STEP_COUNT = 1 + len(STEPS)
+_STEP_FIELDS = {"pain": PAIN_FIELDS, "odi": ODI_FIELDS}
 
 
 def _int_or_none(value):
@@ -82,11 +102,14 @@ def pgic_field(*, required: bool) -> forms.TypedChoiceField:
 
 
 class QuestionnaireForm(WarningSignsMixin, forms.Form):
-    """Step 2: ODI (one section may be left blank), pain 0-10, days, the PGIC from week 1, and the PHQ-9 when due."""
+    """ODI (one section may be left blank), pain 0-10, days, the PGIC from week 1, and the PHQ-9 when due.
+
+    With `step` (a key of `STEPS`) it holds that step's questions only, with the rules among them.
+    """
 
     phq9_optional = False
 
-    def __init__(self, *args, includes_phq9: bool = False, asks_pgic: bool = False, **kwargs):
+    def __init__(self, *args, includes_phq9: bool = False, asks_pgic: bool = False, step: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         definition = odi()
         for name, section in zip(ODI_FIELDS, definition.sections, strict=True):
@@ -111,11 +134,16 @@ class QuestionnaireForm(WarningSignsMixin, forms.Form):
             for n, item in enumerate(PHQ9_ITEMS, start=1):
                 self.fields[f"phq9_{n}"] = choice_field(item, PHQ9_CHOICES, required=not self.phq9_optional)
                 self.phq9_names.append(f"phq9_{n}")
+        if step is not None:
+            others = {name for names in _STEP_FIELDS.values() for name in names}
+            kept = _STEP_FIELDS.get(step) or [name for name in self.fields if name not in others]
+            self.fields = {name: field for name, field in self.fields.items() if name in kept}
+            self.phq9_names = [name for name in self.phq9_names if name in self.fields]
 
     def clean(self):
         cleaned = super().clean()
         unanswered = [name for name in ODI_FIELDS if cleaned.get(name) is None and name not in self.errors]
-        if len(unanswered) >= 2:
+        if ODI_FIELDS[0] in self.fields and len(unanswered) >= 2:
             for name in unanswered:
                 self.add_error(name, "Please answer this section. Only one section may be left blank.")
         answered_phq9 = [name for name in self.phq9_names if cleaned.get(name) is not None]

@@ -140,6 +140,9 @@ class Questionnaire(models.Model):
     # Asked from week 1 on (outcomes.scoring.pgic_asked), never at the baseline.
     pgic = score_field(1, 7, "global impression of change (PGIC)", choices=Pgic.choices, null=True, blank=True)
 
+    # The patient's answers online, step by step (outcomes.forms.STEPS), kept until the questionnaire is
+    # submitted and emptied then: a closed page loses nothing. Never scored, never shown to staff as answers.
+    draft = models.JSONField("answers saved so far (not yet sent)", default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # The day the patient filled it in: a paper form's, as staff record it (they may type it in days
     # later); an online form's is the day it was sent. It tells whether a baseline came before treatment.

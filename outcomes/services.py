@@ -230,6 +230,23 @@ def record_warning_signs(
 
 
 @transaction.atomic
+def save_draft(*, questionnaire: Questionnaire, answers: Mapping[str, object]) -> Questionnaire:
+    """Keep the answers of one step of the patient's form, until the whole questionnaire is submitted.
+
+    They join the answers saved before (an answer given again replaces the earlier one). Nothing is
+    scored and no rule acts on them: that happens once, on the submission. A submitted questionnaire
+    is not changed. The save is audited as any change to the questionnaire (django-auditlog's entry).
+    """
+    row = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    draft = {**row.draft, **answers}
+    if not row.is_submitted and draft != row.draft:
+        row.draft = draft
+        row.save(update_fields=["draft"])
+    questionnaire.draft = row.draft
+    return questionnaire
+
+
+@transaction.atomic
 def report_self_harm(*, patient: Patient, item9: int, plan: TreatmentPlan | None = None) -> None:
     """PHQ-9 item 9 above 0 alerts the clinic, even on a form whose other answers were refused."""
     raise_self_harm_alert(patient=patient, item9=item9, practitioner=_practitioner(patient, plan))
@@ -272,8 +289,18 @@ def submit_questionnaire(
         submitted.answered_on = timezone.localdate(submitted.submitted_at)
     submitted.source = source
     submitted.entered_by = user if source == Source.STAFF else None
+    submitted.draft = {}  # the answers saved step by step are in their columns now
     # Each column once: a paper form's answers hold answered_on too.
-    computed = ["odi_version", "odi_score", "phq9_total", "submitted_at", "answered_on", "source", "entered_by"]
+    computed = [
+        "odi_version",
+        "odi_score",
+        "phq9_total",
+        "submitted_at",
+        "answered_on",
+        "source",
+        "entered_by",
+        "draft",
+    ]
     written = list(dict.fromkeys([*answers, *computed]))
     # One conditional UPDATE writes the answers only if nobody submitted this questionnaire first.
     if not Questionnaire.objects.filter(pk=questionnaire.pk, submitted_at__isnull=True).update(

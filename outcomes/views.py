@@ -6,7 +6,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_patient_for, permission_required
@@ -18,15 +17,25 @@ from intake import rules
 from intake.rules import CAUDA_EQUINA_KEYS
 from outcomes import report, services
 from outcomes.access import get_questionnaire_for
-from outcomes.forms import PaperQuestionnaireForm, QuestionnaireForm, WarningSignsForm
+from outcomes.forms import (
+    STEP_COUNT,
+    STEPS,
+    WARNING_SIGNS_STEP,
+    PaperQuestionnaireForm,
+    QuestionnaireForm,
+    Step,
+    WarningSignsForm,
+)
 from outcomes.models import Questionnaire
 from outcomes.questionnaires import cauda_equina_intro, odi
 from outcomes.scoring import odi_band, pgic_asked
 from outcomes.summary import refresh_stale_outcomes
 from treatments.models import TreatmentPlan
 
-# What the blank questionnaire pages read of their row: step 1 shows the warning signs already answered.
-BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "week", "submitted_at", "includes_phq9", *CAUDA_EQUINA_KEYS)
+# What the questionnaire's GET pages read of their row: step 1 shows the warning signs already answered,
+# the other steps the answers saved so far.
+BLANK_FORM_COLUMNS = ("patient_id", "plan_id", "week", "submitted_at", "includes_phq9", "draft", *CAUDA_EQUINA_KEYS)
+STEP_BY_KEY = {step.key: step for step in STEPS}
 
 
 # --- the patient's form ---------------------------------------------------------------------
@@ -43,25 +52,82 @@ def _pending_questionnaire(request: HttpRequest, link, *, whole: bool) -> Questi
     return questionnaire
 
 
+def _as_posted(answers: dict) -> dict[str, str]:
+    """Saved answers as a form posts them, to validate again."""
+    return {name: "" if value is None else str(value) for name, value in answers.items()}
+
+
+def _first_unfinished(questionnaire: Questionnaire, questions: dict) -> Step | None:
+    """The first of steps 2-4 whose saved answers would not pass its form (None: all of them would)."""
+    saved = _as_posted(questionnaire.draft)
+    for step in STEPS:
+        if not QuestionnaireForm(saved, step=step.key, **questions).is_valid():
+            return step
+    return None
+
+
+def _step_page(request, questionnaire, step: Step, form: QuestionnaireForm, questions: dict, *, crisis=False):
+    context = {
+        "form": form,
+        "step": step,
+        "step_count": STEP_COUNT,
+        "asks_pgic": questions["asks_pgic"],
+        "first_name": questionnaire.patient.given_name,
+        "questionnaire": questionnaire,
+        "urgent": bool(questionnaire.cauda_equina_positive),
+        "crisis": crisis,
+        "odi": odi(),
+    }
+    return render(request, "outcomes/patient_form.html", context, status=400 if form.is_bound else 200)
+
+
+def _step_url(number: int) -> str:
+    return f"{reverse('outcomes:patient-form')}?step={number}"
+
+
 @require_http_methods(["GET", "POST"])
 @patient_page
 def patient_form(request: HttpRequest) -> HttpResponse:
-    """The questionnaire: step 1 (warning signs) until it is behind the patient, then step 2 (the rest)."""
+    """The questionnaire in four steps: the warning signs (until they are behind the patient), pain, ODI, the rest.
+
+    Each step posts here with its key; its valid answers are saved on the questionnaire at once (even when
+    another needs correcting), and the last step submits them all in one write, validated as one form.
+    A GET shows the step asked for (?step=) if the ones before it are done, else the first unfinished one,
+    filled in with the answers saved. A post without a step carries the whole form at once.
+    """
     link = link_for_session(request, services.QUESTIONNAIRE_LINK)
     questionnaire = _pending_questionnaire(request, link, whole=request.method == "POST") if link else None
     if questionnaire is None:
         return after_link(request, services.QUESTIONNAIRE_LINK)
-    if not questionnaire.warning_signs_done or (request.method == "GET" and request.GET.get("step") == "1"):
-        if request.method == "POST":  # step 2 posted before step 1: ask step 1 first, nothing lost but that post
+    asked = request.GET.get("step") if request.method == "GET" else None
+    if not questionnaire.warning_signs_done or asked == str(WARNING_SIGNS_STEP.number):
+        if request.method == "POST":  # a later step posted before step 1: ask step 1 first, nothing lost but that post
             return redirect("outcomes:patient-form")
         return _warning_signs_page(request, questionnaire, WarningSignsForm(initial=questionnaire.cauda_equina_answers))
     # The questions of this week: the PGIC from week 1 on, the PHQ-9 at weeks 4 and 12.
     questions = {"includes_phq9": questionnaire.includes_phq9, "asks_pgic": pgic_asked(questionnaire.week)}
-    form = QuestionnaireForm(request.POST, **questions) if request.method == "POST" else None
-    if form is not None:
-        if form.is_valid():
+    if request.method == "GET":
+        step = next((s for s in STEPS if str(s.number) == asked), None)
+        furthest = _first_unfinished(questionnaire, questions) or STEPS[-1]
+        if step is None or step.number > furthest.number:
+            step = furthest
+        form = QuestionnaireForm(initial=questionnaire.draft, step=step.key, **questions)
+        return _step_page(request, questionnaire, step, form, questions)
+
+    posted = STEP_BY_KEY.get(request.POST.get("step", ""))
+    steps = [posted] if posted else STEPS
+    forms = {step: QuestionnaireForm(request.POST, step=step.key, **questions) for step in steps}
+    answers = {}
+    for form in forms.values():
+        form.is_valid()
+        answers.update({name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data})
+    refused = next((step for step, form in forms.items() if form.errors), None)
+    last = STEPS[-1]
+    if refused is None and last in forms and request.POST.get("go") != "back":
+        whole = QuestionnaireForm(_as_posted({**questionnaire.draft, **answers}), **questions)
+        if whole.is_valid():  # every step answered: the one write of the whole questionnaire, as on paper
             result = services.submit_questionnaire(
-                questionnaire=questionnaire, answers=form.answers(), source=Source.ONLINE, link=link
+                questionnaire=questionnaire, answers=whole.answers(), source=Source.ONLINE, link=link
             )
             submitted = result[0] if result else questionnaire
             done = {
@@ -71,27 +137,25 @@ def patient_form(request: HttpRequest) -> HttpResponse:
                 "odi_missing": bool(result) and submitted.odi_score is None,
             }
             return finish_link(request, services.QUESTIONNAIRE_LINK, done)
-        if form.self_harm_answer():
-            # Thoughts of self-harm are acted on at once, even while other answers need correcting.
-            services.report_self_harm(patient=link.patient, item9=form.self_harm_answer(), plan=questionnaire.plan)
-    context = {
-        "form": form,
-        # The blank form is built only when its cached rendering has expired.
-        "blank_form": SimpleLazyObject(lambda: QuestionnaireForm(**questions)),
-        "asks_pgic": questions["asks_pgic"],
-        "parts": 2 + questions["asks_pgic"] + questionnaire.includes_phq9,
-        "first_name": link.patient.given_name,
-        "questionnaire": questionnaire,
-        "urgent": bool(questionnaire.cauda_equina_positive),
-        "crisis": bool(form is not None and form.self_harm_answer()),
-        "odi": odi(),
-    }
-    return render(request, "outcomes/patient_form.html", context, status=400 if form is not None else 200)
+    questionnaire = services.save_draft(questionnaire=questionnaire, answers=answers)
+    self_harm = last in forms and forms[last].self_harm_answer()
+    if self_harm:
+        # Thoughts of self-harm are acted on at once, even while other answers need correcting or are missing.
+        services.report_self_harm(patient=link.patient, item9=self_harm, plan=questionnaire.plan)
+    if posted is not None and request.POST.get("go") == "back":
+        return redirect(_step_url(posted.number - 1))
+    if refused is not None:
+        return _step_page(request, questionnaire, refused, forms[refused], questions, crisis=bool(self_harm))
+    if posted is not None and posted != last:
+        return redirect(_step_url(posted.number + 1))
+    return redirect("outcomes:patient-form")  # the first step still unfinished
 
 
 def _warning_signs_page(request: HttpRequest, questionnaire: Questionnaire, form: WarningSignsForm, status: int = 200):
     context = {
         "form": form,
+        "step": WARNING_SIGNS_STEP,
+        "step_count": STEP_COUNT,
         "first_name": questionnaire.patient.given_name,
         "questionnaire": questionnaire,
         "urgent": bool(questionnaire.cauda_equina_positive),

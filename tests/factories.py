@@ -194,8 +194,9 @@ def warning_sign_data(**overrides) -> dict:
 def questionnaire_data(*, odi=(2, 2, 2, 2, 2, 2, 2, None, 2, 2), phq9=None, pgic=3, **overrides) -> dict:
     """POST data for the whole weekly questionnaire: ODI section scores in order, all warning signs 'no'.
 
-    Online, the warning signs are step 1 and the rest step 2 (each step ignores the other's fields); on
-    paper it is one form, with the day it was filled in (today). The PGIC ("minimally improved" unless
+    Online, the warning signs are step 1 and the rest steps 2 to 4, each of which takes its own questions
+    from it (posted without a step, it is the whole form at once); on paper it is one form, with the day it
+    was filled in (today). The PGIC ("minimally improved" unless
     given) is asked from week 1 on: pass pgic=None for a baseline (week 0).
     """
     from outcomes.models import ODI_FIELDS

@@ -1,7 +1,7 @@
 from django import template
 
 from clinic.access import may_read_field
-from clinic.phones import tel_uri
+from clinic.phones import tel_link, tel_uri
 
 register = template.Library()
 
@@ -24,8 +24,14 @@ def add_field_class(bound_field):
 
 @register.filter
 def tel(number: str) -> str:
-    """A phone number as a link a phone can call: "(217) 555-0199" -> "tel:2175550199"."""
+    """A phone number as the `tel:` URI a link needs: "(217) 555-0199" -> "tel:2175550199"."""
     return tel_uri(number)
+
+
+@register.filter
+def phone_link(number: str, css_class: str = ""):
+    """`{{ patient.phone|phone_link }}`: the number as written, a link a phone can call (text if no digits)."""
+    return tel_link(number, css_class)
 
 
 @register.simple_tag(takes_context=True)

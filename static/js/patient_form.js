@@ -1,25 +1,10 @@
 // The patient's forms. Everything here is an extra: each form works without it.
-// - A progress bar counting answered questions (the weekly questionnaire).
 // - Urgent advice shown the moment an answer calls for it ([data-reveal-box]: the radios named in
 //   data-reveal-for with a value in data-reveal-values), not only after the form is sent.
 // - On the warning-sign step ([data-send-on-yes]), a "yes" is sent to the clinic at once, so it is
 //   saved even if the page is closed before "Next" is tapped.
 (function () {
   "use strict";
-
-  function progress(form) {
-    const bar = document.querySelector("[data-progress-bar]");
-    const text = document.querySelector("[data-progress-text]");
-    if (!form || !bar || !text) return;
-    const names = Array.from(new Set(Array.from(form.querySelectorAll("input[type=radio]")).map(function (input) { return input.name; })));
-    function update() {
-      const answered = names.filter(function (name) { return form.querySelector('input[name="' + name + '"]:checked'); }).length;
-      bar.style.width = Math.round((answered / names.length) * 100) + "%";
-      text.textContent = answered + " of " + names.length + " answered";
-    }
-    form.addEventListener("change", update);
-    update();
-  }
 
   function reveal(box) {
     const names = (box.getAttribute("data-reveal-for") || "").split(" ");
@@ -60,7 +45,6 @@
     });
   }
 
-  progress(document.getElementById("questionnaire"));
   document.querySelectorAll("[data-reveal-box]").forEach(reveal);
   document.querySelectorAll("form[data-send-on-yes]").forEach(sendOnYes);
 })();

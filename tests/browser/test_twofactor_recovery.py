@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from clinic.roles import MANAGER
-from tests.browser.test_scheduling import axe_violations
+from tests.browser.conftest import axe_violations
 from tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"

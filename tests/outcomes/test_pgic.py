@@ -18,7 +18,7 @@ from outcomes.report import clinic_pgic
 from outcomes.scoring import pgic_asked, pgic_much_improved
 from outcomes.summary import refresh_outcomes
 from tests.factories import SessionFactory, TreatmentPlanFactory, UserFactory, questionnaire_data
-from tests.outcomes.test_questionnaires import FORM, open_form
+from tests.outcomes.test_questionnaires import FORM, answer_steps, open_form
 
 VALIDATED_LABELS = [
     "Very much improved",
@@ -56,12 +56,13 @@ def test_much_or_very_much_improved(answer, improved):
 
 def test_the_weekly_form_asks_it_from_week_1_as_large_radio_options_in_a_fieldset(client, questionnaire):
     open_form(client, questionnaire)
+    answer_steps(client, "pain", "odi")
     html = client.get(FORM).content.decode()
     assert '<fieldset class="question" id="q-pgic">' in html
     assert f"<legend>{PGIC_QUESTION}</legend>" in html
     for value, label in enumerate(VALIDATED_LABELS, start=1):
         assert f'value="{value}"' in html and f"<span>{label}</span>" in html
-    assert "Part 3 of 3: overall change" in html
+    assert "Step 4 of 4: the last questions" in html and ">Overall change</h2>" in html
 
 
 def test_the_baseline_does_not_ask_it(client, plan):
@@ -76,15 +77,16 @@ def test_the_baseline_does_not_ask_it(client, plan):
     assert baseline.is_submitted and baseline.pgic is None
 
 
-def test_week_1_and_week_0_blank_forms_are_cached_apart(client, plan):
-    """The blank form is cached: the baseline's rendering must never be served to week 1, nor the reverse."""
+def test_week_1_asks_it_on_the_last_step_and_week_0_does_not(client, plan):
     baseline = Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=0)
     open_form(client, baseline)
+    answer_steps(client, "pain", "odi", pgic=None)
     assert PGIC_QUESTION not in client.get(FORM).content.decode()
     week1 = Questionnaire.objects.create(
         patient=plan.patient, plan=plan, due_date=timezone.localdate() - timedelta(days=1), week=1
     )
     open_form(client, week1)
+    answer_steps(client, "pain", "odi")
     assert PGIC_QUESTION in client.get(FORM).content.decode()
 
 

@@ -15,6 +15,7 @@ from clinic.links import issue_link
 from intake.models import Alert, Referral
 from outcomes.models import Questionnaire
 from tests.factories import questionnaire_data, warning_sign_data
+from tests.outcomes.test_questionnaires import answer_steps
 
 FORM = reverse("outcomes:patient-form")
 WARNING_SIGNS = reverse("outcomes:patient-warning-signs")
@@ -37,7 +38,7 @@ def test_the_form_opens_on_the_warning_signs_alone(client, questionnaire):
     page = client.get(FORM)
     html = page.content.decode()
     assert page.templates[0].name == "outcomes/patient_warning_signs.html"
-    assert "Step 1 of 2: warning signs" in html
+    assert "Step 1 of 4: warning signs" in html
     assert 'name="saddle_anaesthesia"' in html and 'name="leg_pain_now"' not in html
     assert f'action="{WARNING_SIGNS}"' in html
     # The urgent advice is in the page, hidden, for the script to show the moment "yes" is tapped.
@@ -243,6 +244,7 @@ def test_item_9_above_zero_shows_crisis_resources_at_once_and_alerts(
     week4.patient.save()
     open_link(client, week4)
     client.post(WARNING_SIGNS, warning_sign_data())
+    answer_steps(client, "pain", "odi")
     form = client.get(FORM).content.decode()
     assert 'data-reveal-for="phq9_9" data-reveal-values="1 2 3"' in form  # shown by the script when tapped
     with django_capture_on_commit_callbacks(execute=True):
