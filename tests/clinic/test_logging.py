@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import runpy
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -48,6 +49,7 @@ def test_a_log_line_is_json_with_the_request_id_and_no_token(client, db, json_lo
     line = lines[-1]
     assert line["request_id"] == response["X-Request-ID"]
     assert line["level"] == "WARNING"
+    assert datetime.fromisoformat(line["time"]).utcoffset() == timedelta(0)
     assert line["status_code"] == 404
     assert line["message"].startswith("Not Found: /l/[redacted]")
     # Only these keys: Django's extra `request` (its text is the whole URL) is not written.
