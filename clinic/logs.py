@@ -22,12 +22,19 @@ def redact(text: str) -> str:
     return LINK_PATH.sub("/l/[redacted]", text)
 
 
+# The query string of a request line ("GET /patients/?q=Bergstrom HTTP/1.1"): a search's is a patient's name.
+QUERY_STRING = re.compile(r"\?[^\s\"]*")
+
+
 class RedactLinkTokens(logging.Filter):
     """Replace the token of any patient link in a log line (Django's "Not Found: /l/…", runserver's and
-    gunicorn's request lines) before it is written."""
+    gunicorn's request lines) before it is written, and drop the query string from runserver's request lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if record.name == "django.server" and "?" in message:
+            message = QUERY_STRING.sub("", message)
+            record.msg, record.args = message, None
         if "/l/" in message:
             record.msg, record.args = redact(message), None
         return True

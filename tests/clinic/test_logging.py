@@ -27,10 +27,13 @@ def json_log():
     for active in (RedactLinkTokens(), QuietPermissionDenied(), RequestIdFilter()):
         handler.addFilter(active)
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.addHandler(handler)
+    # runserver's logger does not propagate to the root: it has the console handler of its own.
+    loggers = [logging.getLogger(), logging.getLogger("django.server")]
+    for logger in loggers:
+        logger.addHandler(handler)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    root.removeHandler(handler)
+    for logger in loggers:
+        logger.removeHandler(handler)
 
 
 def test_every_response_carries_a_fresh_request_id(client, db):
@@ -57,6 +60,11 @@ def test_a_log_line_is_json_with_the_request_id_and_no_token(client, db, json_lo
     text = json.dumps(json_log())
     for secret in ("secret-token-value", "another-secret", "Bergstrom"):
         assert secret not in text
+
+
+def test_runservers_request_line_loses_its_query_string(json_log):
+    logging.getLogger("django.server").info('"%s" %s %s', "GET /patients/?q=Bergstrom&page=2 HTTP/1.1", 200, 512)
+    assert json_log()[-1]["message"] == '"GET /patients/ HTTP/1.1" 200 512'
 
 
 def test_a_line_outside_a_request_has_no_id(json_log):
