@@ -24,6 +24,7 @@ RUN SECRET_KEY=collectstatic-only-not-a-runtime-key python manage.py collectstat
     && python -m compileall -q /app
 
 USER clinic
-ENV GUNICORN_BIND=0.0.0.0:8000
+# gunicorn's control socket (gunicornc) where the clinic user may write.
+ENV GUNICORN_BIND=0.0.0.0:8000 XDG_RUNTIME_DIR=/tmp
 EXPOSE 8000
 CMD ["gunicorn", "clinic.wsgi", "-c", "deploy/gunicorn.conf.py"]

@@ -102,8 +102,11 @@ def test_an_error_reaches_the_report_without_patient_data(client, db, reports):
 def test_a_logged_error_is_reported_redacted(reports):
     import logging
 
-    request_id.set("feedc0ffee123456")
-    logging.getLogger("clinic.test").error("could not send the link /l/working-token-7/")
+    token = request_id.set("feedc0ffee123456")
+    try:
+        logging.getLogger("clinic.test").error("could not send the link /l/working-token-7/")
+    finally:
+        request_id.reset(token)
     assert reports, "an error-level log line is reported"
     event = reports[-1]
     assert "working-token-7" not in json.dumps(event)
