@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and its response (even a redirect), carries its id.
+    "clinic.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their caching; every page is no-store unless its view says otherwise.
@@ -298,6 +300,12 @@ if not DEBUG:
     if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs go to standard error: one JSON object per line in production (LOG_FORMAT=json, the default without
+# DEBUG), for a log collector; plain text with DEBUG. Every line carries the request's id (X-Request-ID,
+# clinic.logs.RequestIdMiddleware). No line holds a request body, a query string or a patient link's token.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -305,14 +313,29 @@ LOGGING = {
         # No log line holds a working patient link; a 403 is one line, without a traceback.
         "redact_link_tokens": {"()": "clinic.logs.RedactLinkTokens"},
         "quiet_permission_denied": {"()": "clinic.logs.QuietPermissionDenied"},
+        "request_id": {"()": "clinic.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "clinic.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["redact_link_tokens", "quiet_permission_denied"],
+            "filters": ["redact_link_tokens", "quiet_permission_denied", "request_id"],
+            "formatter": LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # runserver's request lines, through the same filters (Django gives them a handler of their own).
     "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Error reports (optional): with SENTRY_DSN set, unhandled errors go to that Sentry-protocol server (Sentry,
+# or a self-hosted GlitchTip or Bugsink) without request data, user, local variables or breadcrumbs
+# (clinic.error_reports). Unset, nothing is loaded and nothing leaves the server.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from clinic.error_reports import start_error_reports
+
+    start_error_reports(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))

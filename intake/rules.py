@@ -195,6 +195,12 @@ def self_harm_risk(item9: int | None) -> bool:
     return item9 is not None and item9 > 0
 
 
+def self_harm_item9(answers: Mapping[str, object]) -> int | None:
+    """PHQ-9 item 9 from a form's cleaned answers when it calls for the alert (above 0), else None."""
+    item9 = answers.get("phq9_9")
+    return item9 if isinstance(item9, int) and self_harm_risk(item9) else None
+
+
 # --- pain duration ---------------------------------------------------------------------------
 
 ACUTE = "acute"

@@ -57,7 +57,8 @@ def open_referral(
     # it joins a referral the intake opened (or repeats a sign already on it).
     reported = timezone.now() if source == ReferralSource.QUESTIONNAIRE else None
     # Lock the patient's open referral so two saves at once cannot open two.
-    existing = Referral.objects.select_for_update().open().filter(patient=patient).first()
+    # Typed here: the app's QuerySets are not generic over their model, so the stubs see Any.
+    existing: Referral | None = Referral.objects.select_for_update().open().filter(patient=patient).first()
     if existing is not None:
         referral, changed = existing, []
         merged = [key for key in rules.RED_FLAG_KEYS if key in {*existing.flags, *flags}]
@@ -85,7 +86,7 @@ def open_referral(
             reported_between_visits_at=reported,
             opened_by=user if getattr(user, "is_authenticated", False) else None,
         )
-    kind = {
+    kind: dict[str, AlertKind] = {
         ReferralSource.QUESTIONNAIRE: AlertKind.RED_FLAG_BETWEEN_VISITS,
         ReferralSource.INTAKE: AlertKind.RED_FLAG_AT_INTAKE,
     }
@@ -127,11 +128,11 @@ def report_warning_signs(*, patient: Patient, answers: Mapping[str, object], use
     must not take the other back.
     """
     flags = [key for key in rules.RED_FLAG_KEYS if answers.get(key) is True]
-    item9 = answers.get("phq9_9")
+    item9 = rules.self_harm_item9(answers)
     referral = open_referral(patient=patient, flags=flags, source=ReferralSource.INTAKE, user=user) if flags else None
-    if item9:
+    if item9 is not None:
         raise_self_harm_alert(patient=patient, item9=item9)
-    return referral, bool(item9)
+    return referral, item9 is not None
 
 
 @transaction.atomic
@@ -153,7 +154,7 @@ def raise_alert(
     that adds nothing (the same answers sent twice) sends nothing more. Once acknowledged, a new report
     opens a new alert.
     """
-    existing = Alert.objects.select_for_update().open().filter(patient=patient, kind=kind).first()
+    existing: Alert | None = Alert.objects.select_for_update().open().filter(patient=patient, kind=kind).first()
     if existing is None:
         try:
             with transaction.atomic():  # a savepoint: a report arriving at the same moment may win the insert

@@ -77,7 +77,7 @@ def first_relief(*, sessions: Iterable[SessionPain], answers: Iterable[AnsweredP
         return NO_COURSE
     reference, first_day = ordered[0].pain_before, ordered[0].started_at.date()
     # (day, 0, start, 0 before | 1 after) for sessions, (day, 1) for answers; then the pain.
-    observations = []
+    observations: list[tuple[tuple[date, int] | tuple[date, int, datetime, int], int]] = []
     for session in ordered[1:]:
         day = session.started_at.date()
         observations.append(((day, 0, session.started_at, 0), session.pain_before))

@@ -198,6 +198,7 @@ def plan_scores(
     no_improvement = (
         baseline is not None
         and baseline.odi_score > 0  # nothing to improve on
+        and latest is not None
         and latest is not baseline
         and latest.week >= NO_IMPROVEMENT_WEEK
         and not odi_meaningful(baseline.odi_score, latest.odi_score)

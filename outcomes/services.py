@@ -193,7 +193,7 @@ def _practitioner(patient: Patient, plan: TreatmentPlan | None = None):
 
 @transaction.atomic
 def record_warning_signs(
-    *, questionnaire: Questionnaire, answers: Mapping[str, bool], user=None
+    *, questionnaire: Questionnaire, answers: Mapping[str, object], user=None
 ) -> tuple[Questionnaire, Referral | None]:
     """Save a questionnaire's warning-sign answers by themselves, now, and act on every new yes.
 
@@ -268,8 +268,9 @@ def submit_questionnaire(
     item 9 above 0 raises the alert.
     """
     # Thoughts of self-harm are acted on whatever happens to the rest (a double submit, a date already entered).
-    if rules.self_harm_risk(answers.get("phq9_9")):
-        report_self_harm(patient=questionnaire.patient, item9=answers["phq9_9"], plan=questionnaire.plan)
+    item9 = rules.self_harm_item9(answers)
+    if item9 is not None:
+        report_self_harm(patient=questionnaire.patient, item9=item9, plan=questionnaire.plan)
     if link is not None and not spend_link(link):
         return None
     warning_signs = {key: answers[key] for key in CAUDA_EQUINA_KEYS if key in answers}

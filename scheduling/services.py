@@ -6,8 +6,9 @@ committing (docs/architecture.md, "The schedule"). The forms ask `problems()` fi
 beside the field; the constraint is the last word when two people book at the same moment.
 """
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -75,7 +76,7 @@ class Proposal:
     patient_id: int | None = None
 
 
-def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=None) -> list[str]:
+def problems(proposals: list[Proposal], *, exclude: AbstractSet[int] = frozenset(), now=None) -> list[str]:
     """What stands in the way of each proposed visit ('' when nothing): the past, the grid, the location's
     opening hours (on its clock), the practitioner's other patients, the location's beds. Five queries for any
     number of visits; the visits proposed together count against each other as well (a course cannot
@@ -107,7 +108,7 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
         problem = next(
             (
                 f"This patient already has an appointment at {timezone.localtime(start):%H:%M} that day."
-                for start, end in own.get(p.patient_id, [])
+                for start, end in (own.get(p.patient_id, []) if p.patient_id is not None else [])
                 if start < p.start + timedelta(minutes=p.minutes) and p.start < end
             ),
             "",
@@ -124,10 +125,15 @@ def problems(proposals: list[Proposal], *, exclude: set[int] = frozenset(), now=
                 break
         if not problem:  # the visit takes its places, so the next proposal sees them
             for slot in rules.slot_starts(p.start, p.minutes):
-                lanes[(p.practitioner_id, slot)].add(rules.free_place(lanes[(p.practitioner_id, slot)], 99))
-                places[(location.pk, slot)].add(rules.free_place(places[(location.pk, slot)], 999))
+                _take_lowest(lanes[(p.practitioner_id, slot)])
+                _take_lowest(places[(location.pk, slot)])
         out.append(problem)
     return out
+
+
+def _take_lowest(taken: set[int]) -> None:
+    """Take the lowest place not yet taken (one of 1..n+1 always is), as booking would."""
+    taken.add(min(set(range(1, len(taken) + 2)) - taken))
 
 
 def _patients_visits(proposals: list[Proposal], exclude) -> dict[int, list[tuple[datetime, datetime]]]:
@@ -197,7 +203,7 @@ def hold_slots(appointments: list[Appointment]) -> None:
         raise BookingRefused(TAKEN_MESSAGE, field="start") from error
 
 
-def _refuse_problems(proposals: list[Proposal], *, exclude: set[int] = frozenset()) -> None:
+def _refuse_problems(proposals: list[Proposal], *, exclude: AbstractSet[int] = frozenset()) -> None:
     found = [text for text in problems(proposals, exclude=exclude) if text]
     if found:
         raise BookingRefused(found[0], field="start")
@@ -335,13 +341,21 @@ def _aware(wall: datetime) -> datetime:
 def _following(appointment: Appointment) -> list[Appointment]:
     """This visit and the later booked visits of its course booked as series (every part of it), in the
     order the rules put them (their occurrence, not where a move of one visit put it)."""
-    if appointment.series_id is None:
+    series = appointment.series
+    if series is None:
         return [appointment]
     rest = Appointment.objects.select_for_update(of=("self",)).filter(
-        series__plan_id=appointment.series.plan_id, occurrence__gte=appointment.occurrence, status=Status.BOOKED
+        series__plan_id=series.plan_id, occurrence__gte=_occurrence(appointment), status=Status.BOOKED
     )
     # The visit itself as the caller locked it (with the version its form was loaded at), the rest as stored.
-    return sorted({a.pk: a for a in [*rest, appointment]}.values(), key=lambda a: a.occurrence)
+    return sorted({a.pk: a for a in [*rest, appointment]}.values(), key=_occurrence)
+
+
+def _occurrence(appointment: Appointment) -> datetime:
+    """Where its series' rule put the visit (RECURRENCE-ID); only a visit of a series has one."""
+    if appointment.occurrence is None:
+        raise ValueError(f"Appointment {appointment.pk} is not part of a series: it has no occurrence.")
+    return appointment.occurrence
 
 
 def _locked(appointment: Appointment, version: int | None = None) -> Appointment:
@@ -386,8 +400,8 @@ def move_appointment(
     _refuse_unless_booked(appointment, "moved")
     following = following and appointment.series_id is not None
     if following:
-        shift = _local(start) - _local(appointment.occurrence)
-        targets = [(a, _aware(_local(a.occurrence) + shift)) for a in _following(appointment)]
+        shift = _local(start) - _local(_occurrence(appointment))
+        targets = [(a, _aware(_local(_occurrence(a)) + shift)) for a in _following(appointment)]
     else:
         targets = [(appointment, start)]
     ids = {a.pk for a, _ in targets}
@@ -434,7 +448,7 @@ def _occurrences(series: Series) -> list[datetime]:
 def _shift_series(appointment: Appointment, targets, shift, practitioner, minutes: int) -> None:
     """The course's series from this visit on, moved by `shift`: the series it is in ends the day before it
     and a shifted copy of its rest takes over; later series are shifted whole."""
-    mark = appointment.occurrence
+    mark = _occurrence(appointment)
     days = (_local(mark) + shift).date() - _local(mark).date()
     moved_to: dict[int, Series] = {}
     for series in _course_series(appointment):
@@ -468,6 +482,8 @@ def _shift_series(appointment: Appointment, targets, shift, practitioner, minute
 
 def _course_series(appointment: Appointment) -> list[Series]:
     """The series of the visit's course that reach its occurrence: its own and the parts after it, locked."""
+    if appointment.series is None:
+        return []
     return list(
         Series.objects.select_for_update()
         .filter(plan_id=appointment.series.plan_id)
@@ -518,13 +534,13 @@ def cancel_appointment(
             _tell_patient(a, "cancelled")
     if following:
         # Every part of the course from here ends the day before this visit (a part not yet begun then has none).
-        day_before = _local(appointment.occurrence).date() - timedelta(days=1)
+        day_before = _local(_occurrence(appointment)).date() - timedelta(days=1)
         for series in _course_series(appointment):
             series.rrule = rules.until(series.rrule, day_before)
             series.save(update_fields=["rrule"])
     elif appointment.series_id is not None:
         series = Series.objects.select_for_update().get(pk=appointment.series_id)
-        series.exdates = sorted({*series.exdates, _local(appointment.occurrence).date().isoformat()})
+        series.exdates = sorted({*series.exdates, _local(_occurrence(appointment)).date().isoformat()})
         series.save(update_fields=["exdates"])
     return cancelled
 
@@ -576,7 +592,7 @@ def complete_appointment(*, appointment: Appointment, session: Session, user) ->
         raise BookingRefused("This appointment is already completed, with another session.")
     if appointment.status not in (Status.BOOKED, Status.ARRIVED):
         raise BookingRefused(f"{appointment.state_sentence}: no session completes it now.")
-    fields = {"session": session}
+    fields: dict[str, object] = {"session": session}
     if appointment.arrived_at is None:
         fields["arrived_at"] = session.started_at
     if appointment.plan_id is None:
@@ -600,7 +616,7 @@ def same_day_session(appointment: Appointment) -> Session | None:
 
 @transaction.atomic
 def save_schedule_settings(
-    *, config: ScheduleSettings, location: Location, beds: int, hours: list[tuple[int, object, object]]
+    *, config: ScheduleSettings, location: Location, beds: int, hours: list[tuple[int, time, time]]
 ) -> ScheduleSettings:
     """The manager's settings, and one location's beds and week of opening hours. Only what really changed is
     written (each with its own audit entry): an unchanged save leaves no entry."""

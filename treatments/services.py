@@ -105,8 +105,9 @@ def save_session(
         with disable_auditlog():
             for model in (SessionPoint, ElectroPair, AdverseEvent):
                 model.objects.filter(session=session).delete()
-    for model in (SessionPoint, ElectroPair, AdverseEvent):
-        model.objects.bulk_create([row for row in new_rows if type(row) is model])
+    SessionPoint.objects.bulk_create([row for row in new_rows if isinstance(row, SessionPoint)])
+    ElectroPair.objects.bulk_create([row for row in new_rows if isinstance(row, ElectroPair)])
+    AdverseEvent.objects.bulk_create([row for row in new_rows if isinstance(row, AdverseEvent)])
     kept = {_row_key(row) for row in old_rows} & {_row_key(row) for row in new_rows}
     log_rows(
         created=[row for row in new_rows if _row_key(row) not in kept],
