@@ -362,6 +362,10 @@ TUINA_TECHNIQUES = [
 
 
 class SessionQuerySet(LocatedQuerySet):
+    def unsigned(self) -> "SessionQuerySet":
+        """Notes still open: drafts their practitioner has not signed and locked."""
+        return self.filter(signed_at__isnull=True)
+
     def update(self, **kwargs):
         if self.filter(signed_at__isnull=False).exists():
             raise SignedSessionError()
