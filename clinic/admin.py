@@ -10,9 +10,9 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from clinic.audit import RecordViewAdminMixin, record_list
+from clinic.audit import RecordViewAdminMixin, readable_changes, record_list
 from clinic.formats import on_clock
 from clinic.locations import clock_of, scope_of
 from clinic.models import Location, Patient, StaffProfile
@@ -153,6 +153,17 @@ class AppendOnlyLogEntryAdmin(LogEntryAdmin):
             return "system"
         label = staff_label(obj.actor, shared=getattr(obj, "actor_name_shared", False))
         return format_html('<a href="{}">{}</a>', reverse("admin:auth_user_change", args=[obj.actor.pk]), label)
+
+    @admin.display(description="Changes")
+    def msg(self, obj):
+        # As the audit log page reads them: labels, choices by name, times on the clock.
+        rows = readable_changes(obj)
+        if not rows:
+            return ""
+        body = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows)
+        return format_html(
+            "<table><thead><tr><th>Field</th><th>Before</th><th>After</th></tr></thead><tbody>{}</tbody></table>", body
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         with timezone.override(clock_of(request.user)):

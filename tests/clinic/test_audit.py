@@ -171,3 +171,12 @@ def test_the_admins_audit_entries_read_on_the_clinics_clock_by_name(admin_client
     assert f'{reverse("admin:auth_user_change", args=[front_desk.pk])}">Maria Lopez</a>' in html
     detail = admin_client.get(reverse("admin:auditlog_logentry_change", args=[entry.pk])).content.decode()
     assert "Dec 1, 2026 14:05:03 CST" in detail and "Maria Lopez" in detail
+
+
+def test_the_admins_entry_reads_its_changes_as_the_audit_log_page_does(admin_client, acupuncturist):
+    Location.objects.update(time_zone="America/Chicago")
+    session = SessionFactory(plan=TreatmentPlanFactory(practitioner=acupuncturist), signed=True)
+    entry = LogEntry.objects.filter(action=LogEntry.Action.UPDATE, object_pk=str(session.pk)).latest("id")
+    local = timezone.localtime(session.signed_at, ZoneInfo("America/Chicago"))
+    html = admin_client.get(reverse("admin:auditlog_logentry_change", args=[entry.pk])).content.decode()
+    assert f"<th>Signed at</th><td>—</td><td>{local:%b} {local.day}, {local.year} {local:%H:%M:%S} " in html
