@@ -31,6 +31,12 @@ class PatientAdmin(RecordViewAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
+    def get_search_results(self, request, queryset, search_term):
+        # The registry's own search (Patient.objects.search): accents, apostrophes and case aside, as staff type.
+        if not search_term.strip():
+            return queryset, False
+        return queryset.search(search_term), False
+
     def get_exclude(self, request, obj=None):
         # A clinic with one location never names it (clinic.locations).
         return None if scope_of(request.user).several else ["location"]
