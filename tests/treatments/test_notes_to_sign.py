@@ -123,3 +123,10 @@ def test_the_list_stays_within_its_query_budget(lac_client, acupuncturist, djang
         response = lac_client.get(URL)
     assert len(_rows(response.content.decode())) == 50
     assert len(_rows(lac_client.get(URL, {"page": 2}).content.decode())) == 9
+
+
+def test_the_managers_dashboard_leads_to_every_unsigned_note(manager_client, lac_client, acupuncturist):
+    _notes(TreatmentPlanFactory(practitioner=acupuncturist), [1])
+    assert f'href="{URL}">Every unsigned note</a>' in manager_client.get(reverse("pages:dashboard")).content.decode()
+    # The practitioner has the navigation's link to their own instead.
+    assert "Every unsigned note" not in lac_client.get(reverse("pages:dashboard")).content.decode()
