@@ -7,12 +7,18 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
-from clinic.audit import RecordViewAdminMixin, record_list
-from clinic.locations import scope_of
+from clinic.audit import RecordViewAdminMixin, readable_changes, record_list
+from clinic.formats import on_clock
+from clinic.locations import clock_of, scope_of
 from clinic.models import Location, Patient, StaffProfile
 from clinic.roles import ROLE_PERMISSIONS
 from clinic.services import add_location
+from clinic.staff import name_shared, staff_label
 
 
 @admin.register(Patient)
@@ -24,6 +30,12 @@ class PatientAdmin(RecordViewAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        # The registry's own search (Patient.objects.search): accents, apostrophes and case aside, as staff type.
+        if not search_term.strip():
+            return queryset, False
+        return queryset.search(search_term), False
 
     def get_exclude(self, request, obj=None):
         # A clinic with one location never names it (clinic.locations).
@@ -118,6 +130,11 @@ class StaffUserAdmin(UserAdmin):
         return False
 
 
+def _rendered(response):
+    """A template response rendered now, inside the clock it was made on (it would render after the view)."""
+    return response.render() if isinstance(response, TemplateResponse) else response
+
+
 class AppendOnlyLogEntryAdmin(LogEntryAdmin):
     """The audit trail can be read in the admin, never changed or deleted (not even by cascade).
 
@@ -128,7 +145,41 @@ class AppendOnlyLogEntryAdmin(LogEntryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(actor_name_shared=name_shared("actor"))
+
+    @admin.display(description="When", ordering="timestamp")
+    def created(self, obj):
+        # On the clock the page is rendered on (changelist_view, change_view), named: "Dec 1, 2026 14:05:03 CST".
+        return on_clock(obj.timestamp, timezone.get_current_timezone())
+
+    @admin.display(description="User")
+    def user_url(self, obj):
+        if obj.actor is None:
+            return "system"
+        label = staff_label(obj.actor, shared=getattr(obj, "actor_name_shared", False))
+        return format_html('<a href="{}">{}</a>', reverse("admin:auth_user_change", args=[obj.actor.pk]), label)
+
+    @admin.display(description="Changes")
+    def msg(self, obj):
+        # As the audit log page reads them: labels, choices by name, times on the clock.
+        rows = readable_changes(obj)
+        if not rows:
+            return ""
+        body = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows)
+        return format_html(
+            "<table><thead><tr><th>Field</th><th>Before</th><th>After</th></tr></thead><tbody>{}</tbody></table>", body
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        with timezone.override(clock_of(request.user)):
+            return _rendered(super().change_view(request, object_id, form_url, extra_context))
+
     def changelist_view(self, request, extra_context=None):
+        with timezone.override(clock_of(request.user)):
+            return _rendered(self._changelist_view(request, extra_context))
+
+    def _changelist_view(self, request, extra_context=None):
         for key, value in request.GET.items():
             if key.split("__")[0] == "remote_addr" and key in {"remote_addr", "remote_addr__exact"}:
                 try:

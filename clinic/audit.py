@@ -8,6 +8,8 @@ once per page (`record_list` for a page that lists patients), and so does the ad
 model through `RecordViewAdminMixin`.
 """
 
+from datetime import UTC
+
 from auditlog.cid import get_cid
 from auditlog.diff import model_instance_diff
 from auditlog.middleware import AuditlogMiddleware as LibraryAuditlogMiddleware
@@ -16,9 +18,12 @@ from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from django.contrib.contenttypes.models import ContentType
 from django.db import router
-from django.db.models import BooleanField, Model
+from django.db.models import BooleanField, DateTimeField, Model
 from django.db.models.signals import pre_save
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from clinic.formats import on_clock
 from clinic.security import client_ip
 
 
@@ -74,13 +79,15 @@ def _entry(instance: Model, action: int, changes: dict | None) -> LogEntry:
     return entry
 
 
-def readable_changes(entry: LogEntry) -> list[tuple[str, str, str]]:
+def readable_changes(entry: LogEntry, zone=None) -> list[tuple[str, str, str]]:
     """An entry's changes as a compliance officer reads them: the field's label, and the chosen option's
-    label rather than its code ("Possible cauda equina", "Emergency department"), before and after."""
+    label rather than its code ("Possible cauda equina", "Emergency department"), before and after; a time
+    on the clock of `zone` (default: the current one), named, where the library stored it in UTC."""
     model = entry.content_type.model_class()
+    zone = zone or timezone.get_current_timezone()
     rows = []
     for name, values in (entry.changes_dict or {}).items():
-        label, choices = name, {}
+        label, choices, instant = name, {}, False
         try:
             field = model._meta.get_field(name)
         except Exception:  # noqa: BLE001 - a field since removed, or a summary such as "points"
@@ -90,9 +97,21 @@ def readable_changes(entry: LogEntry) -> list[tuple[str, str, str]]:
             choices = {str(key): str(text) for key, text in getattr(field, "flatchoices", None) or ()}
             if isinstance(field, BooleanField):
                 choices = {"True": "Yes", "False": "No"}
+            instant = isinstance(field, DateTimeField)
         before, after = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
-        rows.append((label[:1].upper() + label[1:], _shown(before, choices), _shown(after, choices)))
+        shown = (_instant(before, zone), _instant(after, zone)) if instant else (before, after)
+        rows.append((label[:1].upper() + label[1:], _shown(shown[0], choices), _shown(shown[1], choices)))
     return rows
+
+
+def _instant(value, zone):
+    """A stored time ("2026-12-01 20:05:03.123456", naive UTC as django-auditlog keeps it) on the clock."""
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        return value
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return on_clock(parsed, zone)
 
 
 def _shown(value, choices: dict) -> str:

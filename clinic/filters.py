@@ -24,9 +24,23 @@ class RecordIdFilter(django_filters.NumberFilter):
         return None  # the field's own max_value bounds it
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    """Staff by name, with the username that tells two of the same name apart."""
+
+    def label_from_instance(self, obj) -> str:
+        full = obj.get_full_name().strip()
+        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+
+
+class StaffChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = StaffChoiceField
+
+
 class AuditLogFilter(django_filters.FilterSet):
-    actor = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.order_by("username"), label="User", empty_label="Any user"
+    actor = StaffChoiceFilter(
+        queryset=get_user_model().objects.order_by("first_name", "last_name", "username"),
+        label="User",
+        empty_label="Any user",
     )
     action = django_filters.ChoiceFilter(choices=LogEntry.Action.choices, empty_label="Any action")
     patient = RecordIdFilter(method="filter_patient", label="Patient id")

@@ -34,6 +34,13 @@ def month_day_year_time(value: datetime) -> str:
     return f"{month_day(local)}, {local.year} {local:%H:%M}"
 
 
+def on_clock(value: datetime, zone) -> str:
+    """An instant on a named clock, to the second: "Dec 1, 2026 14:05:03 CST" (the zone's abbreviation, which
+    also tells summer time from winter time)."""
+    local = timezone.localtime(value, zone)
+    return f"{month_day(local)}, {local.year} {local:%H:%M:%S} {local.tzname()}"
+
+
 def url_maker(name: str, *fixed) -> Callable[[object], str]:
     """`reverse(name, args=[*fixed, value])` for every row at the price of one reverse: the row's value is its
     primary key, or a string the URL takes as it is (an ISO date)."""

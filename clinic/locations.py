@@ -108,6 +108,13 @@ def _locations(user) -> list[Location]:
     return rows
 
 
+def clock_of(user) -> ZoneInfo:
+    """The clock a staff page reads times on: the time zone of the locations the user sees when they share one,
+    else the clinic's (TIME_ZONE)."""
+    zones = {location.time_zone for location in scope_of(user).visible}
+    return ZoneInfo(zones.pop() if len(zones) == 1 else settings.TIME_ZONE)
+
+
 def chosen_location(user, value) -> Location | None:
     """A location named by a filter (`?location=<id>`): None for no filter, 404 for one the user may not see,
     so a page never silently shows something other than what was asked for."""

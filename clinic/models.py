@@ -154,15 +154,22 @@ class PatientQuerySet(LocatedQuerySet):
                 if len(digits) >= 3
                 else Q(chart_number__icontains=digits)
             )
+        # Names are compared folded (clinic.search.fold): "bergstrom" finds Bergström, "obrien" O'Brien.
+        # Each part of a word with a hyphen must begin the name ("quennell-m" finds Quennell-Marsh).
+        every_word = Q()
         for word in parsed.words:
-            # Names are compared folded (clinic.search.fold): "bergstrom" finds Bergström, "obrien" O'Brien.
-            # Each part of a word with a hyphen must begin the name ("quennell-m" finds Quennell-Marsh).
             key = fold(word)
             names = Q(chart_number__iexact=word)
             if key:
                 names |= Q(family_key__startswith=key) | Q(given_key__startswith=key)
-            qs = qs.filter(names)
-        return qs
+            every_word &= names
+        if len(parsed.words) > 1:
+            # Or the words together begin one name: a name of two words ("thi lan" for Thị Lan, "muller lud" for
+            # Müller-Lüdenscheidt), or one heard with a space ("o brien" for O'Brien, "mc donald" for McDonald).
+            phrase = " ".join(filter(None, map(fold, parsed.words)))
+            for key in sorted({phrase, phrase.replace(" ", "")} - {""}):
+                every_word |= Q(family_key__startswith=key) | Q(given_key__startswith=key)
+        return qs.filter(every_word)
 
 
 class Patient(models.Model):

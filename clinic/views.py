@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit.decorators import ratelimit
@@ -18,13 +19,15 @@ from clinic import services
 from clinic.access import get_patient_for, get_staff_account_for, permission_required, require_perm
 from clinic.audit import readable_changes, record_list, record_view
 from clinic.filters import AuditLogFilter
+from clinic.formats import on_clock
 from clinic.forms import PatientForm, PatientSearchForm
 from clinic.links import PURPOSES, invalid_link_page, open_link, patient_page, resolve_token
-from clinic.locations import ALL_LOCATIONS_PERMISSION
+from clinic.locations import ALL_LOCATIONS_PERMISSION, clock_of
 from clinic.locations import SESSION_KEY as LOCATIONS_SESSION_KEY
 from clinic.models import Patient
 from clinic.security import safe_next
 from clinic.services import account_name, backup_codes_left, register_patient
+from clinic.staff import name_shared, staff_label
 from clinic.twofactor import requires_second_factor, sign_in_failures, staff_accounts_for
 
 PAGE_SIZE = 25
@@ -99,19 +102,30 @@ def location_scope(request: HttpRequest) -> HttpResponse:
 @require_safe
 @permission_required("auditlog.view_logentry")
 def audit_log(request: HttpRequest) -> HttpResponse:
-    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
-    log_filter = AuditLogFilter(request.GET or None, queryset=entries)
-    page = Paginator(log_filter.qs, 50).get_page(request.GET.get("page"))
-    for entry in page:
-        entry.readable_changes = readable_changes(entry)
-    # The trail names patients too: reading it is recorded like any other list of patients.
-    record_list(
-        LogEntry,
-        page=f"Audit log, page {page.number}",
-        rows=list(page),
-        patient_of=lambda entry: (entry.additional_data or {}).get("patient_id"),
-    )
-    return render(request, "clinic/audit_log.html", {"filter": log_filter, "page": page})
+    # Times on the clinic's clock, named (the filter's days too); staff by name, with the username where the
+    # name is shared.
+    zone = clock_of(request.user)
+    with timezone.override(zone):
+        entries = (
+            LogEntry.objects.select_related("actor", "content_type")
+            .annotate(actor_name_shared=name_shared("actor"))
+            .order_by("-timestamp", "-id")
+        )
+        log_filter = AuditLogFilter(request.GET or None, queryset=entries)
+        page = Paginator(log_filter.qs, 50).get_page(request.GET.get("page"))
+        for entry in page:
+            entry.readable_changes = readable_changes(entry, zone)
+            entry.when = on_clock(entry.timestamp, zone)
+            entry.actor_label = staff_label(entry.actor, shared=entry.actor_name_shared)
+        # The trail names patients too: reading it is recorded like any other list of patients.
+        record_list(
+            LogEntry,
+            page=f"Audit log, page {page.number}",
+            rows=list(page),
+            patient_of=lambda entry: (entry.additional_data or {}).get("patient_id"),
+        )
+        context = {"filter": log_filter, "page": page, "zone": zone.key}
+        return render(request, "clinic/audit_log.html", context)
 
 
 @require_safe

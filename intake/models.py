@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.audit import audited
 from clinic.concurrency import VersionedModel
@@ -164,7 +165,7 @@ class Intake(VersionedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Intake {self.created_at:%Y-%m-%d} for {self.patient}"
+        return f"Intake {timezone.localtime(self.created_at):%Y-%m-%d} for {self.patient}"
 
     def get_absolute_url(self) -> str:
         return reverse("intake:intake-detail", args=[self.pk])

@@ -93,6 +93,15 @@ def course_summary(scored: list[Questionnaire], *, first_session_at=None) -> Out
     return summary
 
 
+def axis_labels(days: list[str]) -> dict[str, str]:
+    """The chart's x axis as the rest of the staff pages write dates: "Mar 3" (clinic.formats.month_day), with
+    the year ("Mar 3, 2026") when the days span more than one year. Keyed by the ISO day the series use."""
+    parsed = {day: date.fromisoformat(day) for day in days}
+    years = {value.year for value in parsed.values()}
+    text = month_day if len(years) <= 1 else month_day_year
+    return {day: text(value) for day, value in sorted(parsed.items())}
+
+
 def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: list | None = None) -> dict:
     """Context for the chart's outcomes section: a bounded number of queries whatever the number of questionnaires.
 
@@ -123,6 +132,7 @@ def patient_outcomes(patient: Patient, *, today: date | None = None, sessions: l
         "baseline": baseline.odi_score if baseline else None,
         "threshold": summary.meaningful_threshold,
     }
+    chart["labels"] = axis_labels([*chart["dates"], *session_dates])
     # Due and unanswered: the rows the daily run has made, and any that fell due since (a plan started today
     # has its baseline due before its first session, whether or not the run has scheduled it yet).
     scheduled = frozenset(r.due_date for r in questionnaires)

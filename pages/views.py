@@ -56,7 +56,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         alerts = list(open_alerts.most_urgent_first().select_related("patient", "referral")[:PANEL_SIZE])
         alert_count = panel_total(open_alerts, alerts)
     overdue_page, overdue_count = [], 0
-    if user.has_perm("clinic.view_patientlink"):
+    # The front desk sends the links again; a clinician or manager follows up. Anyone else is told the
+    # panel is not theirs, never that nothing is overdue.
+    overdue_shown = user.has_perm("clinic.view_patientlink") or user.has_perm("outcomes.view_questionnaire")
+    if overdue_shown:
         overdue = Questionnaire.objects.visible_to(user).overdue(timezone.localdate())
         overdue_page = list(
             overdue.order_by("due_date", "id").values(
@@ -104,6 +107,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "plan_reviews_due": plan_reviews_due,
         "overdue_questionnaires": overdue_page,
         "overdue_count": overdue_count,
+        "overdue_shown": overdue_shown,
     }
     return render(request, "pages/dashboard.html", context)
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.audit import audited
 from clinic.models import LocatedQuerySet, Patient
@@ -52,7 +53,7 @@ class ProgressReport(models.Model):
         indexes = [models.Index(fields=["plan", "created_at"], name="progressreport_plan_idx")]
 
     def __str__(self) -> str:
-        return f"Progress report of {self.created_at:%Y-%m-%d} for {self.patient}"
+        return f"Progress report of {timezone.localtime(self.created_at):%Y-%m-%d} for {self.patient}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

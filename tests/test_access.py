@@ -73,6 +73,8 @@ ACCESS: dict[str, tuple] = {
     "treatments:plan-detail": (lambda o: {"pk": o.plan.pk}, staff(front_desk=403)),
     "treatments:plan-update": (lambda o: {"pk": o.plan.pk}, staff(front_desk=403, manager=403)),
     "treatments:session-create": (lambda o: {"plan_pk": o.plan.pk}, staff(front_desk=403, manager=403)),
+    # An acupuncturist's own unsigned notes; the manager follows up everyone's; the front desk reads no notes.
+    "treatments:notes-to-sign": (None, staff(front_desk=403)),
     "treatments:session-detail": (lambda o: {"pk": o.session.pk}, staff(front_desk=403)),
     "treatments:session-update": (lambda o: {"pk": o.session.pk}, staff(front_desk=403, manager=403)),
     "treatments:session-sign": (lambda o: {"pk": o.session.pk}, everyone(405)),  # POST only

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from clinic.audit import audited
@@ -362,6 +363,10 @@ TUINA_TECHNIQUES = [
 
 
 class SessionQuerySet(LocatedQuerySet):
+    def unsigned(self) -> "SessionQuerySet":
+        """Notes still open: drafts their practitioner has not signed and locked."""
+        return self.filter(signed_at__isnull=True)
+
     def update(self, **kwargs):
         if self.filter(signed_at__isnull=False).exists():
             raise SignedSessionError()
@@ -491,7 +496,7 @@ class Session(VersionedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Session {self.started_at:%Y-%m-%d %H:%M} for {self.patient}"
+        return f"Session {timezone.localtime(self.started_at):%Y-%m-%d %H:%M} for {self.patient}"
 
     def save(self, *args, **kwargs):
         # The lock is checked against the stored row, so no in-memory edit can slip past it.
@@ -654,7 +659,7 @@ class Addendum(models.Model):
         verbose_name_plural = "addenda"
 
     def __str__(self) -> str:
-        return f"Addendum {self.created_at:%Y-%m-%d %H:%M} to {self.session}"
+        return f"Addendum {timezone.localtime(self.created_at):%Y-%m-%d %H:%M} to {self.session}"
 
     def save(self, *args, **kwargs):
         # Addenda are append-only, like the note they amend.

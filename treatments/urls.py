@@ -9,6 +9,7 @@ urlpatterns = [
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
     path("plans/<int:pk>/edit/", views.plan_update, name="plan-update"),
     path("plans/<int:plan_pk>/sessions/new/", views.session_create, name="session-create"),
+    path("sessions/to-sign/", views.notes_to_sign, name="notes-to-sign"),
     path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
     path("sessions/<int:pk>/edit/", views.session_update, name="session-update"),
     path("sessions/<int:pk>/sign/", views.session_sign, name="session-sign"),

@@ -4,8 +4,9 @@ from functools import wraps
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,9 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_patient_for, permission_required
-from clinic.audit import record_view
+from clinic.audit import record_list, record_view
 from clinic.concurrency import StaleRecordError
 from clinic.errors import conflict
+from clinic.formats import month_day_year_time, url_maker
+from clinic.models import Patient
 from clinic.pdf import pdf_response
 from intake.safety import may_treat, treatment_check
 from treatments import billing, services
@@ -321,6 +324,43 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for(request.user, pk)
     record_view(session)
     return _session_page(request, session, AddendumForm())
+
+
+NOTES_PAGE_SIZE = 50
+
+
+@require_safe
+@permission_required("treatments.view_session")
+def notes_to_sign(request: HttpRequest) -> HttpResponse:
+    """Unsigned session notes, oldest first. One who signs notes sees their own (only a note's practitioner
+    signs it, services.sign_session); one who reads notes without signing them (the manager) sees every
+    practitioner's, to follow up the ones left open."""
+    user = request.user
+    own = user.has_perm("treatments.sign_session")
+    notes = Session.objects.visible_to(user).unsigned()
+    if own:
+        notes = notes.filter(practitioner=user)
+    page = Paginator(
+        notes.order_by("started_at", "id").values(
+            "pk",
+            "patient_id",
+            "started_at",
+            family_name=F("patient__family_name"),
+            given_name=F("patient__given_name"),
+            chart_number=F("patient__chart_number"),
+            practitioner_first_name=F("practitioner__first_name"),
+            practitioner_last_name=F("practitioner__last_name"),
+            practitioner_username=F("practitioner__username"),
+        ),
+        NOTES_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    detail = url_maker("treatments:session-detail")
+    for row in page:
+        row["url"], row["date_text"] = detail(row["pk"]), month_day_year_time(row["started_at"])
+        full = f"{row['practitioner_first_name']} {row['practitioner_last_name']}".strip()
+        row["practitioner"] = full or row["practitioner_username"]
+    record_list(Patient, page="Notes to sign", rows=list(page), patient_of=lambda row: row["patient_id"])
+    return render(request, "treatments/notes_to_sign.html", {"page": page, "own": own})
 
 
 @require_POST

@@ -41,11 +41,19 @@
       maintainAspectRatio: false,
       parsing: true,
       scales: {
-        x: { type: "category", labels: Array.from(new Set(data.dates.concat(data.sessions))).sort() },
+        // Placed by ISO day, labelled as the pages write dates ("Mar 3"): data.labels maps one to the other.
+        x: {
+          type: "category", labels: Object.keys(data.labels).sort(),
+          ticks: { callback: function (value) { return data.labels[this.getLabelForValue(value)]; } },
+        },
         odi: { position: "left", min: 0, max: 100, title: { display: true, text: "ODI %" } },
         pain: { position: "right", min: 0, max: 10, grid: { drawOnChartArea: false }, title: { display: true, text: "Pain 0-10" } },
       },
-      plugins: { annotation: { annotations: annotations }, legend: { position: "bottom" } },
+      plugins: {
+        annotation: { annotations: annotations },
+        legend: { position: "bottom" },
+        tooltip: { callbacks: { title: function (items) { return items.length ? data.labels[items[0].label] : ""; } } },
+      },
     },
   });
 })();

@@ -230,3 +230,19 @@ def test_the_front_desk_resends_an_overdue_questionnaire_from_the_dashboard(
     expect(page.get_by_text(f"Emailed to {plan.patient.email}")).to_be_visible()
     older.refresh_from_db()
     assert older.reminded_at is not None
+
+
+def test_the_outcome_chart_axis_reads_short_dates(page, live_server, acupuncturist):
+    from datetime import date, datetime
+
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    SessionFactory(plan=plan, started_at=timezone.make_aware(datetime(2026, 10, 3, 10)), points=[])
+    for due, week, odi in ((date(2026, 10, 1), 0, 40), (date(2026, 10, 29), 4, 26)):
+        Questionnaire.objects.create(
+            patient=plan.patient, plan=plan, due_date=due, week=week, odi_score=odi, submitted_at=timezone.now()
+        )
+    sign_in(page, live_server, "lac")
+    page.goto(f"{live_server.url}/patients/{plan.patient.pk}/")
+    expect(page.locator("#outcome-chart")).to_be_visible()
+    ticks = page.evaluate("() => Chart.getChart('outcome-chart').scales.x.ticks.map(t => t.label)")
+    assert ticks == ["Oct 1", "Oct 3", "Oct 29"]

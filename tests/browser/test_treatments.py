@@ -87,3 +87,22 @@ def test_typing_a_long_note_keeps_the_sign_in_and_an_ended_one_is_shown(page, li
         note.fill("Leg pain eased after the last visit; sitting 40 minutes now.")
     expect(page.locator("#signed-out-warning")).to_be_visible()
     expect(note).to_have_value("Leg pain eased after the last visit; sitting 40 minutes now.")
+
+
+def test_the_navigation_counts_notes_to_sign_and_the_list_opens_each_to_sign(page, live_server, acupuncturist):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    for days in (1, 2, 3):
+        SessionFactory(plan=plan, started_at=timezone.now() - timedelta(days=days), points=[])
+    sign_in(page, live_server, "lac")
+    link = page.get_by_role("link", name="Notes to sign, 3", exact=True)  # as a screen reader names it
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.get_by_role("heading", name="Notes to sign")).to_be_visible()
+    assert axe_violations(page, live_server) == []
+    page.get_by_role("link", name=re.compile("^Review and sign")).first.click()
+    page.get_by_role("button", name="Sign and lock").click()
+    expect(page.get_by_role("link", name="Notes to sign, 2", exact=True)).to_be_visible()

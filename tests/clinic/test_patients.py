@@ -181,6 +181,65 @@ def test_search_finds_names_whatever_their_accents_and_apostrophes(db, query, fo
     assert list(Patient.objects.search(query)) == [patients[found]]
 
 
+@pytest.fixture
+def names(db):
+    """Names as patients spell them (issue 20)."""
+    return {
+        "bergstrom": PatientFactory(given_name="Anna", family_name="Bergström"),
+        "obrien": PatientFactory(given_name="Zoë", family_name="O'Brien"),
+        "nguyen": PatientFactory(given_name="Thị Lan", family_name="Nguyễn"),
+        "muller": PatientFactory(given_name="Jürgen", family_name="Müller-Lüdenscheidt"),
+        "mcdonald": PatientFactory(given_name="Ian", family_name="McDonald"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Bergstrom", {"bergstrom"}),
+        ("bergström", {"bergstrom"}),
+        ("obrien", {"obrien"}),
+        ("O'Brien", {"obrien"}),
+        ("o’brien", {"obrien"}),
+        ("o brien", {"obrien"}),  # heard on the phone, typed with a space
+        ("zoe o'brien", {"obrien"}),
+        ("Zoë", {"obrien"}),
+        ("nguyen", {"nguyen"}),
+        ("Nguyễn", {"nguyen"}),
+        ("thi lan", {"nguyen"}),
+        ("muller", {"muller"}),
+        ("Müller-Lüdenscheidt", {"muller"}),
+        ("mueller", set()),  # German transliteration (ü as ue) is not folded: only the accent comes off
+        ("muller-lud", {"muller"}),
+        ("muller lud", {"muller"}),
+        ("jurgen muller", {"muller"}),
+        ("mc donald", {"mcdonald"}),
+        ("mcd", {"mcdonald"}),
+        ("o", {"obrien"}),
+        ("-", set()),
+        ("'", set()),
+    ],
+)
+def test_search_is_blind_to_accents_and_punctuation(names, query, expected):
+    found = set(Patient.objects.search(query).values_list("pk", flat=True))
+    assert found == {names[key].pk for key in expected}
+
+
+def test_the_registry_page_finds_accented_names_typed_plainly(desk_client, names):
+    response = desk_client.get(reverse("clinic:patient-list"), {"q": "bergstrom"})
+    assert [row["pk"] for row in response.context["page"]] == [names["bergstrom"].pk]
+    assert "Bergström" in response.content.decode()
+    response = desk_client.get(reverse("clinic:patient-list"), {"q": "o brien"})
+    assert [row["pk"] for row in response.context["page"]] == [names["obrien"].pk]
+
+
+def test_the_admin_searches_patients_as_the_registry_does(admin_client, names):
+    html = admin_client.get(reverse("admin:clinic_patient_changelist"), {"q": "muller-ludenscheidt"}).content.decode()
+    assert "Müller-Lüdenscheidt" in html and "Bergström" not in html
+    html = admin_client.get(reverse("admin:clinic_patient_changelist"), {"q": names["obrien"].chart_number}).content
+    assert "O&#x27;Brien" in html.decode()
+
+
 def test_a_renamed_patient_is_found_by_the_new_name(db):
     patient = PatientFactory(family_name="Smith")
     patient.family_name = "Åberg"

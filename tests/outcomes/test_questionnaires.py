@@ -1,6 +1,6 @@
 """The weekly questionnaire: the patient's link and form, scoring at submit, safety, paper entry."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from clinic.links import issue_link
 from intake.models import Alert, Referral
+from outcomes.chart import axis_labels
 from outcomes.models import Questionnaire
-from tests.factories import TreatmentPlanFactory, questionnaire_data, warning_sign_data
+from tests.factories import SessionFactory, TreatmentPlanFactory, questionnaire_data, warning_sign_data
 
 FORM = reverse("outcomes:patient-form")
 WARNING_SIGNS = reverse("outcomes:patient-warning-signs")
@@ -237,6 +238,25 @@ def test_the_chart_plots_the_questionnaires_and_shows_responder_status(lac_clien
     assert 'id="outcome-chart-data"' in html and "chart.umd.min.js" in html
     assert "Responder" in html and "-14 points (-35.0 %)" in html
     assert page.context["outcomes"]["chart"]["threshold"] == 30
+
+
+def test_the_chart_axis_reads_dates_as_the_pages_write_them(lac_client, acupuncturist):
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)  # its one session on a fixed day, not yesterday
+    scored(plan, date(2026, 10, 1), 0, 40)
+    scored(plan, date(2026, 10, 29), 4, 26)
+    SessionFactory(plan=plan, started_at=timezone.make_aware(datetime(2026, 10, 3, 10)), points=[])
+    chart = lac_client.get(reverse("pages:patient-detail", args=[plan.patient.pk])).context["outcomes"]["chart"]
+    # The series stay on ISO days (the positions); the axis and tooltips read the labels.
+    assert chart["dates"] == ["2026-10-01", "2026-10-29"] and chart["sessions"] == ["2026-10-03"]
+    assert chart["labels"] == {"2026-10-01": "Oct 1", "2026-10-03": "Oct 3", "2026-10-29": "Oct 29"}
+
+
+def test_a_chart_across_the_new_year_names_the_year():
+    assert axis_labels(["2027-01-07", "2026-12-03", "2026-12-03"]) == {
+        "2026-12-03": "Dec 3, 2026",
+        "2027-01-07": "Jan 7, 2027",
+    }
+    assert axis_labels([]) == {}
 
 
 @pytest.mark.parametrize(

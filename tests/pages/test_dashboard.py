@@ -201,3 +201,87 @@ def test_a_referral_knows_it_is_an_emergency_from_its_flags(patient):
     referral.refresh_from_db()
     assert referral.is_emergency
     assert referral.reported_between_visits_at is None  # the exam is a visit
+
+
+# --- a panel hidden by permission says so, never that there is nothing (issue 20) ----------
+
+NOT_SHOWN = "which your role does not show"
+
+
+@pytest.fixture
+def treated(acupuncturist):
+    """A patient with a plan, a logged session and three overdue questionnaires."""
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    SessionFactory(plan=plan)
+    today = timezone.localdate()
+    for week in (1, 2, 3):
+        Questionnaire.objects.create(
+            patient=plan.patient, plan=plan, due_date=today - timedelta(days=30 - week), week=week
+        )
+    return plan
+
+
+def _panel(html: str, panel_id: str) -> str:
+    """The body of the dashboard panel labelled by `panel_id`."""
+    start = html.index(f'id="{panel_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.mark.parametrize(
+    ("role_client", "hidden"),
+    [
+        ("front_desk", {"panel-sessions", "panel-reviews"}),
+        ("acupuncturist", set()),
+        ("manager", set()),
+    ],
+    indirect=["role_client"],
+)
+def test_each_dashboard_panel_shows_its_rows_or_says_it_is_not_shown(role_client, hidden, treated):
+    html = role_client.get(reverse("pages:dashboard")).content.decode()
+    name = f"{treated.patient.family_name}, {treated.patient.given_name}"
+    for panel_id in ("panel-overdue", "panel-sessions"):
+        panel = _panel(html, panel_id)
+        if panel_id in hidden:
+            assert NOT_SHOWN in panel and name not in panel
+        else:
+            assert name in panel and NOT_SHOWN not in panel
+    assert "No overdue questionnaires" not in html and "No sessions logged yet" not in html
+    reviews = _panel(html, "panel-reviews")
+    assert (NOT_SHOWN in reviews) == ("panel-reviews" in hidden)
+    if "panel-reviews" in hidden:
+        assert "No plan reviews due" not in reviews
+
+
+def test_the_managers_dashboard_lists_overdue_questionnaires_without_resending(manager_client, treated):
+    html = manager_client.get(reverse("pages:dashboard")).content.decode()
+    panel = _panel(html, "panel-overdue")
+    assert panel.count(f"{treated.patient.family_name}, {treated.patient.given_name}") == 3
+    assert "Resend" not in panel
+
+
+def test_a_user_who_may_read_no_questionnaire_is_told_so_on_the_dashboard(treated):
+    reader = UserFactory()
+    reader.user_permissions.add(Permission.objects.get(codename="view_patient", content_type__app_label="clinic"))
+    client = Client()
+    client.force_login(reader)
+    panel = _panel(client.get(reverse("pages:dashboard")).content.decode(), "panel-overdue")
+    assert NOT_SHOWN in panel and "No overdue questionnaires" not in panel
+
+
+@pytest.mark.parametrize(
+    ("role_client", "shown"),
+    [("front_desk", False), ("acupuncturist", True), ("manager", True)],
+    indirect=["role_client"],
+)
+def test_the_chart_of_a_treated_patient_says_what_the_role_may_not_read(role_client, shown, treated):
+    html = role_client.get(reverse("pages:patient-detail", args=[treated.patient.pk])).content.decode()
+    assert "No treatment plan yet" not in html and "No sessions logged yet" not in html
+    for section in ("plan-title", "sessions-title", "outcomes-title"):
+        start = html.index(f'id="{section}"')
+        body = html[start : html.index("</section>", start)]
+        assert (NOT_SHOWN in body) is not shown, section
+    if shown:
+        assert treated.get_tcm_pattern_display() in html
+        assert 'data-testid="not-shown"' not in html
+    else:
+        assert html.count('data-testid="not-shown"') == 3
