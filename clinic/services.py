@@ -100,7 +100,8 @@ def issue_backup_codes(*, user) -> list[str]:
 
 
 def backup_codes_left(user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    # int(): django-otp has no type stubs, so mypy sees its manager's count() as Any.
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 def is_backup_code(code: str) -> bool:
@@ -158,7 +159,7 @@ def reset_second_factor(*, user, by) -> int:
 def lift_lockout(*, user, by) -> int:
     """Clear the failed sign-in attempts counted against `user`'s username (django-axes), so a lockout ends
     now rather than after the cool-off. Returns how many attempt records were cleared (0: nothing to lift)."""
-    cleared = reset_axes_attempts(username=user.get_username())
+    cleared = int(reset_axes_attempts(username=user.get_username()))  # axes has no type stubs
     if cleared:
         record_account_event(
             user,
