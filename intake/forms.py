@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.concurrency import VersionedFormMixin
-from clinic.forms import YES_NO, DateInput, yes_no
+from clinic.forms import YES_NO, DateInput, past_record_date, yes_no
 from intake import rules
 from intake.models import (
     PAIN_LOCATIONS,
@@ -203,11 +203,16 @@ class IntakeForm(VersionedFormMixin, forms.ModelForm):
             ),
         )
 
+    # How the onset check names the date of birth: the staff form says "the patient's", the patient's own "your".
+    whose_birth = "the patient's date of birth"
+
     def clean_onset_date(self) -> date | None:
         onset = self.cleaned_data.get("onset_date")
-        if onset and onset > timezone.localdate():
-            raise forms.ValidationError("The onset date cannot be in the future.")
-        return onset
+        if onset is None:
+            return None
+        # The patient is known on every form but a new staff intake posted without one (none in the app).
+        dob = self.instance.patient.date_of_birth if self.instance.patient_id else None
+        return past_record_date(onset, what="the onset date cannot be", not_before=dob, before_what=self.whose_birth)
 
     def clean(self):
         cleaned = super().clean()
@@ -227,6 +232,8 @@ class IntakeForm(VersionedFormMixin, forms.ModelForm):
 
 class OnlineIntakeForm(IntakeForm):
     """The same questions, worded for the patient, on their phone."""
+
+    whose_birth = "your date of birth"
 
     class Meta(IntakeForm.Meta):
         fields = [f for f in PATIENT_FIELDS if f not in {"imaging_findings", "suspected_cause"}]

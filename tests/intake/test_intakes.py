@@ -91,6 +91,34 @@ def test_bad_input_shows_beside_the_field_and_keeps_the_rest(desk_client, patien
     assert not Intake.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("onset", "message"),
+    [
+        ("0202-10-01", "Check the year: the onset date cannot be before 1900."),
+        ("1899-12-31", "Check the year: the onset date cannot be before 1900."),
+        ("1975-01-01", "Check the date: the onset date cannot be before the patient's date of birth (Mar 4, 1980)."),
+        ((date.today() + timedelta(days=1)).isoformat(), "The onset date cannot be in the future."),
+    ],
+)
+def test_an_implausible_onset_is_refused_beside_the_field(desk_client, onset, message):
+    patient = PatientFactory(date_of_birth=date(1980, 3, 4))
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(onset_date=onset))
+    assert response.status_code == 200
+    assert response.context["form"].errors["onset_date"] == [message]
+    assert message.replace("'", "&#x27;") in response.content.decode()
+    assert not Intake.objects.exists()
+
+
+@pytest.mark.parametrize("onset", [date.today(), date.today() - timedelta(days=1), date(1980, 3, 4)])
+def test_an_onset_from_the_birth_date_to_today_is_accepted(desk_client, onset):
+    patient = PatientFactory(date_of_birth=date(1980, 3, 4))
+    response = desk_client.post(
+        reverse("intake:intake-create", args=[patient.pk]), form_data(onset_date=onset.isoformat())
+    )
+    assert response.status_code == 302
+    assert Intake.objects.get().onset_date == onset
+
+
 def test_pregnancy_without_weeks_is_refused(desk_client, patient):
     response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(pregnant="on"))
     assert response.context["form"].errors["pregnancy_weeks"] == ["Enter how many weeks pregnant (1-42)."]
