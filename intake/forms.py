@@ -291,8 +291,10 @@ class ClinicalAssessmentForm(forms.ModelForm):
             "pulse_qualities",
             "tcm_pattern",
             "tcm_pattern_other",
+            "secondary_pattern",
             "treatment_principle",
         ]
+        labels = {"tcm_pattern": "Primary pattern", "secondary_pattern": "Secondary pattern (if any)"}
         widgets = {
             "slr_left_angle": number_input(0, 90),
             "slr_right_angle": number_input(0, 90),
@@ -336,7 +338,7 @@ class ClinicalAssessmentForm(forms.ModelForm):
                 "TCM assessment",
                 Row(Column("tongue_colour"), Column("tongue_coating"), Column("tongue_shape")),
                 InlineCheckboxes("pulse_qualities"),
-                Row(Column("tcm_pattern"), Column("tcm_pattern_other")),
+                Row(Column("tcm_pattern"), Column("tcm_pattern_other"), Column("secondary_pattern")),
                 "treatment_principle",
             ),
         )
@@ -348,6 +350,11 @@ class ClinicalAssessmentForm(forms.ModelForm):
                 self.add_error(f"slr_{side}_angle", "Record the angle at which the SLR was positive.")
         if cleaned.get("tcm_pattern") == "other" and not cleaned.get("tcm_pattern_other", "").strip():
             self.add_error("tcm_pattern_other", "Name the pattern.")
+        primary, secondary = cleaned.get("tcm_pattern"), cleaned.get("secondary_pattern")
+        if secondary and not primary:
+            self.add_error("secondary_pattern", "Choose the primary pattern first (or record this one as the primary).")
+        elif secondary and secondary == primary:
+            self.add_error("secondary_pattern", "The secondary pattern must differ from the primary.")
         return cleaned
 
 

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -279,6 +280,67 @@ def test_other_pattern_needs_a_name(lac_client):
         reverse("intake:assessment-update", args=[intake.pk]), {**ASSESSMENT, "tcm_pattern": "other"}
     )
     assert response.context["form"].errors["tcm_pattern_other"] == ["Name the pattern."]
+
+
+def test_the_assessment_takes_a_primary_and_a_secondary_pattern_and_the_intake_shows_both(lac_client):
+    intake = IntakeFactory()
+    url = reverse("intake:assessment-update", args=[intake.pk])
+    form = lac_client.get(url).context["form"]
+    assert ("damp_heat", "Damp-Heat") in form.fields["tcm_pattern"].choices
+    assert ("damp_heat", "Damp-Heat") in form.fields["secondary_pattern"].choices
+    assert "other" not in dict(form.fields["secondary_pattern"].choices)  # "Other" is named once, as the primary
+    page = lac_client.get(url).content.decode()
+    assert re.search(r'<label\s+for="id_secondary_pattern"[^>]*>\s*Secondary pattern \(if any\)\s*</label>', page)
+
+    data = {**ASSESSMENT, "tcm_pattern": "damp_heat", "secondary_pattern": "kidney_deficiency"}
+    assert lac_client.post(url, data).status_code == 302
+    assessment = ClinicalAssessment.objects.get()
+    assert assessment.patterns == [
+        ("primary", "damp_heat", "Damp-Heat"),
+        ("secondary", "kidney_deficiency", "Kidney deficiency"),
+    ]
+    detail = lac_client.get(reverse("intake:intake-detail", args=[intake.pk])).content.decode()
+    assert "<strong>Damp-Heat</strong> (primary)" in detail
+    assert '<dt class="col-5">Secondary pattern</dt><dd class="col-7">Kidney deficiency</dd>' in detail
+
+
+def test_a_single_pattern_shows_without_ranks(lac_client):
+    intake = IntakeFactory()
+    lac_client.post(reverse("intake:assessment-update", args=[intake.pk]), ASSESSMENT)
+    detail = lac_client.get(reverse("intake:intake-detail", args=[intake.pk])).content.decode()
+    assert "<strong>Blood stagnation</strong></dd>" in detail
+    assert "Secondary pattern" not in detail
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary", "message"),
+    [
+        ("blood_stagnation", "blood_stagnation", "The secondary pattern must differ from the primary."),
+        ("", "damp_heat", "Choose the primary pattern first (or record this one as the primary)."),
+        ("damp_heat", "other", "Select a valid choice. other is not one of the available choices."),
+    ],
+)
+def test_a_secondary_pattern_must_be_another_named_pattern(lac_client, primary, secondary, message):
+    intake = IntakeFactory()
+    data = {**ASSESSMENT, "tcm_pattern": primary, "secondary_pattern": secondary}
+    response = lac_client.post(reverse("intake:assessment-update", args=[intake.pk]), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["secondary_pattern"] == [message]
+    assert response.context["form"]["gait"].value() == "Antalgic"  # nothing typed is lost
+    assert not ClinicalAssessment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary"), [("damp_heat", "damp_heat"), ("", "damp_heat"), ("damp_heat", "other")]
+)
+def test_the_database_refuses_a_secondary_pattern_that_is_not_another_pattern(db, primary, secondary):
+    from django.db import IntegrityError, transaction
+
+    intake = IntakeFactory()
+    with pytest.raises(IntegrityError, match="secondary_pattern_differs|CHECK constraint"), transaction.atomic():
+        ClinicalAssessment.objects.create(
+            intake=intake, assessed_by=_any_user(), tcm_pattern=primary, secondary_pattern=secondary
+        )
 
 
 def test_intake_detail_query_count_is_bounded(lac_client, django_assert_max_num_queries):
