@@ -730,6 +730,20 @@ def test_a_session_dated_before_its_plan_is_refused_beside_the_field(lac_client,
     assert not Session.objects.exists()
 
 
+def test_a_session_before_the_patients_birth_is_refused_even_in_a_plan_that_started_earlier(lac_client, plan):
+    from datetime import date
+
+    plan.patient.date_of_birth = date(1980, 3, 4)
+    plan.patient.save()
+    plan.start_date = date(1970, 1, 1)
+    plan.save()
+    response = post_session(lac_client, plan, points=["BL23"], started_at="1980-03-03T10:00")
+    assert response.context["entry"].form.errors["started_at"] == [
+        "Check the date: a session cannot be dated before the patient's date of birth (Mar 4, 1980)."
+    ]
+    assert not Session.objects.exists()
+
+
 def test_a_session_on_the_plans_first_day_is_accepted(lac_client, plan):
     assert post_session(lac_client, plan, points=["BL23"], started_at="2026-10-01T00:00").status_code == 302
 
