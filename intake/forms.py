@@ -376,12 +376,13 @@ class ReferralCloseForm(forms.Form):
         self.helper.form_tag = False
 
     def clean_referred_on(self) -> date:
-        referred_on = self.cleaned_data["referred_on"]
-        if referred_on > timezone.localdate():
-            raise forms.ValidationError("The referral date cannot be in the future.")
-        if self.referral.opened_at and referred_on < timezone.localtime(self.referral.opened_at).date():
-            raise forms.ValidationError("The referral date cannot be before the red flag was recorded.")
-        return referred_on
+        opened = timezone.localtime(self.referral.opened_at).date() if self.referral.opened_at else None
+        return past_record_date(
+            self.cleaned_data["referred_on"],
+            what="the referral date cannot be",
+            not_before=opened,
+            before_what="the red flag was recorded",
+        )
 
     def clean(self):
         cleaned = super().clean()
