@@ -10,6 +10,8 @@ from clinic.models import Location, Patient
 
 # No clinical record of this clinic is dated before this: an earlier year is a typo (0202 for 2020).
 EARLIEST_RECORD_DATE = date(1900, 1, 1)
+# No patient is older than this: an earlier date of birth is a typo.
+MAX_AGE_YEARS = 120
 # Every yes/no question, staff's and patients', offers the answers in this order.
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -19,16 +21,29 @@ def yes_no(value):
     return {"True": True, "False": False}.get(value, value)
 
 
-def past_record_date(day: date, *, what: str) -> date:
-    """A record's date that has happened: not in the future, and not before EARLIEST_RECORD_DATE (a typo).
+def past_record_date(day: date, *, what: str, not_before: date | None = None, before_what: str = "") -> date:
+    """A record's date that has happened: not in the future, not before EARLIEST_RECORD_DATE (a typo such as
+    0202 for 2020), and not before `not_before` where one is given (an onset before the patient's birth).
 
-    `what` completes "… cannot be …": "a questionnaire … be due", say.
+    The one check of every past date a form takes. `what` completes "… cannot be …": "a questionnaire … be
+    due", say; `before_what` names `not_before`: "the patient's date of birth".
     """
     if day > timezone.localdate():
         raise forms.ValidationError(f"{what[0].upper()}{what[1:]} in the future.")
     if day < EARLIEST_RECORD_DATE:
         raise forms.ValidationError(f"Check the year: {what} before {EARLIEST_RECORD_DATE.year}.")
+    if not_before is not None and day < not_before:
+        when = f"{not_before:%b} {not_before.day}, {not_before.year}"
+        raise forms.ValidationError(f"Check the date: {what} before {before_what} ({when}).")
     return day
+
+
+def oldest_birth_date(today: date) -> date:
+    """The earliest plausible date of birth: 120 years before today (Feb 29 falling back to Feb 28)."""
+    try:
+        return today.replace(year=today.year - MAX_AGE_YEARS)
+    except ValueError:
+        return today.replace(year=today.year - MAX_AGE_YEARS, day=28)
 
 
 class DateInput(forms.DateInput):
@@ -127,12 +142,9 @@ class PatientForm(forms.ModelForm):
         return " ".join(self.cleaned_data["family_name"].split())
 
     def clean_date_of_birth(self) -> date:
-        dob = self.cleaned_data["date_of_birth"]
-        today = date.today()
-        if dob > today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        if dob.year < today.year - 120:
-            raise forms.ValidationError("Check the year: that would make the patient over 120.")
+        dob = past_record_date(self.cleaned_data["date_of_birth"], what="the date of birth cannot be")
+        if dob < oldest_birth_date(timezone.localdate()):
+            raise forms.ValidationError(f"Check the year: that would make the patient over {MAX_AGE_YEARS}.")
         return dob
 
     def clean_phone(self) -> str:

@@ -51,6 +51,7 @@ class Purpose:
     email_subject: str
     email_template: str
     done_template: str  # the thank-you page, shown again on reload
+    handout: str = ""  # what the link is for, in the patient's words, on the printed handout
 
     def __str__(self) -> str:
         return self.key
@@ -148,10 +149,35 @@ def send_link(
 
 
 def handout_page(request: HttpRequest, template: str, sent: SentLink, context: dict) -> HttpResponse:
-    """The staff page that shows a new link once: to copy, print, or let the patient scan."""
-    page = render(request, template, {**context, **sent._asdict(), "qr": qr_svg(sent.url)})
+    """The staff page that shows a new link once: to copy, print as a handout, or let the patient scan.
+
+    The QR code is made here, on the server, and sent inline: the token goes to no other service. The
+    page is never stored by a browser or a proxy, as it holds a working link.
+    """
+    page = render(
+        request,
+        template,
+        {**context, **sent._asdict(), "qr": qr_svg(sent.url), "handout": handout_details(sent.link)},
+    )
     page["Cache-Control"] = "no-store"  # the page holds a working link
     return page
+
+
+def handout_details(link: PatientLink) -> dict:
+    """What the printed handout says besides the link: who it is for, what it is for, until when it works (on
+    the clock of the patient's location), and whom to call (the patient's location's name and phone)."""
+    purpose = PURPOSES[link.purpose]
+    where = contact_details(link.patient.location)
+    expires = timezone.localtime(link.expires_at, where["time_zone"])
+    return {
+        "given_name": link.patient.given_name,
+        "label": purpose.label,
+        "what_for": purpose.handout,
+        "expires": f"{expires:%A}, {expires:%B} {expires.day}, {expires.year} at {expires:%H:%M}",
+        "days": purpose.ttl.days,
+        "clinic_name": where["name"],
+        "clinic_phone": where["phone"],
+    }
 
 
 def resolve_token(token: str, *, purpose: Purpose | str | None = None) -> PatientLink | None:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.concurrency import VersionedFormMixin
-from clinic.forms import YES_NO, DateInput, yes_no
+from clinic.forms import YES_NO, DateInput, past_record_date, yes_no
 from intake import rules
 from intake.models import (
     PAIN_LOCATIONS,
@@ -203,11 +203,16 @@ class IntakeForm(VersionedFormMixin, forms.ModelForm):
             ),
         )
 
+    # How the onset check names the date of birth: the staff form says "the patient's", the patient's own "your".
+    whose_birth = "the patient's date of birth"
+
     def clean_onset_date(self) -> date | None:
         onset = self.cleaned_data.get("onset_date")
-        if onset and onset > timezone.localdate():
-            raise forms.ValidationError("The onset date cannot be in the future.")
-        return onset
+        if onset is None:
+            return None
+        # The patient is known on every form but a new staff intake posted without one (none in the app).
+        dob = self.instance.patient.date_of_birth if self.instance.patient_id else None
+        return past_record_date(onset, what="the onset date cannot be", not_before=dob, before_what=self.whose_birth)
 
     def clean(self):
         cleaned = super().clean()
@@ -227,6 +232,8 @@ class IntakeForm(VersionedFormMixin, forms.ModelForm):
 
 class OnlineIntakeForm(IntakeForm):
     """The same questions, worded for the patient, on their phone."""
+
+    whose_birth = "your date of birth"
 
     class Meta(IntakeForm.Meta):
         fields = [f for f in PATIENT_FIELDS if f not in {"imaging_findings", "suspected_cause"}]
@@ -284,8 +291,10 @@ class ClinicalAssessmentForm(forms.ModelForm):
             "pulse_qualities",
             "tcm_pattern",
             "tcm_pattern_other",
+            "secondary_pattern",
             "treatment_principle",
         ]
+        labels = {"tcm_pattern": "Primary pattern", "secondary_pattern": "Secondary pattern (if any)"}
         widgets = {
             "slr_left_angle": number_input(0, 90),
             "slr_right_angle": number_input(0, 90),
@@ -329,7 +338,7 @@ class ClinicalAssessmentForm(forms.ModelForm):
                 "TCM assessment",
                 Row(Column("tongue_colour"), Column("tongue_coating"), Column("tongue_shape")),
                 InlineCheckboxes("pulse_qualities"),
-                Row(Column("tcm_pattern"), Column("tcm_pattern_other")),
+                Row(Column("tcm_pattern"), Column("tcm_pattern_other"), Column("secondary_pattern")),
                 "treatment_principle",
             ),
         )
@@ -341,6 +350,11 @@ class ClinicalAssessmentForm(forms.ModelForm):
                 self.add_error(f"slr_{side}_angle", "Record the angle at which the SLR was positive.")
         if cleaned.get("tcm_pattern") == "other" and not cleaned.get("tcm_pattern_other", "").strip():
             self.add_error("tcm_pattern_other", "Name the pattern.")
+        primary, secondary = cleaned.get("tcm_pattern"), cleaned.get("secondary_pattern")
+        if secondary and not primary:
+            self.add_error("secondary_pattern", "Choose the primary pattern first (or record this one as the primary).")
+        elif secondary and secondary == primary:
+            self.add_error("secondary_pattern", "The secondary pattern must differ from the primary.")
         return cleaned
 
 
@@ -362,12 +376,13 @@ class ReferralCloseForm(forms.Form):
         self.helper.form_tag = False
 
     def clean_referred_on(self) -> date:
-        referred_on = self.cleaned_data["referred_on"]
-        if referred_on > timezone.localdate():
-            raise forms.ValidationError("The referral date cannot be in the future.")
-        if self.referral.opened_at and referred_on < timezone.localtime(self.referral.opened_at).date():
-            raise forms.ValidationError("The referral date cannot be before the red flag was recorded.")
-        return referred_on
+        opened = timezone.localtime(self.referral.opened_at).date() if self.referral.opened_at else None
+        return past_record_date(
+            self.cleaned_data["referred_on"],
+            what="the referral date cannot be",
+            not_before=opened,
+            before_what="the red flag was recorded",
+        )
 
     def clean(self):
         cleaned = super().clean()

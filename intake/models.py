@@ -4,7 +4,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -250,7 +250,13 @@ class TcmPattern(models.TextChoices):
     COLD_DAMP_BI = "cold_damp_bi", "Cold-Damp Bi"
     LIVER_QI_STAGNATION = "liver_qi_stagnation", "Liver Qi stagnation"
     LIVER_KIDNEY_YIN = "liver_kidney_yin", "Liver-Kidney Yin deficiency"
+    DAMP_HEAT = "damp_heat", "Damp-Heat"
     OTHER = "other", "Other"
+
+
+# A secondary pattern is one of the named patterns: "Other" names its pattern in the one free-text field, the
+# primary's.
+SECONDARY_PATTERNS = [(value, label) for value, label in TcmPattern.choices if value != TcmPattern.OTHER]
 
 
 class TongueColour(models.TextChoices):
@@ -328,8 +334,9 @@ class ClinicalAssessment(models.Model):
     tongue_coating = models.CharField("tongue coating", max_length=12, choices=TongueCoating.choices, blank=True)
     tongue_shape = models.CharField("tongue shape", max_length=12, choices=TongueShape.choices, blank=True)
     pulse_qualities = models.JSONField("pulse qualities", default=list, blank=True)
-    tcm_pattern = models.CharField("TCM pattern", max_length=20, choices=TcmPattern.choices, blank=True)
+    tcm_pattern = models.CharField("primary TCM pattern", max_length=20, choices=TcmPattern.choices, blank=True)
     tcm_pattern_other = models.CharField("other pattern", max_length=200, blank=True)
+    secondary_pattern = models.CharField("secondary TCM pattern", max_length=20, choices=SECONDARY_PATTERNS, blank=True)
     treatment_principle = models.TextField("treatment principle", blank=True)
 
     objects = ClinicalAssessmentQuerySet.as_manager()
@@ -342,6 +349,13 @@ class ClinicalAssessment(models.Model):
             range_check("dorsiflexion_right", 0, 5),
             range_check("plantarflexion_left", 0, 5),
             range_check("plantarflexion_right", 0, 5),
+            # A secondary pattern accompanies a primary one and is another pattern: the same pattern twice, or a
+            # secondary alone, would misstate the assessment (the form says so first).
+            models.CheckConstraint(
+                condition=Q(secondary_pattern="")
+                | (~Q(tcm_pattern="") & ~Q(secondary_pattern=F("tcm_pattern")) & ~Q(secondary_pattern="other")),
+                name="clinicalassessment_secondary_pattern_differs",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -352,9 +366,18 @@ class ClinicalAssessment(models.Model):
 
     @property
     def pattern_label(self) -> str:
+        """The primary pattern, by name."""
         if self.tcm_pattern == TcmPattern.OTHER:
             return self.tcm_pattern_other or "Other"
         return self.get_tcm_pattern_display()
+
+    @property
+    def patterns(self) -> list[tuple[str, str, str]]:
+        """The patterns assessed, primary first: (rank, code, name) for each, none when no pattern was recorded."""
+        found = [("primary", self.tcm_pattern, self.pattern_label)] if self.tcm_pattern else []
+        if self.secondary_pattern:
+            found.append(("secondary", self.secondary_pattern, self.get_secondary_pattern_display()))
+        return found
 
 
 class Modality(models.TextChoices):

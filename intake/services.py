@@ -32,6 +32,8 @@ INTAKE_LINK = Purpose(
     email_subject="your pre-visit questions",
     email_template="intake/email/intake_link.txt",
     done_template="intake/patient_intake_done.html",
+    handout="Before your first visit, please answer some questions about your back pain, your health and your "
+    "consent to treatment. It takes about ten minutes and works on a phone.",
 )
 
 

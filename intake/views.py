@@ -47,7 +47,8 @@ def _announce(request: HttpRequest, referral) -> None:
 @permission_required("intake.add_intake")
 def intake_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_patient_for(request.user, patient_pk)
-    form = IntakeForm(request.POST or None)
+    # The patient on the new intake lets the form check the onset against their date of birth.
+    form = IntakeForm(request.POST or None, instance=Intake(patient=patient))
     if request.method == "POST" and form.is_valid():
         intake = form.save(commit=False)
         intake.patient = patient

@@ -35,6 +35,8 @@ QUESTIONNAIRE_LINK = Purpose(
     email_subject="how is your back this week?",
     email_template="outcomes/email/questionnaire_link.txt",
     done_template="outcomes/patient_done.html",
+    handout="Your weekly check-in: a few questions about your back and leg pain and how you are managing day "
+    "to day. It takes about five minutes and works on a phone.",
 )
 
 # A reminder is not worth sending for a questionnaire that fell due this long ago.

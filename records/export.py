@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from fhir.resources.R4B.bundle import Bundle
 
 from clinic.audit import record_disclosure, record_export
 from clinic.models import Patient, StaffProfile
-from intake.models import Referral
+from intake.models import ClinicalAssessment, Referral
 from outcomes.models import Questionnaire
 from records import fhir
 from treatments.models import ElectroPair, Session, SessionPoint, TreatmentPlan
@@ -56,6 +56,11 @@ def _session_resources(session, plan) -> list:
     ]
 
 
+def _assessments(queryset: QuerySet) -> QuerySet:
+    """Clinical assessments with a pattern, each with its patient's key (for the Condition's subject)."""
+    return queryset.exclude(tcm_pattern="").annotate(patient_pk=F("intake__patient_id"))
+
+
 def _practitioners(user_ids: QuerySet | Iterable[int]) -> Iterator:
     users = get_user_model().objects.filter(pk__in=user_ids).order_by("pk")
     profiles = StaffProfile.objects.filter(user__in=users)
@@ -74,9 +79,16 @@ def patient_resources(patient: Patient) -> list:
     sessions = list(_sessions(Session.objects.filter(patient=patient).order_by("started_at", "pk")))
     rows = list(Questionnaire.objects.filter(patient=patient).submitted().order_by("due_date", "pk"))
     referrals = list(Referral.objects.filter(patient=patient).open().order_by("opened_at", "pk"))
-    practitioner_ids = {plan.practitioner_id for plan in plans} | {session.practitioner_id for session in sessions}
+    assessments = list(_assessments(ClinicalAssessment.objects.filter(intake__patient=patient)).order_by("pk"))
+    practitioner_ids = (
+        {plan.practitioner_id for plan in plans}
+        | {session.practitioner_id for session in sessions}
+        | {assessment.assessed_by_id for assessment in assessments}
+    )
 
     resources: list = [fhir.patient_resource(patient), *_practitioners(sorted(practitioner_ids))]
+    for assessment in assessments:
+        resources += fhir.pattern_condition_resources(assessment)
     for plan in plans:
         resources += fhir.condition_resources(plan)
     for session in sessions:
@@ -118,6 +130,7 @@ def bulk_resources(patients: QuerySet) -> Iterator[tuple[str, Iterator]]:
     plans = TreatmentPlan.objects.filter(patient__in=ids)
     sessions = Session.objects.filter(patient__in=ids)
     rows = Questionnaire.objects.filter(patient__in=ids).submitted()
+    assessments = _assessments(ClinicalAssessment.objects.filter(intake__patient__in=ids))
 
     def patient_stream():
         for patient in patients.order_by("pk").iterator(chunk_size=CHUNK):
@@ -125,11 +138,15 @@ def bulk_resources(patients: QuerySet) -> Iterator[tuple[str, Iterator]]:
 
     def practitioner_stream():
         user_ids = get_user_model().objects.filter(
-            Q(pk__in=plans.values("practitioner_id")) | Q(pk__in=sessions.values("practitioner_id"))
+            Q(pk__in=plans.values("practitioner_id"))
+            | Q(pk__in=sessions.values("practitioner_id"))
+            | Q(pk__in=assessments.values("assessed_by_id"))
         )
         yield from _practitioners(user_ids.values("pk"))
 
     def condition_stream():
+        for assessment in assessments.order_by("pk").iterator(chunk_size=CHUNK):
+            yield from fhir.pattern_condition_resources(assessment)
         for plan in plans.order_by("pk").iterator(chunk_size=CHUNK):
             yield from fhir.condition_resources(plan)
 

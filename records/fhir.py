@@ -22,6 +22,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.resource import Resource
 
+from intake.models import TcmPattern
 from intake.rules import PHQ9_ITEMS, RED_FLAGS_BY_KEY
 from outcomes.models import ODI_FIELDS, PHQ9_FIELDS
 from outcomes.models import Questionnaire as QuestionnaireRow
@@ -267,6 +268,43 @@ def condition_resources(plan) -> list[Condition]:
                 recorder=ref("Practitioner", practitioner_id(plan.practitioner_id)),
                 recordedDate=_instant(plan.created_at),
                 onsetDateTime=_instant(plan.start_date),
+            )
+        )
+    return resources
+
+
+def pattern_condition_id(assessment_pk: int, rank: str) -> str:
+    return f"condition-tcm-{assessment_pk}-{rank}"
+
+
+def pattern_condition_resources(assessment) -> list[Condition]:
+    """One Condition per TCM pattern of a clinical assessment, the primary first, as a plan's diagnoses are one
+    Condition per code: coded in the clinic's pattern system, ranked by a second category (docs/fhir.md).
+    `assessment.patient_pk` is its intake's patient."""
+    resources = []
+    for rank, code, name in assessment.patterns:
+        coding = {"system": local("CodeSystem/tcm-pattern"), "code": code, "display": TcmPattern(code).label}
+        resources.append(
+            Condition(
+                id=pattern_condition_id(assessment.pk, rank),
+                identifier=[{"system": local("identifier/assessment-pattern"), "value": f"{assessment.pk}-{rank}"}],
+                verificationStatus={"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]},
+                category=[
+                    {"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]},
+                    {
+                        "coding": [
+                            {
+                                "system": local("CodeSystem/tcm-pattern-rank"),
+                                "code": rank,
+                                "display": f"{rank.capitalize()} TCM pattern",
+                            }
+                        ]
+                    },
+                ],
+                code={"coding": [coding], "text": name},
+                subject=ref("Patient", patient_id(assessment.patient_pk)),
+                recorder=ref("Practitioner", practitioner_id(assessment.assessed_by_id)),
+                recordedDate=_instant(assessment.assessed_at),
             )
         )
     return resources

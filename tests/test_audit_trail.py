@@ -373,6 +373,7 @@ READERS = {
     "clinic.links.purpose_label",
     "clinic.links.hash_token",
     "clinic.links.handout_page",
+    "clinic.links.handout_details",
     "clinic.links.resolve_token",
     "clinic.links.link_for_session",
     "clinic.links.close_link_session",

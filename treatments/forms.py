@@ -179,6 +179,13 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
         if started_at.year < EARLIEST_RECORD_DATE.year:
             year = EARLIEST_RECORD_DATE.year
             raise forms.ValidationError(f"Check the year: a session cannot be dated before {year}.")
+        born = self.instance.patient.date_of_birth
+        if timezone.localtime(started_at).date() < born:
+            # The plan's start is not checked against the birth date (a plan may start ahead): this is.
+            raise forms.ValidationError(
+                f"Check the date: a session cannot be dated before the patient's date of birth "
+                f"({format_date(born, 'M j, Y')})."
+            )
         plan_start = self.instance.plan.start_date
         if timezone.localtime(started_at).date() < plan_start:
             # A typo such as 0202 for 2020 would also schedule a questionnaire for every week since.

@@ -151,7 +151,14 @@ def _protocols_for(user):
 
 
 def _prefill(plan: TreatmentPlan, protocols: list[Protocol], protocol_pk: str) -> dict:
-    """Where a new session's rows start: the chosen protocol, else the patient's previous session."""
+    """Where a new session's rows start: the chosen protocol, else the patient's previous session.
+
+    From the previous session come what is usually repeated: its points, electro pairs, contact minutes and
+    re-insertions (the two together set the CPT units: copying one without the other billed a mismatch).
+    Never copied: the pain scores and SOAP notes (a cloned note is not a record of this visit), the
+    separately billed Tui Na, cupping and moxibustion (charged only when given and recorded again), the
+    separate-region declaration behind modifier XS, and the safety acknowledgements (decided afresh).
+    """
     protocol = next((p for p in protocols if str(p.pk) == protocol_pk), None)
     if protocol is not None:
         rows = ProtocolPoint.objects.filter(protocol=protocol).select_related("point")
@@ -166,6 +173,7 @@ def _prefill(plan: TreatmentPlan, protocols: list[Protocol], protocol_pk: str) -
         "points": _point_rows(previous),
         "electro": _electro_rows(previous),
         "contact_minutes": previous.contact_minutes,
+        "reinsertions": previous.reinsertions,
         "source": f"previous session ({timezone.localtime(previous.started_at):%b %-d})",
     }
 
@@ -218,6 +226,8 @@ def new_session_page(
     prefill = _prefill(plan, list(protocols), request.GET.get("protocol", "")) if request.method == "GET" else {}
     if prefill.get("contact_minutes"):
         session.contact_minutes = prefill["contact_minutes"]
+    if "reinsertions" in prefill:
+        session.reinsertions = prefill["reinsertions"]
     entry = SessionEntry(
         request.POST or None,
         instance=session,

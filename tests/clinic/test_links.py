@@ -187,3 +187,74 @@ def test_both_handout_pages_show_the_link_once_with_a_qr_code(desk_client, objec
     assert page["Cache-Control"] == "no-store"
     assert page.context["url"].startswith("http://testserver/l/")
     assert 'role="img" aria-label="QR code of the link"><svg' in page.content.decode()
+
+
+def _handout(page) -> str:
+    body = page.content.decode()
+    start = body.index('<section class="link-handout')
+    return body[start : body.index("</section>", start)]
+
+
+@pytest.mark.parametrize(
+    ("url", "kwargs", "label", "days"),
+    [
+        ("intake:intake-link-create", lambda r: [r.patient.pk], "pre-visit intake", 14),
+        ("outcomes:questionnaire-link-create", lambda r: [r.patient.pk, r.due_date.isoformat()], "weekly", 7),
+    ],
+)
+def test_the_handout_names_the_patient_purpose_lifetime_and_whom_to_call(
+    desk_client, objects, settings, url, kwargs, label, days
+):
+    from clinic.models import Location
+
+    location = Location.objects.get()
+    location.phone = "(555) 010-9999"
+    location.save()
+    patient = objects.questionnaire.patient
+    patient.given_name = "D'Arcy"
+    patient.save()
+    page = desk_client.post(reverse(url, args=kwargs(objects.questionnaire)))
+    assert page["Cache-Control"] == "no-store"  # the page holds a working link
+    handout = _handout(page)
+    link = page.context["link"]
+    expires = timezone.localtime(link.expires_at)
+    # The lifetime the handout states is the link's own.
+    assert abs(link.expires_at - link.created_at - timedelta(days=days)) < timedelta(seconds=5)
+    assert "For <strong>D&#x27;Arcy</strong>: " + label in handout
+    assert f"at the latest until {expires:%A}, {expires:%B} {expires.day}, {expires.year} at {expires:%H:%M}" in handout
+    assert f"({days} days from today)" in handout
+    assert f"Call {settings.CLINIC_NAME.replace('&', '&amp;')} on (555) 010-9999." in handout
+    assert page.context["url"] in handout
+    # The QR code is drawn here, inline: the token goes to no other service.
+    assert 'role="img" aria-label="QR code of the link"><svg' in handout
+    assert "<img" not in handout and "http" not in handout.replace(page.context["url"], "").replace(
+        "http://www.w3.org/2000/svg", ""
+    )
+
+
+def test_the_handout_gives_a_location_s_own_name_and_phone(desk_client, front_desk, objects, settings):
+    from clinic.models import Location, StaffProfile
+
+    branch = Location.objects.create(name="Westfield", phone="(555) 010-7777")
+    StaffProfile.objects.get_or_create(user=front_desk)[0].locations.add(branch)
+    patient = objects.patient
+    patient.location = branch
+    patient.save()
+    page = desk_client.post(reverse("intake:intake-link-create", args=[patient.pk]))
+    assert page.status_code == 200
+    handout = _handout(page)
+    name = f"{settings.CLINIC_NAME} — Westfield".replace("&", "&amp;")
+    assert f'<h3 class="h5" id="handout-heading">{name}</h3>' in handout
+    assert f"Call {name} on (555) 010-7777." in handout
+
+
+def test_the_link_page_offers_copy_and_print_from_its_own_script(desk_client, objects):
+    page = desk_client.post(reverse("intake:intake-link-create", args=[objects.patient.pk]))
+    body = page.content.decode()
+    assert '<label class="form-label" for="link-url">' in body
+    assert 'id="copy-link" hidden>Copy the link</button>' in body  # shown by the script
+    assert 'id="print-handout" hidden>Print the handout</button>' in body
+    assert 'role="status" aria-live="polite"' in body
+    assert '<script src="/static/js/link_page.js" defer></script>' in body
+    assert '<link rel="stylesheet" href="/static/css/link_handout.css">' in body
+    assert "<script>" not in body  # nothing inline: the CSP forbids it

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import Patient
 from clinic.search import fold, parse_query
@@ -335,7 +336,10 @@ def test_register_a_patient(desk_client):
     ("field", "value", "message"),
     [
         ("date_of_birth", (date.today() + timedelta(days=1)).isoformat(), "cannot be in the future"),
-        ("date_of_birth", "1850-01-01", "over 120"),
+        ("date_of_birth", "1850-01-01", "Check the year: the date of birth cannot be before 1900."),
+        ("date_of_birth", "1899-12-31", "Check the year: the date of birth cannot be before 1900."),
+        ("date_of_birth", "0202-05-01", "Check the year: the date of birth cannot be before 1900."),
+        ("date_of_birth", (date.today() - timedelta(days=121 * 366)).isoformat(), "over 120"),
         ("date_of_birth", "31/31/1999", "Enter a valid date"),
         ("given_name", "", "This field is required"),
         ("phone", "12", "7 to 15 digits"),
@@ -354,6 +358,14 @@ def test_bad_input_is_shown_beside_the_field_and_kept(desk_client, field, value,
     assert form["family_name"].value() == "Lovelace"
     assert form[field].value() == value
     assert Patient.objects.count() == 0
+
+
+@pytest.mark.parametrize("days_ago", [0, 1])
+def test_a_date_of_birth_today_or_yesterday_is_accepted(desk_client, days_ago):
+    born = (timezone.localdate() - timedelta(days=days_ago)).isoformat()
+    response = desk_client.post(reverse("clinic:patient-create"), {**VALID, "date_of_birth": born})
+    assert response.status_code == 302
+    assert Patient.objects.get().date_of_birth.isoformat() == born
 
 
 def test_email_required_when_it_is_the_preferred_contact(desk_client):

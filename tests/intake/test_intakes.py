@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -89,6 +90,34 @@ def test_bad_input_shows_beside_the_field_and_keeps_the_rest(desk_client, patien
     assert form["chief_complaint"].value() == "Sciatica, left leg, 3 months"
     assert form["saddle_anaesthesia"].value() == "False"
     assert not Intake.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("onset", "message"),
+    [
+        ("0202-10-01", "Check the year: the onset date cannot be before 1900."),
+        ("1899-12-31", "Check the year: the onset date cannot be before 1900."),
+        ("1975-01-01", "Check the date: the onset date cannot be before the patient's date of birth (Mar 4, 1980)."),
+        ((date.today() + timedelta(days=1)).isoformat(), "The onset date cannot be in the future."),
+    ],
+)
+def test_an_implausible_onset_is_refused_beside_the_field(desk_client, onset, message):
+    patient = PatientFactory(date_of_birth=date(1980, 3, 4))
+    response = desk_client.post(reverse("intake:intake-create", args=[patient.pk]), form_data(onset_date=onset))
+    assert response.status_code == 200
+    assert response.context["form"].errors["onset_date"] == [message]
+    assert message.replace("'", "&#x27;") in response.content.decode()
+    assert not Intake.objects.exists()
+
+
+@pytest.mark.parametrize("onset", [date.today(), date.today() - timedelta(days=1), date(1980, 3, 4)])
+def test_an_onset_from_the_birth_date_to_today_is_accepted(desk_client, onset):
+    patient = PatientFactory(date_of_birth=date(1980, 3, 4))
+    response = desk_client.post(
+        reverse("intake:intake-create", args=[patient.pk]), form_data(onset_date=onset.isoformat())
+    )
+    assert response.status_code == 302
+    assert Intake.objects.get().onset_date == onset
 
 
 def test_pregnancy_without_weeks_is_refused(desk_client, patient):
@@ -251,6 +280,67 @@ def test_other_pattern_needs_a_name(lac_client):
         reverse("intake:assessment-update", args=[intake.pk]), {**ASSESSMENT, "tcm_pattern": "other"}
     )
     assert response.context["form"].errors["tcm_pattern_other"] == ["Name the pattern."]
+
+
+def test_the_assessment_takes_a_primary_and_a_secondary_pattern_and_the_intake_shows_both(lac_client):
+    intake = IntakeFactory()
+    url = reverse("intake:assessment-update", args=[intake.pk])
+    form = lac_client.get(url).context["form"]
+    assert ("damp_heat", "Damp-Heat") in form.fields["tcm_pattern"].choices
+    assert ("damp_heat", "Damp-Heat") in form.fields["secondary_pattern"].choices
+    assert "other" not in dict(form.fields["secondary_pattern"].choices)  # "Other" is named once, as the primary
+    page = lac_client.get(url).content.decode()
+    assert re.search(r'<label\s+for="id_secondary_pattern"[^>]*>\s*Secondary pattern \(if any\)\s*</label>', page)
+
+    data = {**ASSESSMENT, "tcm_pattern": "damp_heat", "secondary_pattern": "kidney_deficiency"}
+    assert lac_client.post(url, data).status_code == 302
+    assessment = ClinicalAssessment.objects.get()
+    assert assessment.patterns == [
+        ("primary", "damp_heat", "Damp-Heat"),
+        ("secondary", "kidney_deficiency", "Kidney deficiency"),
+    ]
+    detail = lac_client.get(reverse("intake:intake-detail", args=[intake.pk])).content.decode()
+    assert "<strong>Damp-Heat</strong> (primary)" in detail
+    assert '<dt class="col-5">Secondary pattern</dt><dd class="col-7">Kidney deficiency</dd>' in detail
+
+
+def test_a_single_pattern_shows_without_ranks(lac_client):
+    intake = IntakeFactory()
+    lac_client.post(reverse("intake:assessment-update", args=[intake.pk]), ASSESSMENT)
+    detail = lac_client.get(reverse("intake:intake-detail", args=[intake.pk])).content.decode()
+    assert "<strong>Blood stagnation</strong></dd>" in detail
+    assert "Secondary pattern" not in detail
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary", "message"),
+    [
+        ("blood_stagnation", "blood_stagnation", "The secondary pattern must differ from the primary."),
+        ("", "damp_heat", "Choose the primary pattern first (or record this one as the primary)."),
+        ("damp_heat", "other", "Select a valid choice. other is not one of the available choices."),
+    ],
+)
+def test_a_secondary_pattern_must_be_another_named_pattern(lac_client, primary, secondary, message):
+    intake = IntakeFactory()
+    data = {**ASSESSMENT, "tcm_pattern": primary, "secondary_pattern": secondary}
+    response = lac_client.post(reverse("intake:assessment-update", args=[intake.pk]), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["secondary_pattern"] == [message]
+    assert response.context["form"]["gait"].value() == "Antalgic"  # nothing typed is lost
+    assert not ClinicalAssessment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary"), [("damp_heat", "damp_heat"), ("", "damp_heat"), ("damp_heat", "other")]
+)
+def test_the_database_refuses_a_secondary_pattern_that_is_not_another_pattern(db, primary, secondary):
+    from django.db import IntegrityError, transaction
+
+    intake = IntakeFactory()
+    with pytest.raises(IntegrityError, match="secondary_pattern_differs|CHECK constraint"), transaction.atomic():
+        ClinicalAssessment.objects.create(
+            intake=intake, assessed_by=_any_user(), tcm_pattern=primary, secondary_pattern=secondary
+        )
 
 
 def test_intake_detail_query_count_is_bounded(lac_client, django_assert_max_num_queries):

@@ -67,6 +67,18 @@ def test_online_red_flag_opens_a_referral_and_tells_the_patient(client, desk_cli
     assert Referral.objects.get().flags == ["bladder_dysfunction"]
 
 
+def test_the_patient_is_told_an_onset_before_their_birth_is_a_typo(client, desk_client, patient):
+    open_link(client, desk_client, patient)
+    born = patient.date_of_birth
+    response = client.post(reverse("intake:patient-intake"), form_data(onset_date=born.replace(year=born.year - 1)))
+    assert response.status_code == 400
+    (message,) = response.context["form"].errors["onset_date"]
+    assert message.startswith("Check the date: the onset date cannot be before your date of birth")
+    year_0202 = client.post(reverse("intake:patient-intake"), form_data(onset_date="0202-06-01"))
+    assert year_0202.context["form"].errors["onset_date"] == ["Check the year: the onset date cannot be before 1900."]
+    assert not Intake.objects.exists()
+
+
 def test_patient_errors_keep_their_answers(client, desk_client, patient):
     open_link(client, desk_client, patient)
     response = client.post(reverse("intake:patient-intake"), form_data(night_pain=None, pain_now="12"))

@@ -50,6 +50,7 @@ def test_front_desk_sees_the_referral_but_cannot_close_it(desk_client, referral)
         ("referred_on", "", "This field is required"),
         ("referred_on", (date.today() + timedelta(days=1)).isoformat(), "cannot be in the future"),
         ("referred_on", (date.today() - timedelta(days=30)).isoformat(), "before the red flag"),
+        ("referred_on", "0202-05-01", "Check the year: the referral date cannot be before 1900."),
         ("referred_to", "moon", "Select a valid choice"),
         ("outcome", "", "This field is required"),
     ],

@@ -289,3 +289,61 @@ def test_an_unprintable_recipient_is_cleaned_not_a_500(record, lac_client):
     assert response.status_code == 200
     entry = LogEntry.objects.get(additional_data__document="FHIR record export (Bundle)")
     assert entry.additional_data["disclosed_to"] == "Dr Patel"
+
+
+def test_the_assessment_s_patterns_are_a_primary_and_a_secondary_condition(record, acupuncturist):
+    from clinic.models import Patient
+    from intake.models import ClinicalAssessment
+    from tests.factories import IntakeFactory, UserFactory
+
+    patient, _ = record
+    assessor = UserFactory(username="assessor", first_name="Mei", last_name="Lin")
+    assessment = ClinicalAssessment.objects.create(
+        intake=IntakeFactory(patient=patient),
+        assessed_by=assessor,
+        tcm_pattern="damp_heat",
+        secondary_pattern="kidney_deficiency",
+    )
+    found = _by_id(_parsed(export.patient_bundle(patient).model_dump_json(exclude_none=True)))
+    primary = found[f"condition-tcm-{assessment.pk}-primary"]
+    secondary = found[f"condition-tcm-{assessment.pk}-secondary"]
+    system = fhir.local("CodeSystem/tcm-pattern")
+    assert (primary.code.coding[0].system, primary.code.coding[0].code, primary.code.text) == (
+        system,
+        "damp_heat",
+        "Damp-Heat",
+    )
+    assert (secondary.code.coding[0].code, secondary.code.coding[0].display) == (
+        "kidney_deficiency",
+        "Kidney deficiency",
+    )
+    ranks = [condition.category[1].coding[0] for condition in (primary, secondary)]
+    assert [(rank.system, rank.code) for rank in ranks] == [
+        (fhir.local("CodeSystem/tcm-pattern-rank"), "primary"),
+        (fhir.local("CodeSystem/tcm-pattern-rank"), "secondary"),
+    ]
+    assert primary.subject.reference == f"Patient/patient-{patient.pk}"
+    assert primary.recorder.reference == f"Practitioner/practitioner-{assessor.pk}"
+    assert f"practitioner-{assessor.pk}" in found  # the recorder is in the Bundle
+    # The plan's diagnoses are still there, beside the patterns.
+    assert fhir.all_codes(found.values(), fhir.ICD10CM) == {"M54.16", "M54.31"}
+    assert fhir.all_codes(found.values(), system) == {"damp_heat", "kidney_deficiency"}
+
+    bulk = dict(export.bulk_resources(Patient.objects.filter(pk=patient.pk)))
+    conditions = {condition.id for condition in bulk["Condition"]}
+    assert {primary.id, secondary.id} <= conditions
+    assert f"practitioner-{assessor.pk}" in {practitioner.id for practitioner in bulk["Practitioner"]}
+
+
+def test_an_other_pattern_is_named_and_a_lone_primary_gives_one_condition(acupuncturist):
+    from intake.models import ClinicalAssessment
+    from tests.factories import IntakeFactory
+
+    intake = IntakeFactory()
+    ClinicalAssessment.objects.create(
+        intake=intake, assessed_by=acupuncturist, tcm_pattern="other", tcm_pattern_other="Wind-Cold-Damp"
+    )
+    IntakeFactory(patient=intake.patient)  # a second intake, assessed without a pattern: nothing to export
+    resources = _parsed(export.patient_bundle(intake.patient).model_dump_json(exclude_none=True))
+    (condition,) = [r for r in resources if r.get_resource_type() == "Condition"]
+    assert (condition.code.coding[0].code, condition.code.text) == ("other", "Wind-Cold-Damp")

@@ -70,6 +70,23 @@ def test_form_starts_from_the_previous_session(lac_client, plan):
     assert "previous session" in response.context["source"]
 
 
+def test_form_copies_contact_minutes_and_reinsertions_from_the_same_previous_session(lac_client, plan):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    SessionFactory(plan=plan, started_at=now - timedelta(days=7), contact_minutes=30, reinsertions=1)
+    SessionFactory(plan=plan, started_at=now - timedelta(days=1), contact_minutes=60, reinsertions=3, tuina_minutes=10)
+    form = lac_client.get(create_url(plan)).context["entry"].form
+    assert (form.initial["contact_minutes"], form.initial["reinsertions"]) == (60, 3)
+    # Separately billed work and the notes are recorded again, never carried over.
+    assert form.initial["tuina_minutes"] == 0
+    assert not form.initial.get("subjective")
+    page = lac_client.get(create_url(plan)).content.decode()
+    assert 'value="3"' in re.search(r'<input[^>]*name="session-reinsertions"[^>]*>', page).group()
+
+
 def test_form_starts_from_a_chosen_protocol(lac_client, plan):
     from treatments.models import Protocol
 
@@ -711,6 +728,20 @@ def test_a_session_dated_before_its_plan_is_refused_beside_the_field(lac_client,
     assert error.startswith(message)
     html = response.content.decode()
     assert message in html and f'value="{started_at}"' in html and "kept" in html
+    assert not Session.objects.exists()
+
+
+def test_a_session_before_the_patients_birth_is_refused_even_in_a_plan_that_started_earlier(lac_client, plan):
+    from datetime import date
+
+    plan.patient.date_of_birth = date(1980, 3, 4)
+    plan.patient.save()
+    plan.start_date = date(1970, 1, 1)
+    plan.save()
+    response = post_session(lac_client, plan, points=["BL23"], started_at="1980-03-03T10:00")
+    assert response.context["entry"].form.errors["started_at"] == [
+        "Check the date: a session cannot be dated before the patient's date of birth (Mar 4, 1980)."
+    ]
     assert not Session.objects.exists()
 
 
