@@ -1,7 +1,7 @@
 """Error reports to a Sentry-protocol server (Sentry, or a self-hosted GlitchTip or Bugsink), when SENTRY_DSN is
 set. A report says what failed and where in the code, never whom it was about: no request (URL, query,
 headers, cookies, body), no user, no local variables, no breadcrumbs (earlier log lines and SQL), and a
-patient link's token redacted wherever a message names a path."""
+patient link's token and a database error's quoted values (its DETAIL line) redacted in every message."""
 
 from typing import Any
 

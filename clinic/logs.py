@@ -18,8 +18,14 @@ from django.http.response import HttpResponseBase
 LINK_PATH = re.compile(r"/l/[^/\s\"?]+")
 
 
+# PostgreSQL's detail line of a failed statement quotes the row's values ("DETAIL:  Key (email)=(ann@example.org)
+# already exists.", "Failing row contains (…)"): a patient's data, in an exception's message and traceback.
+DATABASE_DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+
+
 def redact(text: str) -> str:
-    return LINK_PATH.sub("/l/[redacted]", text)
+    """The text with every patient link's token and every database error's quoted values taken out."""
+    return DATABASE_DETAIL.sub(r"\1 [redacted]", LINK_PATH.sub("/l/[redacted]", text))
 
 
 # The query string of a request line ("GET /patients/?q=Bergstrom HTTP/1.1"): a search's is a patient's name.

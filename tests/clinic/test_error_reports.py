@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from sentry_sdk.transport import Transport
 
-from clinic.error_reports import start_error_reports
+from clinic.error_reports import scrub, start_error_reports
 from clinic.logs import request_id
 
 FAKE_DSN = "https://0123456789abcdef@errors.clinic.example/1"
@@ -112,3 +112,16 @@ def test_a_logged_error_is_reported_redacted(reports):
     assert "working-token-7" not in json.dumps(event)
     assert event["logentry"]["message"] == "could not send the link /l/[redacted]/"
     assert event["tags"]["request_id"] == "feedc0ffee123456"
+
+
+def test_a_database_errors_quoted_values_are_not_reported():
+    # PostgreSQL's DETAIL line quotes the row: a unique email, or the whole failing row of a check.
+    message = (
+        'duplicate key value violates unique constraint "patient_email"\n'
+        "DETAIL:  Key (email)=(ann.bergstrom@example.org) already exists."
+    )
+    event = scrub({"exception": {"values": [{"type": "IntegrityError", "value": message}]}})
+    value = event["exception"]["values"][0]["value"]
+    assert value.startswith('duplicate key value violates unique constraint "patient_email"')
+    assert "DETAIL: [redacted]" in value
+    assert "bergstrom" not in json.dumps(event)

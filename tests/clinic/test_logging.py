@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.db import IntegrityError
 from django.urls import reverse
 
 from clinic.logs import JsonFormatter, QuietPermissionDenied, RedactLinkTokens, RequestIdFilter
@@ -82,6 +83,19 @@ def test_a_traceback_is_redacted_too(json_log):
     line = json_log()[-1]
     assert "ValueError: could not open /l/[redacted]/" in line["exc_info"]
     assert "working-token-9" not in json.dumps(line)
+
+
+def test_a_database_errors_quoted_values_are_not_logged(json_log):
+    try:
+        raise IntegrityError(
+            'new row violates check constraint "x"\nDETAIL:  Failing row contains (7, Bergström, 1961-04-02).'
+        )
+    except IntegrityError:
+        logging.getLogger("clinic.test").exception("failed")
+    line = json_log()[-1]
+    assert 'IntegrityError: new row violates check constraint "x"' in line["exc_info"]
+    assert "DETAIL: [redacted]" in line["exc_info"]
+    assert "Bergström" not in line["exc_info"] and "1961" not in line["exc_info"]
 
 
 @pytest.mark.parametrize("proxies", [1, 2])
