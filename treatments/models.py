@@ -480,6 +480,11 @@ class Session(VersionedModel):
             models.Index(fields=["patient", "-started_at"], name="session_patient_started_idx"),
             models.Index(fields=["-started_at"], name="session_started_idx"),
             models.Index(fields=["plan", "started_at"], name="session_plan_started_idx"),
+            # Notes to sign and the navigation's count on every page: a practitioner's few unsigned notes,
+            # found without reading through their years of signed ones.
+            models.Index(
+                fields=["practitioner", "started_at"], condition=Q(signed_at__isnull=True), name="session_unsigned_idx"
+            ),
         ]
         constraints = [
             range_check("pain_before", 0, 10),
