@@ -174,6 +174,8 @@ def handout_details(link: PatientLink) -> dict:
         "label": purpose.label,
         "what_for": purpose.handout,
         "expires": f"{expires:%A}, {expires:%B} {expires.day}, {expires.year} at {expires:%H:%M}",
+        # The staff paragraph above the handout, on the same clock, so the two never disagree.
+        "expires_short": f"{expires:%b} {expires.day}, {expires.year} {expires:%H:%M}",
         "days": purpose.ttl.days,
         "clinic_name": where["name"],
         "clinic_phone": where["phone"],

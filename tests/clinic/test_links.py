@@ -258,3 +258,23 @@ def test_the_link_page_offers_copy_and_print_from_its_own_script(desk_client, ob
     assert '<script src="/static/js/link_page.js" defer></script>' in body
     assert '<link rel="stylesheet" href="/static/css/link_handout.css">' in body
     assert "<script>" not in body  # nothing inline: the CSP forbids it
+
+
+def test_the_staff_paragraph_and_the_handout_give_one_expiry_on_the_locations_clock(
+    desk_client, front_desk, objects, settings
+):
+    from zoneinfo import ZoneInfo
+
+    from clinic.models import Location, StaffProfile
+
+    settings.TIME_ZONE = "America/Chicago"
+    branch = Location.objects.create(name="Honolulu", phone="(808) 555-0100", time_zone="Pacific/Honolulu")
+    StaffProfile.objects.get_or_create(user=front_desk)[0].locations.add(branch)
+    patient = objects.patient
+    patient.location = branch
+    patient.save()
+    page = desk_client.post(reverse("intake:intake-link-create", args=[patient.pk]))
+    expires = page.context["link"].expires_at.astimezone(ZoneInfo("Pacific/Honolulu"))
+    body = page.content.decode()
+    assert f"at the latest until {expires:%b} {expires.day}, {expires.year} {expires:%H:%M};" in body
+    assert f"{expires:%B} {expires.day}, {expires.year} at {expires:%H:%M}" in _handout(page)
