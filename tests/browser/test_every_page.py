@@ -12,10 +12,16 @@ The Django admin is left out, as in the access table: its markup is Django's, an
 """
 
 from django.conf import settings
+from django.test import Client
 
 from tests.browser.conftest import axe_results
 from tests.conftest import _client_for
-from tests.every_page import PAGE_ROLES, is_document, pages_for, patient_link_path
+from tests.every_page import PAGE_ROLES, is_document, pages_after_a_post, pages_for, patient_link_path
+
+
+def serve(body: bytes):
+    """A route handler that answers with `body`, once the page's own request has been made by a test client."""
+    return lambda route: route.fulfill(body=body, content_type="text/html; charset=utf-8")
 
 
 def test_every_page_passes_axe_for_every_role(chromium, live_server, rich_objects, front_desk, acupuncturist, manager):
@@ -49,6 +55,26 @@ def test_every_page_passes_axe_for_every_role(chromium, live_server, rich_object
                     f"{name} ({path}) as {role}: {violation['id']} ({violation['impact']}) on {targets}"
                     + (f" and {more} more" if more > 0 else "")
                 )
+        context.close()
+    # The pages reached only by a POST, after every GET (see tests/test_html_validity.py for why in this order):
+    # made by a test client, then served to the browser at their own address, so their styles load.
+    for role in PAGE_ROLES:
+        if role == "patient":
+            client = Client()
+            assert client.get(patient_link_path(rich_objects)).status_code == 302
+        else:
+            client = _client_for(users[role])
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        for label, path, response in pages_after_a_post(role, client, rich_objects):
+            url = f"{live_server.url}{path}"
+            page.route(lambda address, url=url: address == url, serve(response.content))
+            page.goto(url)
+            page.unroute_all()
+            checked += 1
+            for violation in axe_results(page, live_server):
+                targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+                failures.append(f"{label} ({path}) as {role}: {violation['id']} ({violation['impact']}) on {targets}")
         context.close()
     assert checked
     assert not failures, f"{len(failures)} axe violations on {checked} pages x roles:\n" + "\n".join(failures)
