@@ -132,6 +132,32 @@ def verify_second_factor(*, user, code: str):
 
 
 @transaction.atomic
+def confirm_authenticator(*, device: TOTPDevice) -> int:
+    """Turn on the authenticator app the user has just set up (its code matched) and remove their others: a
+    lost or old phone signs in no more, from this session or any other. Returns how many confirmed apps it
+    replaced; replacing is audited."""
+    user = device.user
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    others = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)
+    replaced = int(others.filter(confirmed=True).count())  # django-otp has no type stubs
+    others.delete()
+    if replaced:
+        plural = "s" if replaced != 1 else ""
+        record_account_event(
+            user,
+            description=(
+                f"Authenticator replaced for {account_name(user)}: a new app set up, {replaced} earlier "
+                f"authenticator app{plural} removed"
+            ),
+            action=LogEntry.Action.DELETE,
+            event="authenticator_replaced",
+            removed=replaced,
+        )
+    return replaced
+
+
+@transaction.atomic
 def reset_second_factor(*, user, by) -> int:
     """Remove every second factor of `user` (authenticator apps, backup codes): they set one up again at their
     next sign-in (at once, if their role requires one). Returns how many devices were removed."""

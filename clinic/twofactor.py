@@ -4,8 +4,10 @@ After the password, a user who must or chose to use a second factor is sent to e
 their authenticator app (or, the first time, to set one up). Until then every staff page redirects.
 
 A lost phone: the user signs in with one of their single-use backup codes (django-otp's static device,
-made at set-up and again on demand), or a manager resets their second factor (clinic.views.staff_signin)
-and they set it up again. A wrong code counts towards the sign-in lockout as a wrong password does.
+made at set-up and again on demand) and sets up the new phone, which retires the old one (only one
+authenticator app per user: clinic.services.confirm_authenticator); or a manager resets their second factor
+(clinic.views.staff_signin) and they set it up again. A wrong code counts towards the sign-in lockout as a
+wrong password does.
 """
 
 import re
@@ -36,6 +38,7 @@ from clinic.qr import qr_svg
 from clinic.security import safe_next
 from clinic.services import (
     backup_codes_left,
+    confirm_authenticator,
     issue_backup_codes,
     reset_failures_after_sign_in,
     verify_second_factor,
@@ -137,9 +140,8 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
             request.session.pop(NO_DEVICE_KEY, None)
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
+            # The new app is now the only one: a lost phone's stops working here.
+            confirm_authenticator(device=device)
             otp_login(request, device)
             if backup_codes_left(request.user):
                 return redirect(_next(request))
@@ -153,6 +155,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         "secret": _base32(device.bin_key),
         "next": _next(request),
         "required": requires_second_factor(request.user),
+        "replacing": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
     }
     return render(request, "registration/twofactor_setup.html", context)
 

@@ -133,6 +133,52 @@ def test_the_authenticator_code_still_works_and_spends_no_backup_code(manager, p
     assert not account_entries(manager, "backup_code_used").exists()
 
 
+def code_ahead(device: TOTPDevice) -> str:
+    """The device's next code (within its tolerance): not refused as a replay of the code just used."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=1):06d}"
+
+
+def test_setting_up_a_new_phone_retires_the_lost_one(manager, phone, codes):
+    earlier = Client()  # a session signed in with the phone, before it was lost
+    sign_in(earlier, "boss")
+    assert verify(earlier, current_code(phone)).status_code == 302
+
+    client = Client()  # the README's steps: a backup code, then the new phone
+    sign_in(client, "boss")
+    assert verify(client, codes[0]).status_code == 302
+    page = client.get(reverse("clinic:twofactor-setup")).content.decode()
+    assert 'data-testid="replaces-authenticator"' in page and "retires the one you use now" in page
+    new = TOTPDevice.objects.get(user=manager, confirmed=False)
+    done = client.post(reverse("clinic:twofactor-setup"), {"code": current_code(new), "next": "/audit/"})
+    assert done.status_code == 302 and done["Location"] == "/audit/"
+    assert list(TOTPDevice.objects.filter(user=manager)) == [new]
+    new.refresh_from_db()
+    assert new.confirmed
+    assert client.get(reverse("clinic:audit-log")).status_code == 200
+    entry = account_entries(manager, "authenticator_replaced").get()
+    assert entry.actor == manager and entry.additional_data["removed"] == 1
+    assert "Authenticator replaced for boss" in entry.object_repr
+
+    finder = Client()  # whoever has the lost phone (and the password)
+    sign_in(finder, "boss")
+    refused = verify(finder, code_ahead(phone))
+    assert refused.status_code == 200 and "did not match" in refused.content.decode()
+    assert finder.get(reverse("clinic:audit-log")).status_code == 302
+    # The session signed in with the old phone is no longer past the second factor either.
+    assert earlier.get(reverse("clinic:audit-log")).status_code == 302
+
+
+def test_the_first_set_up_replaces_nothing(front_desk):
+    client = Client()
+    sign_in(client, front_desk.username)
+    page = client.get(reverse("clinic:twofactor-setup")).content.decode()
+    assert "replaces-authenticator" not in page
+    device = TOTPDevice.objects.get(user=front_desk)
+    assert client.post(reverse("clinic:twofactor-setup"), {"code": current_code(device)}).status_code == 302
+    assert TOTPDevice.objects.get(user=front_desk, confirmed=True) == device
+    assert not account_entries(front_desk, "authenticator_replaced").exists()
+
+
 def test_making_new_codes_cancels_the_old_ones(manager_client, manager, codes):
     page = reverse("clinic:twofactor-backup-codes")
     made = manager_client.post(page, {"next": "/audit/"})
