@@ -3,7 +3,6 @@ member's second factor (backup codes, a manager's reset) and sign-in lockout."""
 
 from auditlog.models import LogEntry
 from axes.utils import reset as reset_axes_attempts
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
@@ -198,7 +197,7 @@ def lift_lockout(*, user, by) -> int:
 
 
 def reset_failures_after_sign_in(*, user) -> None:
-    """A second factor passed: as after a right password (AXES_RESET_ON_SUCCESS), earlier failures no longer
-    count towards a lockout."""
-    if settings.AXES_RESET_ON_SUCCESS:
-        reset_axes_attempts(username=user.get_username())
+    """The whole sign-in passed (password, then the second factor or its set-up): earlier wrong passwords and
+    codes no longer count towards a lockout. For a user with a second factor the right password alone does not
+    clear them (clinic.twofactor.SignInLockoutHandler)."""
+    reset_axes_attempts(username=user.get_username())

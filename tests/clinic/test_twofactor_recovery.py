@@ -2,6 +2,7 @@
 second factor and lift of a sign-in lockout, each audited."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from auditlog.models import LogEntry
@@ -9,12 +10,13 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import MANAGER
-from clinic.services import BACKUP_CODE_COUNT, issue_backup_codes
+from clinic.services import BACKUP_CODE_COUNT, issue_backup_codes, lift_lockout
 from tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"
@@ -233,6 +235,94 @@ def test_a_right_code_clears_earlier_failures(manager, phone, settings):
     unthrottle(manager)
     assert verify(client, current_code(phone)).status_code == 302
     assert not AccessAttempt.objects.filter(username="boss").exists()
+
+
+def wrong_code_rounds(username: str, rounds: int, settings):
+    """Whoever knows the password tries codes: the right password, then one wrong code short of the limit, again
+    and again. Returns the lockout page (429) when it comes, else None."""
+    for _ in range(rounds):
+        client = Client()
+        signed = sign_in(client, username)
+        if signed.status_code == 429:
+            return signed
+        assert signed.status_code == 302
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            response = verify(client, "000000")
+            if response.status_code == 429:
+                return response
+    return None
+
+
+def test_the_right_password_does_not_clear_wrong_codes(manager, phone, codes, settings):
+    half_made = Client()  # signed in with the password before the lockout, at the code step
+    assert sign_in(half_made, "boss").status_code == 302
+
+    locked = wrong_code_rounds("boss", 3, settings)
+    assert locked is not None and "Sign-in locked" in locked.content.decode()
+    failures = AccessAttempt.objects.filter(username="boss").values_list("failures_since_start", flat=True)
+    assert sum(failures) == settings.AXES_FAILURE_LIMIT  # locked at the limit, not three rounds later
+
+    # Locked means locked: neither the right password nor the right code signs in.
+    client = Client()
+    assert sign_in(client, "boss").status_code == 429
+    assert "_auth_user_id" not in client.session
+    unthrottle(manager)
+    refused = verify(half_made, current_code(phone))
+    assert refused.status_code == 429 and "_auth_user_id" not in half_made.session
+    assert verify(Client(), codes[0]).status_code == 302  # no sign-in to verify: back to the sign-in page
+    assert StaticToken.objects.filter(device__user=manager).count() == BACKUP_CODE_COUNT
+
+
+def test_a_wrong_code_lockout_ends_with_the_cool_off(manager, phone, settings):
+    assert wrong_code_rounds("boss", 3, settings) is not None
+    cool_off = timedelta(hours=settings.AXES_COOLOFF_TIME, minutes=1)
+    AccessAttempt.objects.filter(username="boss").update(attempt_time=timezone.now() - cool_off)
+    client = Client()
+    assert sign_in(client, "boss").status_code == 302
+    unthrottle(manager)
+    assert verify(client, current_code(phone)).status_code == 302
+    assert client.get(reverse("clinic:audit-log")).status_code == 200
+
+
+def test_a_wrong_code_lockout_lifted_by_a_manager(manager, phone, other_manager, settings):
+    assert wrong_code_rounds("boss", 3, settings) is not None
+    assert lift_lockout(user=manager, by=other_manager)
+    client = Client()
+    assert sign_in(client, "boss").status_code == 302
+    unthrottle(manager)
+    assert verify(client, current_code(phone)).status_code == 302
+
+
+def test_a_passed_code_clears_the_count_the_password_did_not(manager, phone, settings):
+    assert wrong_code_rounds("boss", 1, settings) is None
+    client = Client()
+    sign_in(client, "boss")
+    assert AccessAttempt.objects.filter(username="boss").exists()  # the right password cleared nothing
+    unthrottle(manager)
+    assert verify(client, current_code(phone)).status_code == 302
+    assert not AccessAttempt.objects.filter(username="boss").exists()
+    assert wrong_code_rounds("boss", 1, settings) is None  # a fresh count: four more wrong codes, not locked
+
+
+def test_a_finished_set_up_clears_the_count(manager, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        sign_in(Client(), "boss", "wrong-password")
+    client = Client()
+    sign_in(client, "boss")
+    assert AccessAttempt.objects.filter(username="boss").exists()  # a manager must still set one up
+    client.get(reverse("clinic:twofactor-setup"))
+    device = TOTPDevice.objects.get(user=manager)
+    assert client.post(reverse("clinic:twofactor-setup"), {"code": current_code(device)}).status_code == 302
+    assert not AccessAttempt.objects.filter(username="boss").exists()
+
+
+def test_the_right_password_still_clears_failures_without_a_second_factor(front_desk, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        sign_in(Client(), "desk", "wrong-password")
+    client = Client()
+    assert sign_in(client, "desk").status_code == 302
+    assert client.get(reverse("pages:dashboard")).status_code == 200
+    assert not AccessAttempt.objects.filter(username="desk").exists()
 
 
 # --- the manager's page -----------------------------------------------------------------------------------
