@@ -108,6 +108,22 @@ def is_backup_code(code: str) -> bool:
     return not (len(code) == 6 and code.isdigit())
 
 
+def spend_backup_code(device: StaticDevice, code: str) -> bool:
+    """django-otp's StaticDevice.verify_token (its throttling included), except that the code counts as used only
+    by the sign-in whose DELETE removed it. django-otp reads the code, then deletes it without checking: two
+    sign-ins at once with the same code would both pass. The database's row lock makes the second delete nothing."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        return False
+    if StaticToken.objects.filter(device=device, token=code).delete()[0] != 1:
+        device.throttle_increment()
+        return False
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return True
+
+
 @transaction.atomic
 def verify_second_factor(*, user, code: str):
     """The user's confirmed device that accepts `code` (a backup code is spent by it), or None.
@@ -117,7 +133,9 @@ def verify_second_factor(*, user, code: str):
     """
     backup = is_backup_code(code)
     for device in devices_for_user(user, confirmed=True):
-        if isinstance(device, StaticDevice) == backup and device.verify_token(code):
+        if isinstance(device, StaticDevice) != backup:
+            continue
+        if spend_backup_code(device, code) if backup else device.verify_token(code):
             if backup:
                 left = backup_codes_left(user)
                 record_account_event(

@@ -2,12 +2,15 @@
 second factor and lift of a sign-in lockout, each audited."""
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,9 +18,11 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic import services
 from clinic.roles import MANAGER
-from clinic.services import BACKUP_CODE_COUNT, issue_backup_codes, lift_lockout
+from clinic.services import BACKUP_CODE_COUNT, issue_backup_codes, lift_lockout, verify_second_factor
 from tests.factories import UserFactory
+from tests.outcomes.test_report import in_thread
 
 PASSWORD = "correct-horse-battery"
 
@@ -107,6 +112,65 @@ def test_a_backup_code_signs_in_once(manager, codes):
     refused = verify(again, codes[0])
     assert refused.status_code == 200 and "did not match" in refused.content.decode()
     assert again.get(reverse("clinic:audit-log")).status_code == 302  # still not past the second factor
+
+
+def test_the_service_spends_a_backup_code_once(manager, codes):
+    device = verify_second_factor(user=manager, code=codes[0])
+    assert isinstance(device, StaticDevice)
+    assert verify_second_factor(user=manager, code=codes[0]) is None
+    assert StaticToken.objects.filter(device__user=manager).count() == BACKUP_CODE_COUNT - 1
+    assert account_entries(manager, "backup_code_used").count() == 1
+
+
+def test_wrong_backup_codes_are_throttled_as_django_otp_does(manager, codes):
+    assert verify_second_factor(user=manager, code="zzzzzzzz") is None
+    device = StaticDevice.objects.get(user=manager)
+    assert device.throttling_failure_count == 1
+    # While throttled even a right code is refused, and not spent.
+    assert verify_second_factor(user=manager, code=codes[0]) is None
+    assert StaticToken.objects.filter(device=device).count() == BACKUP_CODE_COUNT
+    unthrottle(manager)
+    assert verify_second_factor(user=manager, code=codes[0]) == device
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0 and device.last_used_at is not None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite lets one writer at a time, so it has no such race"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ins_at_once_with_one_backup_code_only_one_passes(roles, monkeypatch):
+    user = UserFactory(username="boss", role=MANAGER)
+    TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+    code = issue_backup_codes(user=user)[0]
+    # Both sign-ins reach the code at once; the first holds its transaction open a moment after spending it, so
+    # the second reads the code before the first commits (django-otp's read-then-delete let both pass).
+    both_here = threading.Barrier(2, timeout=10)
+    allowed = StaticDevice.verify_is_allowed
+    record = services.record_account_event
+
+    def arrive_together(device):
+        both_here.wait()
+        return allowed(device)
+
+    def record_slowly(*args, **kwargs):
+        record(*args, **kwargs)
+        time.sleep(0.5)
+
+    monkeypatch.setattr(StaticDevice, "verify_is_allowed", arrive_together)
+    monkeypatch.setattr(services, "record_account_event", record_slowly)
+    results, errors = [], []
+
+    def sign_in_with_code():
+        results.append(verify_second_factor(user=user, code=code))
+
+    threads = [in_thread(errors, sign_in_with_code) for _ in range(2)]
+    for thread in threads:
+        thread.join(20)
+    assert not errors
+    assert sorted(r is None for r in results) == [False, True]
+    assert not StaticToken.objects.filter(token=code).exists()
+    assert account_entries(user, "backup_code_used").count() == 1
 
 
 def test_a_backup_code_may_be_typed_in_capitals_with_spaces_and_says_how_many_are_left(manager, codes):
