@@ -3,7 +3,6 @@ member's second factor (backup codes, a manager's reset) and sign-in lockout."""
 
 from auditlog.models import LogEntry
 from axes.utils import reset as reset_axes_attempts
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
@@ -109,6 +108,22 @@ def is_backup_code(code: str) -> bool:
     return not (len(code) == 6 and code.isdigit())
 
 
+def spend_backup_code(device: StaticDevice, code: str) -> bool:
+    """django-otp's StaticDevice.verify_token (its throttling included), except that the code counts as used only
+    by the sign-in whose DELETE removed it. django-otp reads the code, then deletes it without checking: two
+    sign-ins at once with the same code would both pass. The database's row lock makes the second delete nothing."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        return False
+    if StaticToken.objects.filter(device=device, token=code).delete()[0] != 1:
+        device.throttle_increment()
+        return False
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return True
+
+
 @transaction.atomic
 def verify_second_factor(*, user, code: str):
     """The user's confirmed device that accepts `code` (a backup code is spent by it), or None.
@@ -118,7 +133,9 @@ def verify_second_factor(*, user, code: str):
     """
     backup = is_backup_code(code)
     for device in devices_for_user(user, confirmed=True):
-        if isinstance(device, StaticDevice) == backup and device.verify_token(code):
+        if isinstance(device, StaticDevice) != backup:
+            continue
+        if spend_backup_code(device, code) if backup else device.verify_token(code):
             if backup:
                 left = backup_codes_left(user)
                 record_account_event(
@@ -129,6 +146,32 @@ def verify_second_factor(*, user, code: str):
                 )
             return device
     return None
+
+
+@transaction.atomic
+def confirm_authenticator(*, device: TOTPDevice) -> int:
+    """Turn on the authenticator app the user has just set up (its code matched) and remove their others: a
+    lost or old phone signs in no more, from this session or any other. Returns how many confirmed apps it
+    replaced; replacing is audited."""
+    user = device.user
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    others = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)
+    replaced = int(others.filter(confirmed=True).count())  # django-otp has no type stubs
+    others.delete()
+    if replaced:
+        plural = "s" if replaced != 1 else ""
+        record_account_event(
+            user,
+            description=(
+                f"Authenticator replaced for {account_name(user)}: a new app set up, {replaced} earlier "
+                f"authenticator app{plural} removed"
+            ),
+            action=LogEntry.Action.DELETE,
+            event="authenticator_replaced",
+            removed=replaced,
+        )
+    return replaced
 
 
 @transaction.atomic
@@ -172,7 +215,7 @@ def lift_lockout(*, user, by) -> int:
 
 
 def reset_failures_after_sign_in(*, user) -> None:
-    """A second factor passed: as after a right password (AXES_RESET_ON_SUCCESS), earlier failures no longer
-    count towards a lockout."""
-    if settings.AXES_RESET_ON_SUCCESS:
-        reset_axes_attempts(username=user.get_username())
+    """The whole sign-in passed (password, then the second factor or its set-up): earlier wrong passwords and
+    codes no longer count towards a lockout. For a user with a second factor the right password alone does not
+    clear them (clinic.twofactor.SignInLockoutHandler)."""
+    reset_axes_attempts(username=user.get_username())

@@ -236,7 +236,11 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 # By username, not address: a clinic's staff share one address, and five typos by one must not lock all.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
+# A right password clears the username's earlier failures only when no second factor follows; for a user who has
+# or must set up one, only the passed code (or a finished set-up) clears them, or password + wrong codes, again
+# and again, would never lock (clinic.twofactor.SignInLockoutHandler, clinic.services.reset_failures_after_sign_in).
+AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "clinic.twofactor.SignInLockoutHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The address of each attempt is the client's, from the trusted proxies; a username too long for axes's
 # column is cut to the longest a username can be (a longer one was an error page).

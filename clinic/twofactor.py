@@ -4,15 +4,22 @@ After the password, a user who must or chose to use a second factor is sent to e
 their authenticator app (or, the first time, to set one up). Until then every staff page redirects.
 
 A lost phone: the user signs in with one of their single-use backup codes (django-otp's static device,
-made at set-up and again on demand), or a manager resets their second factor (clinic.views.staff_signin)
-and they set it up again. A wrong code counts towards the sign-in lockout as a wrong password does.
+made at set-up and again on demand) and sets up the new phone, which retires the old one (only one
+authenticator app per user: clinic.services.confirm_authenticator); or a manager resets their second factor
+(clinic.views.staff_signin) and they set it up again.
+
+The sign-in lockout (django-axes, by username): wrong passwords and wrong codes count alike, and five lock the
+username for the cool-off, however they mix. For a user who has or must set up a second factor the right
+password does not clear the count (SignInLockoutHandler): only the whole sign-in does, once the code passes, so
+whoever knows the password cannot try codes four at a time for ever. For everyone else a right password clears it.
 """
 
 import re
 from urllib.parse import quote
 
+from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off, get_lockout_response
+from axes.helpers import get_cool_off, get_credentials, get_lockout_response
 from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
@@ -36,6 +43,7 @@ from clinic.qr import qr_svg
 from clinic.security import safe_next
 from clinic.services import (
     backup_codes_left,
+    confirm_authenticator,
     issue_backup_codes,
     reset_failures_after_sign_in,
     verify_second_factor,
@@ -61,6 +69,22 @@ def requires_second_factor(user) -> bool:
     if annotated is not None:
         return annotated
     return type(user)._default_manager.filter(pk=user.pk).filter(requires_second_factor_query()).exists()
+
+
+def second_factor_follows(user) -> bool:
+    """After the right password this user still has a step to pass: a code, or setting up their authenticator."""
+    return requires_second_factor(user) or user_has_device(user, confirmed=True)
+
+
+class SignInLockoutHandler(AxesDatabaseHandler):
+    """django-axes's database handler (AXES_HANDLER), except that a right password clears the username's failed
+    attempts only when no second factor follows it (AXES_RESET_ON_SUCCESS is off). The others' count is cleared
+    when the code passes (clinic.services.reset_failures_after_sign_in)."""
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        super().user_logged_in(sender, request, user, **kwargs)
+        if not second_factor_follows(user):
+            self.reset_user_attempts(request, get_credentials(user.get_username()))
 
 
 class TwoFactorMiddleware:
@@ -137,10 +161,10 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
             request.session.pop(NO_DEVICE_KEY, None)
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
+            # The new app is now the only one: a lost phone's stops working here.
+            confirm_authenticator(device=device)
             otp_login(request, device)
+            reset_failures_after_sign_in(user=request.user)
             if backup_codes_left(request.user):
                 return redirect(_next(request))
             # The first set-up: backup codes for the day the phone is lost, shown on the next page.
@@ -153,6 +177,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         "secret": _base32(device.bin_key),
         "next": _next(request),
         "required": requires_second_factor(request.user),
+        "replacing": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
     }
     return render(request, "registration/twofactor_setup.html", context)
 

@@ -1,5 +1,6 @@
-"""Two-factor recovery in a browser: a manager sets up two-factor sign-in and gets backup codes, signs in with
-one, and resets another manager's second factor; axe-core (WCAG 2.1 AA) and the CSP on each of those pages."""
+"""Two-factor recovery in a browser: a manager sets up two-factor sign-in and gets backup codes, resets another
+manager's second factor, signs in with a backup code and sets up a new phone in place of the lost one; axe-core
+(WCAG 2.1 AA) and the CSP on each of those pages."""
 
 import re
 
@@ -78,4 +79,14 @@ def test_backup_codes_and_the_managers_reset(page, live_server, manager, front_d
     page.goto(f"{live_server.url}/accounts/2fa/backup-codes/")
     expect(page.get_by_test_id("codes-left")).to_contain_text("9")
     assert not axe_violations(page, live_server)
+
+    # The new phone: setting it up retires the lost one, and the page says so first.
+    page.goto(f"{live_server.url}/accounts/2fa/setup/")
+    expect(page.get_by_test_id("replaces-authenticator")).to_contain_text("retires the one you use now")
+    assert not axe_violations(page, live_server)
+    new_phone = TOTPDevice.objects.get(user=manager, confirmed=False)
+    page.get_by_label("6-digit code").fill(current_code(new_phone))
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert list(TOTPDevice.objects.filter(user=manager)) == [new_phone]
     assert csp == []

@@ -2,20 +2,27 @@
 second factor and lift of a sign-in lockout, each audited."""
 
 import re
+import threading
+import time
+from datetime import timedelta
 
 import pytest
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic import services
 from clinic.roles import MANAGER
-from clinic.services import BACKUP_CODE_COUNT, issue_backup_codes
+from clinic.services import BACKUP_CODE_COUNT, issue_backup_codes, lift_lockout, verify_second_factor
 from tests.factories import UserFactory
+from tests.outcomes.test_report import in_thread
 
 PASSWORD = "correct-horse-battery"
 
@@ -107,6 +114,65 @@ def test_a_backup_code_signs_in_once(manager, codes):
     assert again.get(reverse("clinic:audit-log")).status_code == 302  # still not past the second factor
 
 
+def test_the_service_spends_a_backup_code_once(manager, codes):
+    device = verify_second_factor(user=manager, code=codes[0])
+    assert isinstance(device, StaticDevice)
+    assert verify_second_factor(user=manager, code=codes[0]) is None
+    assert StaticToken.objects.filter(device__user=manager).count() == BACKUP_CODE_COUNT - 1
+    assert account_entries(manager, "backup_code_used").count() == 1
+
+
+def test_wrong_backup_codes_are_throttled_as_django_otp_does(manager, codes):
+    assert verify_second_factor(user=manager, code="zzzzzzzz") is None
+    device = StaticDevice.objects.get(user=manager)
+    assert device.throttling_failure_count == 1
+    # While throttled even a right code is refused, and not spent.
+    assert verify_second_factor(user=manager, code=codes[0]) is None
+    assert StaticToken.objects.filter(device=device).count() == BACKUP_CODE_COUNT
+    unthrottle(manager)
+    assert verify_second_factor(user=manager, code=codes[0]) == device
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0 and device.last_used_at is not None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite lets one writer at a time, so it has no such race"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ins_at_once_with_one_backup_code_only_one_passes(roles, monkeypatch):
+    user = UserFactory(username="boss", role=MANAGER)
+    TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+    code = issue_backup_codes(user=user)[0]
+    # Both sign-ins reach the code at once; the first holds its transaction open a moment after spending it, so
+    # the second reads the code before the first commits (django-otp's read-then-delete let both pass).
+    both_here = threading.Barrier(2, timeout=10)
+    allowed = StaticDevice.verify_is_allowed
+    record = services.record_account_event
+
+    def arrive_together(device):
+        both_here.wait()
+        return allowed(device)
+
+    def record_slowly(*args, **kwargs):
+        record(*args, **kwargs)
+        time.sleep(0.5)
+
+    monkeypatch.setattr(StaticDevice, "verify_is_allowed", arrive_together)
+    monkeypatch.setattr(services, "record_account_event", record_slowly)
+    results, errors = [], []
+
+    def sign_in_with_code():
+        results.append(verify_second_factor(user=user, code=code))
+
+    threads = [in_thread(errors, sign_in_with_code) for _ in range(2)]
+    for thread in threads:
+        thread.join(20)
+    assert not errors
+    assert sorted(r is None for r in results) == [False, True]
+    assert not StaticToken.objects.filter(token=code).exists()
+    assert account_entries(user, "backup_code_used").count() == 1
+
+
 def test_a_backup_code_may_be_typed_in_capitals_with_spaces_and_says_how_many_are_left(manager, codes):
     client = Client()
     sign_in(client, "boss")
@@ -131,6 +197,52 @@ def test_the_authenticator_code_still_works_and_spends_no_backup_code(manager, p
     assert verify(client, current_code(phone)).status_code == 302
     assert StaticToken.objects.filter(device__user=manager).count() == BACKUP_CODE_COUNT
     assert not account_entries(manager, "backup_code_used").exists()
+
+
+def code_ahead(device: TOTPDevice) -> str:
+    """The device's next code (within its tolerance): not refused as a replay of the code just used."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=1):06d}"
+
+
+def test_setting_up_a_new_phone_retires_the_lost_one(manager, phone, codes):
+    earlier = Client()  # a session signed in with the phone, before it was lost
+    sign_in(earlier, "boss")
+    assert verify(earlier, current_code(phone)).status_code == 302
+
+    client = Client()  # the README's steps: a backup code, then the new phone
+    sign_in(client, "boss")
+    assert verify(client, codes[0]).status_code == 302
+    page = client.get(reverse("clinic:twofactor-setup")).content.decode()
+    assert 'data-testid="replaces-authenticator"' in page and "retires the one you use now" in page
+    new = TOTPDevice.objects.get(user=manager, confirmed=False)
+    done = client.post(reverse("clinic:twofactor-setup"), {"code": current_code(new), "next": "/audit/"})
+    assert done.status_code == 302 and done["Location"] == "/audit/"
+    assert list(TOTPDevice.objects.filter(user=manager)) == [new]
+    new.refresh_from_db()
+    assert new.confirmed
+    assert client.get(reverse("clinic:audit-log")).status_code == 200
+    entry = account_entries(manager, "authenticator_replaced").get()
+    assert entry.actor == manager and entry.additional_data["removed"] == 1
+    assert "Authenticator replaced for boss" in entry.object_repr
+
+    finder = Client()  # whoever has the lost phone (and the password)
+    sign_in(finder, "boss")
+    refused = verify(finder, code_ahead(phone))
+    assert refused.status_code == 200 and "did not match" in refused.content.decode()
+    assert finder.get(reverse("clinic:audit-log")).status_code == 302
+    # The session signed in with the old phone is no longer past the second factor either.
+    assert earlier.get(reverse("clinic:audit-log")).status_code == 302
+
+
+def test_the_first_set_up_replaces_nothing(front_desk):
+    client = Client()
+    sign_in(client, front_desk.username)
+    page = client.get(reverse("clinic:twofactor-setup")).content.decode()
+    assert "replaces-authenticator" not in page
+    device = TOTPDevice.objects.get(user=front_desk)
+    assert client.post(reverse("clinic:twofactor-setup"), {"code": current_code(device)}).status_code == 302
+    assert TOTPDevice.objects.get(user=front_desk, confirmed=True) == device
+    assert not account_entries(front_desk, "authenticator_replaced").exists()
 
 
 def test_making_new_codes_cancels_the_old_ones(manager_client, manager, codes):
@@ -187,6 +299,94 @@ def test_a_right_code_clears_earlier_failures(manager, phone, settings):
     unthrottle(manager)
     assert verify(client, current_code(phone)).status_code == 302
     assert not AccessAttempt.objects.filter(username="boss").exists()
+
+
+def wrong_code_rounds(username: str, rounds: int, settings):
+    """Whoever knows the password tries codes: the right password, then one wrong code short of the limit, again
+    and again. Returns the lockout page (429) when it comes, else None."""
+    for _ in range(rounds):
+        client = Client()
+        signed = sign_in(client, username)
+        if signed.status_code == 429:
+            return signed
+        assert signed.status_code == 302
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            response = verify(client, "000000")
+            if response.status_code == 429:
+                return response
+    return None
+
+
+def test_the_right_password_does_not_clear_wrong_codes(manager, phone, codes, settings):
+    half_made = Client()  # signed in with the password before the lockout, at the code step
+    assert sign_in(half_made, "boss").status_code == 302
+
+    locked = wrong_code_rounds("boss", 3, settings)
+    assert locked is not None and "Sign-in locked" in locked.content.decode()
+    failures = AccessAttempt.objects.filter(username="boss").values_list("failures_since_start", flat=True)
+    assert sum(failures) == settings.AXES_FAILURE_LIMIT  # locked at the limit, not three rounds later
+
+    # Locked means locked: neither the right password nor the right code signs in.
+    client = Client()
+    assert sign_in(client, "boss").status_code == 429
+    assert "_auth_user_id" not in client.session
+    unthrottle(manager)
+    refused = verify(half_made, current_code(phone))
+    assert refused.status_code == 429 and "_auth_user_id" not in half_made.session
+    assert verify(Client(), codes[0]).status_code == 302  # no sign-in to verify: back to the sign-in page
+    assert StaticToken.objects.filter(device__user=manager).count() == BACKUP_CODE_COUNT
+
+
+def test_a_wrong_code_lockout_ends_with_the_cool_off(manager, phone, settings):
+    assert wrong_code_rounds("boss", 3, settings) is not None
+    cool_off = timedelta(hours=settings.AXES_COOLOFF_TIME, minutes=1)
+    AccessAttempt.objects.filter(username="boss").update(attempt_time=timezone.now() - cool_off)
+    client = Client()
+    assert sign_in(client, "boss").status_code == 302
+    unthrottle(manager)
+    assert verify(client, current_code(phone)).status_code == 302
+    assert client.get(reverse("clinic:audit-log")).status_code == 200
+
+
+def test_a_wrong_code_lockout_lifted_by_a_manager(manager, phone, other_manager, settings):
+    assert wrong_code_rounds("boss", 3, settings) is not None
+    assert lift_lockout(user=manager, by=other_manager)
+    client = Client()
+    assert sign_in(client, "boss").status_code == 302
+    unthrottle(manager)
+    assert verify(client, current_code(phone)).status_code == 302
+
+
+def test_a_passed_code_clears_the_count_the_password_did_not(manager, phone, settings):
+    assert wrong_code_rounds("boss", 1, settings) is None
+    client = Client()
+    sign_in(client, "boss")
+    assert AccessAttempt.objects.filter(username="boss").exists()  # the right password cleared nothing
+    unthrottle(manager)
+    assert verify(client, current_code(phone)).status_code == 302
+    assert not AccessAttempt.objects.filter(username="boss").exists()
+    assert wrong_code_rounds("boss", 1, settings) is None  # a fresh count: four more wrong codes, not locked
+
+
+def test_a_finished_set_up_clears_the_count(manager, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        sign_in(Client(), "boss", "wrong-password")
+    client = Client()
+    sign_in(client, "boss")
+    assert AccessAttempt.objects.filter(username="boss").exists()  # a manager must still set one up
+    client.get(reverse("clinic:twofactor-setup"))
+    device = TOTPDevice.objects.get(user=manager)
+    assert client.post(reverse("clinic:twofactor-setup"), {"code": current_code(device)}).status_code == 302
+    assert not AccessAttempt.objects.filter(username="boss").exists()
+
+
+def test_the_right_password_still_clears_failures_without_a_second_factor(front_desk, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        sign_in(Client(), "desk", "wrong-password")
+    client = Client()
+    assert sign_in(client, "desk").status_code == 302
+    assert client.get(reverse("pages:dashboard")).status_code == 200
+    assert not AccessAttempt.objects.filter(username="desk").exists()
 
 
 # --- the manager's page -----------------------------------------------------------------------------------
