@@ -137,7 +137,8 @@ def patient_form(request: HttpRequest) -> HttpResponse:
                 "odi_missing": bool(result) and submitted.odi_score is None,
             }
             return finish_link(request, services.QUESTIONNAIRE_LINK, done)
-    questionnaire = services.save_draft(questionnaire=questionnaire, answers=answers)
+    saved = posted.label if posted else "every step"
+    questionnaire = services.save_draft(questionnaire=questionnaire, answers=answers, step=saved)
     self_harm = last in forms and forms[last].self_harm_answer()
     if self_harm:
         # Thoughts of self-harm are acted on at once, even while other answers need correcting or are missing.
