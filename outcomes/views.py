@@ -67,6 +67,9 @@ def _first_unfinished(questionnaire: Questionnaire, questions: dict) -> Step | N
 
 
 def _step_page(request, questionnaire, step: Step, form: QuestionnaireForm, questions: dict, *, crisis=False):
+    # Thoughts of self-harm answered (and the clinic alerted) show the crisis resources on every step
+    # after, whichever way the patient came to it (a redirect included), until the answer is changed.
+    crisis = crisis or rules.self_harm_item9(questionnaire.draft) is not None
     context = {
         "form": form,
         "step": step,

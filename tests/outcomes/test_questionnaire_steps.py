@@ -256,3 +256,33 @@ def test_thoughts_of_self_harm_on_the_last_step_alert_at_once_even_going_back(cl
     page = client.post(FORM, {"step": "rest", "go": "back", "phq9_9": "2"})
     assert page.status_code == 302
     assert Alert.objects.get(patient=plan.patient, kind="self_harm").item9 == 2
+
+
+def test_the_crisis_resources_show_on_every_step_while_the_saved_item_9_is_above_0(client, plan):
+    week4 = Questionnaire.objects.create(
+        patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=4, includes_phq9=True
+    )
+    open_form(client, week4)
+    assert 'data-testid="crisis-resources"' not in client.get(FORM).content.decode()
+    post_step(client, "pain")
+    post_step(client, "odi")
+    # Item 9 above 0 with Back: the alert is raised, and the page the patient lands on shows the resources.
+    back = client.post(FORM, {"step": "rest", "go": "back", "phq9_9": "2"})
+    assert back["Location"] == f"{FORM}?step=3"
+    step3 = client.get(back["Location"]).content.decode()
+    assert "Step 3 of 4" in step3
+    assert step3.count('data-testid="crisis-resources"') == 1 and "You do not have to face this alone" in step3
+    assert Alert.objects.filter(patient=plan.patient, kind="self_harm").count() == 1
+    # Sent whole while an earlier step is unfinished (two ODI sections left blank): the redirect to that
+    # step shows them too.
+    week4.refresh_from_db()
+    Questionnaire.objects.filter(pk=week4.pk).update(draft={**week4.draft, "odi_walking": None, "odi_sitting": None})
+    page = client.post(FORM, {**questionnaire_data(phq9=(1,) * 9), "step": "rest", "go": "next"})
+    assert page["Location"] == FORM
+    unfinished = client.get(FORM).content.decode()
+    assert "Step 3 of 4" in unfinished and 'data-testid="crisis-resources"' in unfinished
+    week4.refresh_from_db()
+    assert not week4.is_submitted
+    # Item 9 changed back to "not at all": no more.
+    client.post(FORM, {**questionnaire_data(phq9=(1,) * 8 + (0,)), "step": "rest", "go": "back"})
+    assert 'data-testid="crisis-resources"' not in client.get(f"{FORM}?step=2").content.decode()
