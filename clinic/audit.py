@@ -135,6 +135,16 @@ def record_disclosure(instance: Model, *, document: str, to: str) -> None:
     LogEntry.objects.bulk_create([entry])  # `_entry` gave it the request's user and address
 
 
+def record_change(instance: Model, *, description: str, **details) -> None:
+    """A change to one record told in words rather than as its columns' values (answers the patient has not
+    yet sent, which staff are not to read): one update entry for the record, with its patient (the audit
+    log's patient filter finds it), the request's user and address; `details` (JSON) keep what the words say."""
+    entry = _entry(instance, LogEntry.Action.UPDATE, None)
+    entry.object_repr = description[:2000]
+    entry.additional_data = {**(entry.additional_data or {}), **details}
+    LogEntry.objects.bulk_create([entry])  # `_entry` gave it the request's user and address
+
+
 def record_account_event(user: Model, *, description: str, action=LogEntry.Action.UPDATE, **details) -> None:
     """A change to a staff account's sign-in (backup codes made or used, a second factor reset, a lockout
     lifted): one entry about that account, in words, with who did it and from where, as the request gives

@@ -10,3 +10,4 @@ class QuestionnaireAdmin(ClinicalRecordAdmin):
     list_select_related = ["patient"]
     list_filter = ["kind", "source"]
     date_hierarchy = "due_date"
+    exclude = ["draft"]  # the patient's answers not yet sent, which staff do not read

@@ -39,6 +39,11 @@ class Step:
     key: str
     title: str
 
+    @property
+    def label(self) -> str:
+        """The step as the audit log names it: "step 2 of 4 (your pain)"."""
+        return f"step {self.number} of {STEP_COUNT} ({self.title})"
+
 
 WARNING_SIGNS_STEP = Step(1, "warning-signs", "warning signs")
 # Steps 2 to 4, each a part of `QuestionnaireForm`: the pain scales, the ODI, then everything else of

@@ -141,7 +141,10 @@ class Questionnaire(models.Model):
     pgic = score_field(1, 7, "global impression of change (PGIC)", choices=Pgic.choices, null=True, blank=True)
 
     # The patient's answers online, step by step (outcomes.forms.STEPS), kept until the questionnaire is
-    # submitted and emptied then: a closed page loses nothing. Never scored, never shown to staff as answers.
+    # submitted and emptied then: a closed page loses nothing. Emptied too by the daily run once no link to
+    # the questionnaire can be used (outcomes.services.drop_stale_drafts). Never scored, never shown to
+    # staff: left out of the audit trail's changes (each save is an entry in words, without the answers)
+    # and of the admin.
     draft = models.JSONField("answers saved so far (not yet sent)", default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # The day the patient filled it in: a paper form's, as staff record it (they may type it in days
@@ -218,4 +221,4 @@ class Questionnaire(models.Model):
         return self.phq9_total is not None and phq9_flagged(self.phq9_total)
 
 
-audited(Questionnaire)
+audited(Questionnaire, exclude=("draft",))  # the answers not yet sent: see `draft`

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterator, Mapping
 from copy import copy
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clinic.audit import log_rows, record_export
+from clinic.audit import log_rows, record_change, record_export
 from clinic.fields import Source
 from clinic.links import Purpose, SentLink, send_link, spend_link
 from clinic.models import Patient, PatientLink
@@ -232,20 +232,52 @@ def record_warning_signs(
 
 
 @transaction.atomic
-def save_draft(*, questionnaire: Questionnaire, answers: Mapping[str, object]) -> Questionnaire:
+def save_draft(*, questionnaire: Questionnaire, answers: Mapping[str, object], step: str) -> Questionnaire:
     """Keep the answers of one step of the patient's form, until the whole questionnaire is submitted.
 
     They join the answers saved before (an answer given again replaces the earlier one). Nothing is
     scored and no rule acts on them: that happens once, on the submission. A submitted questionnaire
-    is not changed. The save is audited as any change to the questionnaire (django-auditlog's entry).
+    is not changed. Each save that changes something is audited in words, naming the `step` ("step 2
+    of 4 (your pain)") and never an answer: staff do not read answers the patient has not sent.
     """
     row = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
     draft = {**row.draft, **answers}
     if not row.is_submitted and draft != row.draft:
         row.draft = draft
         row.save(update_fields=["draft"])
+        due = row.due_date
+        record_change(
+            row,
+            description=f"Patient saved {step} of the {row.get_kind_display().lower()} questionnaire due "
+            f"{due:%b} {due.day}, {due.year} (answers not shown until sent)",
+            saved=step,
+        )
     questionnaire.draft = row.draft
     return questionnaire
+
+
+@transaction.atomic
+def drop_stale_drafts(*, now: datetime) -> int:
+    """Empty the answers saved so far of the questionnaires no link can reach any more (every link to them
+    expired or revoked), so unsent answers are not kept for ever; one audit entry names them. Returns how many.
+
+    A new link sent while one is still usable keeps the answers: the patient carries on with it.
+    """
+    reachable = PatientLink.objects.usable(now).filter(purpose=QUESTIONNAIRE_LINK.key)
+    stale = Questionnaire.objects.pending().exclude(draft={}).exclude(pk__in=reachable.values("subject_id"))
+    rows = list(stale.values_list("pk", "patient_id"))
+    if not rows:
+        return 0
+    Questionnaire.objects.filter(pk__in=[pk for pk, _patient in rows]).update(draft={})
+    record_export(
+        Questionnaire,
+        description=f"Answers saved so far (never sent) dropped from {len(rows)} "
+        f"questionnaire{'' if len(rows) == 1 else 's'} no link can reach any more",
+        action=LogEntry.Action.UPDATE,
+        questionnaire_ids=[pk for pk, _patient in rows],
+        patient_ids=sorted({patient for _pk, patient in rows}),
+    )
+    return len(rows)
 
 
 @transaction.atomic

@@ -67,6 +67,9 @@ def _first_unfinished(questionnaire: Questionnaire, questions: dict) -> Step | N
 
 
 def _step_page(request, questionnaire, step: Step, form: QuestionnaireForm, questions: dict, *, crisis=False):
+    # Thoughts of self-harm answered (and the clinic alerted) show the crisis resources on every step
+    # after, whichever way the patient came to it (a redirect included), until the answer is changed.
+    crisis = crisis or rules.self_harm_item9(questionnaire.draft) is not None
     context = {
         "form": form,
         "step": step,
@@ -137,7 +140,8 @@ def patient_form(request: HttpRequest) -> HttpResponse:
                 "odi_missing": bool(result) and submitted.odi_score is None,
             }
             return finish_link(request, services.QUESTIONNAIRE_LINK, done)
-    questionnaire = services.save_draft(questionnaire=questionnaire, answers=answers)
+    saved = posted.label if posted else "every step"
+    questionnaire = services.save_draft(questionnaire=questionnaire, answers=answers, step=saved)
     self_harm = last in forms and forms[last].self_harm_answer()
     if self_harm:
         # Thoughts of self-harm are acted on at once, even while other answers need correcting or are missing.

@@ -345,6 +345,10 @@ WRITERS = {
     "outcomes.services.record_warning_signs": "test_a_questionnaire_logs_its_warning_signs_and_its_answers",
     "outcomes.services.report_self_harm": "test_alerts_are_logged_as_they_are_raised_sent_and_acknowledged",
     "outcomes.services.submit_questionnaire": "test_a_questionnaire_logs_its_warning_signs_and_its_answers",
+    "outcomes.services.save_draft": "an entry in words per step saved, without the answers: "
+    "tests/outcomes/test_questionnaire_steps.py::test_each_step_save_is_audited_in_words_without_the_answers",
+    "outcomes.services.drop_stale_drafts": "one bulk entry naming the questionnaires: "
+    "tests/outcomes/test_reminders.py::test_the_daily_run_drops_the_unsent_answers_no_link_can_reach_and_audits_it",
     "outcomes.services.questionnaire_due": "test_a_paper_questionnaire_and_its_warning_signs",
     "outcomes.services.paper_questionnaire": "test_a_paper_questionnaire_and_its_warning_signs",
     "outcomes.services.paper_warning_signs": "test_a_paper_questionnaire_and_its_warning_signs",

@@ -135,6 +135,28 @@ def test_the_pain_scale_is_one_row_of_eleven_at_360_px(phone_page, live_server, 
     assert phone_page.evaluate("() => document.documentElement.scrollWidth") <= 360  # nothing sideways
 
 
+def test_enter_on_an_answer_goes_to_the_next_step_and_back_is_shown_on_the_left(phone_page, live_server, acupuncturist):
+    questionnaire = due_questionnaire(acupuncturist)
+    _, token = issue_link(patient=questionnaire.patient, purpose="questionnaire", subject=questionnaire)
+    phone_page.goto(f"{live_server.url}/l/{token}/")
+    answer_everything(phone_page)
+    next_step(phone_page, 2, "your pain")
+    back, next_button = (phone_page.get_by_role("button", name=name) for name in ("Back", "Next"))
+    assert back.bounding_box()["x"] < next_button.bounding_box()["x"]  # Back on the left, as on paper
+    answer_everything(phone_page)
+    # Enter on a chosen answer presses the form's default button, its first: Next, never Back.
+    phone_page.locator("fieldset#q-leg_pain_worst input[type=radio]:checked").press("Enter")
+    expect(phone_page.get_by_text("Step 3 of 4: everyday life", exact=True)).to_be_visible()
+    questionnaire.refresh_from_db()
+    assert questionnaire.draft["leg_pain_worst"] == 3
+    # Tab goes from the last answer to Next, then to Back.
+    phone_page.locator("fieldset.question input[type=radio]").last.focus()
+    phone_page.keyboard.press("Tab")
+    expect(phone_page.get_by_role("button", name="Next")).to_be_focused()
+    phone_page.keyboard.press("Tab")
+    expect(phone_page.get_by_role("button", name="Back")).to_be_focused()
+
+
 def test_tapping_yes_shows_the_instructions_at_once_and_saves_the_sign_before_anything_is_sent(
     phone_page, page, live_server, acupuncturist
 ):

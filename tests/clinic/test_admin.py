@@ -173,3 +173,18 @@ def test_admin_pages_stay_within_a_query_budget_on_ten_times_the_data(admin_clie
     assert not grew, f"admin pages whose queries grow with the data (small, large): {grew}"
     over = {f"{label} {page}": n for label in large for page, n in large[label].items() if n > 25}
     assert not over, f"admin pages over 25 queries: {over}"
+
+
+def test_the_questionnaire_admin_never_shows_the_answers_not_yet_sent(admin_client, acupuncturist):
+    from outcomes.models import Questionnaire
+    from tests.factories import TreatmentPlanFactory
+
+    plan = TreatmentPlanFactory(practitioner=acupuncturist)
+    questionnaire = Questionnaire.objects.create(
+        patient=plan.patient, plan=plan, due_date=plan.start_date, week=4, draft={"phq9_9": 2, "back_pain_now": 9}
+    )
+    page = admin_client.get(reverse("admin:outcomes_questionnaire_change", args=[questionnaire.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "field-due_date" in html and "field-week" in html  # the record is shown
+    assert "field-draft" not in html and "answers saved so far" not in html.lower()
+    assert "&quot;back_pain_now&quot;: 9" not in html and '"back_pain_now": 9' not in html

@@ -186,11 +186,44 @@ def test_the_last_step_sent_before_an_earlier_one_is_finished_saves_it_and_asks_
     assert "Step 3 of 4" in client.get(FORM).content.decode()
 
 
-def test_each_step_save_is_audited(client, questionnaire):
+def test_each_step_save_is_audited_in_words_without_the_answers(client, plan):
+    due = timezone.localdate()
+    week4 = Questionnaire.objects.create(patient=plan.patient, plan=plan, due_date=due, week=4, includes_phq9=True)
+    open_form(client, week4)
+    before = LogEntry.objects.get_for_object(week4).count()
+    post_step(client, "pain")
+    entry = LogEntry.objects.get_for_object(week4).latest("timestamp")
+    assert entry.action == LogEntry.Action.UPDATE and entry.changes_dict == {}
+    assert entry.object_repr == (
+        f"Patient saved step 2 of 4 (your pain) of the weekly questionnaire due {due:%b} {due.day}, {due.year} "
+        "(answers not shown until sent)"
+    )
+    assert entry.additional_data == {"patient_id": plan.patient_id, "saved": "step 2 of 4 (your pain)"}
+    post_step(client, "odi")
+    post_step(client, "rest", go="back", phq9_9=2)
+    saves = LogEntry.objects.get_for_object(week4).order_by("pk")[before:]
+    assert [row.additional_data.get("saved") for row in saves] == [
+        "step 2 of 4 (your pain)",
+        "step 3 of 4 (everyday life)",
+        "step 4 of 4 (the last questions)",
+    ]
+    # Nowhere in the trail are the answers not yet sent (item 9 among them): no entry holds the draft.
+    assert not any("draft" in (row.changes_dict or {}) for row in LogEntry.objects.get_for_object(week4))
+    week4.refresh_from_db()
+    assert week4.draft["phq9_9"] == 2
+    # The same answers again change nothing, and write no entry.
+    count = LogEntry.objects.get_for_object(week4).count()
+    post_step(client, "pain")
+    assert LogEntry.objects.get_for_object(week4).count() == count
+
+
+def test_the_submission_entry_holds_the_answers_sent_but_never_the_draft(client, questionnaire):
     open_form(client, questionnaire)
     post_step(client, "pain")
-    entry = LogEntry.objects.get_for_object(questionnaire).latest("timestamp")
-    assert entry.action == LogEntry.Action.UPDATE and set(entry.changes_dict) == {"draft"}
+    post_step(client, "odi")
+    post_step(client, "rest")
+    submitted = LogEntry.objects.get_for_object(questionnaire).latest("timestamp")
+    assert submitted.changes_dict["odi_score"] == ["None", "47"] and "draft" not in submitted.changes_dict
 
 
 def test_a_warning_sign_on_step_1_still_goes_the_urgent_way_and_the_steps_follow(client, questionnaire):
@@ -223,3 +256,33 @@ def test_thoughts_of_self_harm_on_the_last_step_alert_at_once_even_going_back(cl
     page = client.post(FORM, {"step": "rest", "go": "back", "phq9_9": "2"})
     assert page.status_code == 302
     assert Alert.objects.get(patient=plan.patient, kind="self_harm").item9 == 2
+
+
+def test_the_crisis_resources_show_on_every_step_while_the_saved_item_9_is_above_0(client, plan):
+    week4 = Questionnaire.objects.create(
+        patient=plan.patient, plan=plan, due_date=timezone.localdate(), week=4, includes_phq9=True
+    )
+    open_form(client, week4)
+    assert 'data-testid="crisis-resources"' not in client.get(FORM).content.decode()
+    post_step(client, "pain")
+    post_step(client, "odi")
+    # Item 9 above 0 with Back: the alert is raised, and the page the patient lands on shows the resources.
+    back = client.post(FORM, {"step": "rest", "go": "back", "phq9_9": "2"})
+    assert back["Location"] == f"{FORM}?step=3"
+    step3 = client.get(back["Location"]).content.decode()
+    assert "Step 3 of 4" in step3
+    assert step3.count('data-testid="crisis-resources"') == 1 and "You do not have to face this alone" in step3
+    assert Alert.objects.filter(patient=plan.patient, kind="self_harm").count() == 1
+    # Sent whole while an earlier step is unfinished (two ODI sections left blank): the redirect to that
+    # step shows them too.
+    week4.refresh_from_db()
+    Questionnaire.objects.filter(pk=week4.pk).update(draft={**week4.draft, "odi_walking": None, "odi_sitting": None})
+    page = client.post(FORM, {**questionnaire_data(phq9=(1,) * 9), "step": "rest", "go": "next"})
+    assert page["Location"] == FORM
+    unfinished = client.get(FORM).content.decode()
+    assert "Step 3 of 4" in unfinished and 'data-testid="crisis-resources"' in unfinished
+    week4.refresh_from_db()
+    assert not week4.is_submitted
+    # Item 9 changed back to "not at all": no more.
+    client.post(FORM, {**questionnaire_data(phq9=(1,) * 8 + (0,)), "step": "rest", "go": "back"})
+    assert 'data-testid="crisis-resources"' not in client.get(f"{FORM}?step=2").content.decode()

@@ -157,6 +157,42 @@ def test_the_command_is_idempotent(plan, mailoutbox, capsys):
     assert Questionnaire.objects.filter(reminded_at__isnull=False).count() == 1
 
 
+def test_the_daily_run_drops_the_unsent_answers_no_link_can_reach_and_audits_it(plan, capsys):
+    from auditlog.models import LogEntry
+
+    from clinic.links import issue_link
+    from clinic.models import PatientLink
+
+    today = timezone.localdate()
+    expired, renewed, open_, sent = (
+        Questionnaire.objects.create(
+            patient=plan.patient, plan=plan, due_date=today - timedelta(days=days), week=week, draft={"pgic": 3}
+        )
+        for days, week in ((21, 1), (14, 2), (7, 3), (0, 4))
+    )
+    for questionnaire in (expired, renewed, open_):
+        issue_link(patient=plan.patient, purpose="questionnaire", subject=questionnaire)
+    PatientLink.objects.filter(subject_id=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    # A new link for the same questionnaire (the first revoked): the patient carries on where they left off.
+    issue_link(patient=plan.patient, purpose="questionnaire", subject=renewed)
+    Questionnaire.objects.filter(pk=sent.pk).update(submitted_at=timezone.now(), draft={})
+    call_command("send_questionnaire_reminders")
+    assert "1 unsent questionnaire draft(s) dropped." in capsys.readouterr().out
+    ours = [expired.pk, renewed.pk, open_.pk, sent.pk]
+    drafts = dict(Questionnaire.objects.filter(pk__in=ours).values_list("pk", "draft"))
+    assert drafts == {expired.pk: {}, renewed.pk: {"pgic": 3}, open_.pk: {"pgic": 3}, sent.pk: {}}
+    entry = LogEntry.objects.get(object_repr__startswith="Answers saved so far")
+    assert entry.action == LogEntry.Action.UPDATE
+    assert entry.object_repr == (
+        "Answers saved so far (never sent) dropped from 1 questionnaire no link can reach any more"
+    )
+    assert entry.additional_data == {"questionnaire_ids": [expired.pk], "patient_ids": [plan.patient_id]}
+    # Nothing left to drop: no more entries.
+    call_command("send_questionnaire_reminders")
+    assert "0 unsent questionnaire draft(s) dropped." in capsys.readouterr().out
+    assert LogEntry.objects.filter(object_repr__startswith="Answers saved so far").count() == 1
+
+
 def test_overdue_means_more_than_two_days(plan):
     today = timezone.localdate()
     for days in (1, 2, 3):

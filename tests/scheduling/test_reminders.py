@@ -193,7 +193,9 @@ def test_the_reminder_command_sends_both_and_says_how_many(
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("send_questionnaire_reminders", stdout=out)
-    assert out.getvalue().strip() == "1 questionnaire reminder(s) sent. 1 appointment reminder(s) sent."
+    assert out.getvalue().strip() == (
+        "1 questionnaire reminder(s) sent. 1 appointment reminder(s) sent. 0 unsent questionnaire draft(s) dropped."
+    )
     reminders = [m for m in mailoutbox if m.attachments]
     assert len(mailoutbox) == 2 and len(reminders) == 1 and reminders[0].to == [EMAIL]
     appointment.refresh_from_db()
@@ -201,7 +203,9 @@ def test_the_reminder_command_sends_both_and_says_how_many(
     again = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("send_questionnaire_reminders", stdout=again)
-    assert again.getvalue().strip() == "0 questionnaire reminder(s) sent. 0 appointment reminder(s) sent."
+    assert again.getvalue().strip() == (
+        "0 questionnaire reminder(s) sent. 0 appointment reminder(s) sent. 0 unsent questionnaire draft(s) dropped."
+    )
     assert len(mailoutbox) == 2
 
 
