@@ -311,6 +311,9 @@ def test_warning_signs_of_a_form_not_yet_saved(since, front_desk):
     assert len(since("alert", CREATE)) == 2
 
 
+# The tests of the staff accounts' second factor (issue 20), beside the sign-in; each named below exists there.
+TWOFACTOR = "tests/clinic/test_twofactor_recovery.py "
+
 # Every public function of the services and the patient-link module that writes, and the test above that
 # shows its entries; or why it writes no entry of its own.
 WRITERS = {
@@ -361,12 +364,25 @@ WRITERS = {
     "scheduling.services.complete_appointment": "test_the_schedules_bookings_moves_and_states",
     "scheduling.services.send_appointment_reminders": "test_the_schedules_bookings_moves_and_states",
     "scheduling.services.save_schedule_settings": "test_the_schedules_bookings_moves_and_states",
+    # Staff accounts' second factor (issue 20): entries about the account, tested beside the sign-in.
+    "clinic.services.issue_backup_codes": TWOFACTOR + "test_the_first_set_up_shows_ten_backup_codes_once",
+    "clinic.services.verify_second_factor": TWOFACTOR + "test_a_backup_code_signs_in_once",
+    # Spent through verify_second_factor, which writes the entry.
+    "clinic.services.spend_backup_code": TWOFACTOR + "test_the_service_spends_a_backup_code_once",
+    "clinic.services.confirm_authenticator": TWOFACTOR + "test_setting_up_a_new_phone_retires_the_lost_one",
+    "clinic.services.reset_second_factor": TWOFACTOR + "test_the_manager_resets_a_second_factor_and_it_is_audited",
+    "clinic.services.lift_lockout": TWOFACTOR + "test_lifting_a_lockout_lets_the_staff_member_sign_in_again",
+    # Clears django-axes' failure counts (not patient data): no entry, by design.
+    "clinic.services.reset_failures_after_sign_in": "clears sign-in failure counts",
     # Derived rows of an appointment just saved (its own entry records the booking): no entry of its own.
     "scheduling.services.hold_slots": "writes slot rows only; the appointment's audit entry records the booking",
 }
 # Public functions of those modules that read or compute only.
 READERS = {
     "clinic.services.next_chart_number",
+    "clinic.services.account_name",
+    "clinic.services.backup_codes_left",
+    "clinic.services.is_backup_code",
     "outcomes.services.due_questionnaires",
     "outcomes.services.week_due",
     "scheduling.services.practitioners",
@@ -409,7 +425,12 @@ def test_every_writing_service_has_its_audit_test():
     assert public == set(WRITERS) | READERS, "a service was added or removed: say here which test shows its entries"
     tests = {name for name in globals() if name.startswith("test_")}
     for service, shown_by in WRITERS.items():
-        assert shown_by in tests or " " in shown_by, service
+        if shown_by.startswith(TWOFACTOR):  # a test in that module: it must exist there
+            from tests.clinic import test_twofactor_recovery
+
+            assert hasattr(test_twofactor_recovery, shown_by.removeprefix(TWOFACTOR)), service
+        else:
+            assert shown_by in tests or " " in shown_by, service
 
 
 def test_the_schedules_entry_names_only_the_patients_whose_questionnaires_it_made(since, acupuncturist):
