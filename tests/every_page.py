@@ -32,6 +32,20 @@ def patient_link_path(objects) -> str:
     return reverse("clinic:link-open", args=[token])
 
 
+def client_for(role: str, users: dict, objects):
+    """A Django test client as `role`: staff signed in (past the second factor where required), the patient
+    holding the weekly-questionnaire link session."""
+    from django.test import Client
+
+    from tests.conftest import _client_for
+
+    if role != "patient":
+        return _client_for(users[role])
+    client = Client()
+    assert client.get(patient_link_path(objects)).status_code == 302
+    return client
+
+
 def is_document(content_type: str, body: bytes) -> bool:
     """An HTML document (not a PDF, CSV, JSON, or an HTML fragment such as the point picker's options).
 

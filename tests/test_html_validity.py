@@ -13,10 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
-from tests.conftest import _client_for
-from tests.every_page import PAGE_ROLES, is_document, pages_after_a_post, pages_for, patient_link_path
+from tests.every_page import PAGE_ROLES, client_for, is_document, pages_after_a_post, pages_for
 
 # Pages whose markup is a library's, not ours: django-health-check's status page styles itself with CSS Color 5
 # (`light-dark()`), which the Nu checker's CSS parser does not know yet, so its CSS messages are false alarms.
@@ -54,11 +52,7 @@ def test_every_page_is_valid_html_for_every_role(
     files: dict[str, tuple[str, str, str]] = {}  # file name -> (role, URL name or page, path)
     clients = {}
     for role in PAGE_ROLES:
-        if role == "patient":
-            client = Client()
-            assert client.get(patient_link_path(rich_objects)).status_code == 302
-        else:
-            client = _client_for(users[role])
+        client = client_for(role, users, rich_objects)
         clients[role] = client
         for name, path in pages_for(role, rich_objects):
             response = client.get(path)

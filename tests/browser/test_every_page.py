@@ -12,11 +12,10 @@ The Django admin is left out, as in the access table: its markup is Django's, an
 """
 
 from django.conf import settings
-from django.test import Client
 
 from tests.browser.conftest import axe_results
 from tests.conftest import _client_for
-from tests.every_page import PAGE_ROLES, is_document, pages_after_a_post, pages_for, patient_link_path
+from tests.every_page import PAGE_ROLES, client_for, is_document, pages_after_a_post, pages_for, patient_link_path
 
 
 def serve(body: bytes):
@@ -59,11 +58,7 @@ def test_every_page_passes_axe_for_every_role(chromium, live_server, rich_object
     # The pages reached only by a POST, after every GET (see tests/test_html_validity.py for why in this order):
     # made by a test client, then served to the browser at their own address, so their styles load.
     for role in PAGE_ROLES:
-        if role == "patient":
-            client = Client()
-            assert client.get(patient_link_path(rich_objects)).status_code == 302
-        else:
-            client = _client_for(users[role])
+        client = client_for(role, users, rich_objects)
         context = chromium.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         for label, path, response in pages_after_a_post(role, client, rich_objects):
