@@ -13,7 +13,7 @@ The Django admin is left out, as in the access table: its markup is Django's, an
 
 from django.conf import settings
 
-from tests.browser.conftest import axe_results
+from tests.browser.conftest import axe_results, new_context
 from tests.conftest import _client_for
 from tests.every_page import PAGE_ROLES, client_for, is_document, pages_after_a_post, pages_for, patient_link_path
 
@@ -27,7 +27,7 @@ def test_every_page_passes_axe_for_every_role(chromium, live_server, rich_object
     users = {"front_desk": front_desk, "acupuncturist": acupuncturist, "manager": manager}
     failures, checked = [], 0
     for role in PAGE_ROLES:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context = new_context(chromium, viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(10_000)
         if role == "patient":
@@ -59,7 +59,7 @@ def test_every_page_passes_axe_for_every_role(chromium, live_server, rich_object
     # made by a test client, then served to the browser at their own address, so their styles load.
     for role in PAGE_ROLES:
         client = client_for(role, users, rich_objects)
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context = new_context(chromium, viewport={"width": 1280, "height": 900})
         page = context.new_page()
         for label, path, response in pages_after_a_post(role, client, rich_objects):
             url = f"{live_server.url}{path}"

@@ -2,13 +2,13 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import new_context, sign_in
 from tests.factories import PatientFactory
 
 
 def test_copy_puts_the_link_on_the_clipboard_and_print_shows_the_handout_alone(chromium, live_server, front_desk):
     patient = PatientFactory(given_name="Ada", email="")
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = new_context(chromium, viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)

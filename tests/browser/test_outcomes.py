@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from clinic.links import issue_link
 from intake.models import Referral
 from outcomes.models import Questionnaire
-from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.conftest import axe_violations, new_context, sign_in
 from tests.factories import SessionFactory, TreatmentPlanFactory
 
 
@@ -98,7 +98,7 @@ def test_a_closed_page_loses_nothing_the_link_resumes_at_the_next_step(
     answer_everything(phone_page)
     next_step(phone_page, 3, "everyday life")
     phone_page.close()  # the patient closes the page, and opens the link again later, on another phone
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context = new_context(chromium, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     again = context.new_page()
     try:
         again.goto(f"{live_server.url}/l/{token}/")
