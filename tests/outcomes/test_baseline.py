@@ -77,7 +77,8 @@ def test_a_baseline_answered_after_the_first_session_is_flagged(lac_client, plan
 
 def test_a_paper_baseline_typed_in_after_the_session_counts_from_the_day_it_was_filled_in(desk_client, plan):
     """The front desk types the check-in form while the patient is on the table: the same day is before."""
-    SessionFactory(plan=plan, started_at=timezone.now() - timedelta(hours=1))
+    # An hour ago, but never before today's midnight (just after it, an hour ago is yesterday's session).
+    SessionFactory(plan=plan, started_at=max(timezone.now() - timedelta(hours=1), at(timezone.localdate(), 0)))
     url = reverse("outcomes:questionnaire-create", args=[plan.patient.pk])
     data = questionnaire_data(odi=(2,) * 10, pgic=None, due_date=timezone.localdate().isoformat())
     assert desk_client.post(url, data).status_code == 302
