@@ -145,6 +145,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif (prepare_after := env_int("DB_PREPARE_THRESHOLD", 2)) > 0:
+    # PostgreSQL plans each statement anew unless it is prepared; the user's own query (its role's
+    # second-factor rule) took 1.6 ms to plan and 0.3 ms to run on every staff page. psycopg prepares a
+    # statement on a connection once it has run this many times there; that needs server-side binding
+    # (parameters sent apart from the SQL). 0 turns both off: a transaction-pooling PgBouncer without
+    # max_prepared_statements cannot keep prepared statements.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": prepare_after}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
