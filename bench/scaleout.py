@@ -353,7 +353,6 @@ def fixtures(count: int) -> dict:
     from django.contrib.auth import get_user_model
 
     from clinic.links import issue_link
-    from clinic.locations import scope_of
     from clinic.models import Patient
     from outcomes.models import Questionnaire
     from treatments.models import TreatmentPlan
@@ -361,8 +360,7 @@ def fixtures(count: int) -> dict:
     # Plans every staff browser may open: on the group-size data set, one location's staff see their own.
     plans = TreatmentPlan.objects.filter(status="active", patient__referrals__isnull=True)
     for user in get_user_model().objects.filter(username__in=[FRONT_DESK, *ACUPUNCTURISTS]):
-        if (seen := scope_of(user).visible_ids) is not None:
-            plans = plans.filter(patient__location__in=seen)
+        plans = plans.visible_to(user)
     plans = list(plans.exclude(patient__chart_number__in=RESERVED_PATIENTS).values_list("pk", "patient_id")[:400])
     names = list(Patient.objects.order_by("?").values_list("family_name", flat=True)[:50])
     start = date(2031, 1, 1) + timedelta(days=Questionnaire.objects.filter(due_date__gte=date(2031, 1, 1)).count())
