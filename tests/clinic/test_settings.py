@@ -120,3 +120,13 @@ def test_database_url_selects_the_engine():
     assert dj_database_url.parse("postgres://postgres@127.0.0.1:5432/clinic")["ENGINE"] == (
         "django.db.backends.postgresql"
     )
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler():
+    """Settings only (no connection is made), so both databases' runs check it."""
+    show = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}))"
+    postgres = {"DEBUG": "1", "DATABASE_URL": "postgres://clinic@127.0.0.1:5432/clinic"}
+    on = manage("shell", "-c", show, **postgres)
+    off = manage("shell", "-c", show, **postgres, DB_PREPARE_THRESHOLD="0")
+    assert on.stdout.strip().splitlines()[-1] == "{'server_side_binding': True, 'prepare_threshold': 2}", on.stderr
+    assert off.stdout.strip().splitlines()[-1] == "{}", off.stderr
